@@ -1,0 +1,47 @@
+package dev.livemigration.api;
+
+import java.util.Set;
+import org.immutables.value.Value;
+
+/** A volume of a VMI: its name, type, access modes (for claims) and size. */
+@Value.Immutable
+@ValueStyle
+public abstract class Volume {
+  Volume() {}
+
+  /** Returns an empty builder; {@code name} and {@code type} are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The volume's name within the VMI. */
+  public abstract String name();
+
+  /** Where the volume comes from. */
+  public abstract VolumeType type();
+
+  /** The claim's access modes; empty for volumes that are not claims. */
+  public abstract Set<AccessMode> accessModes();
+
+  /** The bytes a block migration copies for this volume; zero when unknown or shared. */
+  @Value.Default
+  public Quantity size() {
+    return Quantity.ZERO;
+  }
+
+  /** Returns whether source and target can both use this volume without copying it. */
+  public boolean isShared() {
+    return type().isClaim() && accessModes().contains(AccessMode.READ_WRITE_MANY);
+  }
+
+  @Value.Check
+  void check() {
+    Checks.notBlank("volume name", name());
+    Checks.wholeBytes("volumes[" + name() + "].size", size());
+  }
+
+  /** Builds a {@link Volume}. */
+  public static final class Builder extends ImmutableVolume.Builder {
+    Builder() {}
+  }
+}

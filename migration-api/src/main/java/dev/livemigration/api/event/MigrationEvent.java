@@ -1,0 +1,94 @@
+package dev.livemigration.api.event;
+
+import dev.livemigration.api.Directive;
+import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.VirtualMachineInstanceMigration;
+import java.time.Instant;
+import java.util.Map;
+
+/** Something that happened to one migration; one record type per kind of event. */
+public sealed interface MigrationEvent
+    permits MigrationEvent.Queued,
+        MigrationEvent.Scheduled,
+        MigrationEvent.TargetReady,
+        MigrationEvent.Running,
+        MigrationEvent.Progress,
+        MigrationEvent.DirectiveApplied,
+        MigrationEvent.AbortRequested,
+        MigrationEvent.Succeeded,
+        MigrationEvent.Failed {
+
+  /** The migration's unique id. */
+  String migrationUid();
+
+  /** The request that started the migration. */
+  VirtualMachineInstanceMigration request();
+
+  /** When the event happened, by the engine's clock. */
+  Instant timestamp();
+
+  /** The request was admitted and waits for room under the limits. */
+  record Queued(String migrationUid, VirtualMachineInstanceMigration request, Instant timestamp)
+      implements MigrationEvent {}
+
+  /** Room was found and a target node chosen. */
+  record Scheduled(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      String sourceNode,
+      String targetNode)
+      implements MigrationEvent {}
+
+  /** The target is ready to receive the guest. */
+  record TargetReady(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      String targetNodeAddress,
+      Map<Integer, Integer> ports)
+      implements MigrationEvent {}
+
+  /** Data started moving. */
+  record Running(String migrationUid, VirtualMachineInstanceMigration request, Instant timestamp)
+      implements MigrationEvent {}
+
+  /** A progress sample was taken. */
+  record Progress(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      ProgressSample sample)
+      implements MigrationEvent {}
+
+  /** A directive (throttle, downtime, bandwidth, post-copy) was applied to the migration. */
+  record DirectiveApplied(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      Directive directive,
+      String reason)
+      implements MigrationEvent {}
+
+  /** Someone asked to cancel the migration. */
+  record AbortRequested(
+      String migrationUid, VirtualMachineInstanceMigration request, Instant timestamp)
+      implements MigrationEvent {}
+
+  /** The guest runs on the target; the migration's last event. */
+  record Succeeded(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      MigrationState state)
+      implements MigrationEvent {}
+
+  /** The migration ended without moving the guest (or, after post-copy, lost it); its last event. */
+  record Failed(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      MigrationState state)
+      implements MigrationEvent {}
+}

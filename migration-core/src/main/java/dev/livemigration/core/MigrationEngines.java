@@ -1,0 +1,131 @@
+package dev.livemigration.core;
+
+import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationEngine;
+import dev.livemigration.api.event.MigrationListener;
+import dev.livemigration.api.spi.ClusterInventory;
+import dev.livemigration.api.spi.HypervisorBackend;
+import dev.livemigration.api.spi.MigrationStrategy;
+import dev.livemigration.api.spi.PolicySource;
+import dev.livemigration.api.spi.TargetSelector;
+import dev.livemigration.core.strategy.Strategies;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Builds {@link MigrationEngine}s.
+ *
+ * <pre>{@code
+ * MigrationEngine engine = MigrationEngines.builder()
+ *     .configuration(kubeVirt.migrations())
+ *     .backend(backend)
+ *     .inventory(inventory)
+ *     .build();
+ * MigrationHandle handle = engine.migrate(VirtualMachineInstanceMigration.of("job", "vmi-fedora"));
+ * MigrationState state = handle.completion().join();
+ * }</pre>
+ */
+public final class MigrationEngines {
+  /** How often a running migration's progress is sampled unless told otherwise: 1 second. */
+  public static final Duration DEFAULT_SAMPLE_INTERVAL = Duration.ofSeconds(1);
+
+  private MigrationEngines() {}
+
+  /** Returns a builder; {@code backend} and {@code inventory} are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Configures and builds a {@link MigrationEngine}. Not thread-safe; build once. */
+  public static final class Builder {
+    MigrationConfiguration configuration = MigrationConfiguration.defaults();
+    HypervisorBackend backend;
+    ClusterInventory inventory;
+    PolicySource policies = PolicySource.of(List.of());
+    MigrationStrategy strategy = Strategies.kubeVirtDefault();
+    TargetSelector targetSelector = new LeastLoadedTargetSelector();
+    Scheduler scheduler;
+    final List<MigrationListener> listeners = new ArrayList<>();
+    Duration sampleInterval = DEFAULT_SAMPLE_INTERVAL;
+
+    Builder() {}
+
+    /** The cluster configuration; KubeVirt's defaults unless set. */
+    public Builder configuration(MigrationConfiguration configuration) {
+      this.configuration = Objects.requireNonNull(configuration, "configuration");
+      return this;
+    }
+
+    /** The backend that moves guests; required. The engine closes it on {@code close()}. */
+    public Builder backend(HypervisorBackend backend) {
+      this.backend = Objects.requireNonNull(backend, "backend");
+      return this;
+    }
+
+    /** The cluster's nodes and VMIs; required. */
+    public Builder inventory(ClusterInventory inventory) {
+      this.inventory = Objects.requireNonNull(inventory, "inventory");
+      return this;
+    }
+
+    /** Where migration policies come from; none unless set. */
+    public Builder policies(PolicySource policies) {
+      this.policies = Objects.requireNonNull(policies, "policies");
+      return this;
+    }
+
+    /** The strategy for every migration; {@link Strategies#kubeVirtDefault()} unless set. */
+    public Builder strategy(MigrationStrategy strategy) {
+      this.strategy = Objects.requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /** How target nodes are chosen; the least loaded eligible node unless set. */
+    public Builder targetSelector(TargetSelector targetSelector) {
+      this.targetSelector = Objects.requireNonNull(targetSelector, "targetSelector");
+      return this;
+    }
+
+    /**
+     * The clock and timer; a {@link Scheduler#system(int) system scheduler} owned (and closed)
+     * by the engine unless set. A scheduler given here is not closed by the engine.
+     */
+    public Builder scheduler(Scheduler scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** Adds a listener for every migration's events. */
+    public Builder listener(MigrationListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** How often running migrations are sampled; positive, 1 second unless set. */
+    public Builder sampleInterval(Duration sampleInterval) {
+      if (sampleInterval.isNegative() || sampleInterval.isZero()) {
+        throw new IllegalArgumentException(
+            "sampleInterval must be positive, but was " + sampleInterval);
+      }
+      this.sampleInterval = sampleInterval;
+      return this;
+    }
+
+    /**
+     * Builds the engine.
+     *
+     * @throws IllegalStateException if the backend or the inventory was not set
+     */
+    public MigrationEngine build() {
+      if (backend == null) {
+        throw new IllegalStateException("backend is required, but was not set");
+      }
+      if (inventory == null) {
+        throw new IllegalStateException("inventory is required, but was not set");
+      }
+      return new DefaultMigrationEngine(this);
+    }
+  }
+}
