@@ -298,16 +298,13 @@ final class DefaultMigrationEngine implements MigrationEngine {
         inventory.nodes().stream()
             .filter(n -> n.schedulable() && !n.name().equals(source.name()) && !n.hasTaint(drainKey))
             .toList();
-    Map<String, Integer> load = new HashMap<>();
-    for (VirtualMachineInstance vmi : inventory.virtualMachineInstances()) {
-      load.merge(vmi.nodeName(), 1, Integer::sum);
-    }
+    Map<String, Integer> load = new HashMap<>(inventory.vmiCountsByNode());
     synchronized (this) {
       incoming.forEach((node, count) -> load.merge(node, count, Integer::sum));
     }
     Node target =
         targetSelector
-            .select(m.vmi, candidates, Map.copyOf(load))
+            .select(m.vmi, candidates, java.util.Collections.unmodifiableMap(load))
             .orElseThrow(
                 () ->
                     new IllegalStateException(

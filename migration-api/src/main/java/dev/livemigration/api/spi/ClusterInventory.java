@@ -2,6 +2,7 @@ package dev.livemigration.api.spi;
 
 import dev.livemigration.api.Node;
 import dev.livemigration.api.VirtualMachineInstance;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +21,15 @@ public interface ClusterInventory {
     return virtualMachineInstances().stream()
         .filter(vmi -> vmi.namespace().equals(namespace) && vmi.name().equals(name))
         .findFirst();
+  }
+
+  /** Returns how many VMIs run on each node, by node name; override when it can be cheaper. */
+  default Map<String, Integer> vmiCountsByNode() {
+    Map<String, Integer> counts = new HashMap<>();
+    for (VirtualMachineInstance vmi : virtualMachineInstances()) {
+      counts.merge(vmi.nodeName(), 1, Integer::sum);
+    }
+    return counts;
   }
 
   /** Returns a namespace's labels, matched by policies' namespace selectors. */

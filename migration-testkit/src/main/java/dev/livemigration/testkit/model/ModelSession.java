@@ -1,0 +1,162 @@
+package dev.livemigration.testkit.model;
+
+import dev.livemigration.api.Directive;
+import dev.livemigration.api.MigrationMethod;
+import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.spi.MigrationSession;
+import dev.livemigration.api.spi.MigrationSpec;
+import dev.livemigration.api.spi.TargetEndpoint;
+import dev.livemigration.core.Scheduler;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/** One modelled migration; advanced lazily to the clock's time whenever it is asked. */
+final class ModelSession implements MigrationSession {
+  private static final double NANOS = 1e9;
+
+  private final MigrationSpec spec;
+  private final GuestProfile guest;
+  private final Scheduler clock;
+  private final long linkSpeed;
+  private final long total;
+
+  private ProgressSample.Status status = ProgressSample.Status.ACTIVE;
+  private MigrationMode mode = MigrationMode.PRE_COPY;
+  private @Nullable Instant startedAt;
+  private @Nullable Instant lastUpdate;
+  private long iteration;
+  private double passRemaining;
+  private double dirty;
+  private double processed;
+  private int throttle;
+  private long bandwidth;
+  private Duration maxDowntime = ModelBackend.DEFAULT_MAX_DOWNTIME;
+  private @Nullable Duration downtime;
+  private @Nullable String failure;
+
+  ModelSession(MigrationSpec spec, GuestProfile guest, Scheduler clock, long linkSpeed) {
+    this.spec = spec;
+    this.guest = guest;
+    this.clock = clock;
+    this.linkSpeed = linkSpeed;
+    this.total = spec.vmi().bytesToCopy();
+    long limit = spec.configuration().bandwidthPerMigration().bytes();
+    this.bandwidth = limit == 0 ? linkSpeed : Math.min(limit, linkSpeed);
+  }
+
+  @Override
+  public TargetEndpoint prepareTarget() {
+    Map<Integer, Integer> ports =
+        spec.method() == MigrationMethod.BLOCK_MIGRATION
+            ? Map.of(49152, 49152, 49153, 49153)
+            : Map.of(49152, 49152);
+    return new TargetEndpoint(
+        spec.targetAddress(), ports, "model-target-" + spec.vmi().name());
+  }
+
+  @Override
+  public void start() {
+    startedAt = clock.now();
+    lastUpdate = startedAt;
+    iteration = 1;
+    passRemaining = total;
+  }
+
+  @Override
+  public ProgressSample sample() {
+    advance();
+    ProgressSample.Builder sample =
+        ProgressSample.builder()
+            .status(status)
+            .elapsed(Duration.between(startedAt, lastUpdate))
+            .dataTotal(total)
+            .dataProcessed((long) processed)
+            .dataRemaining(status == ProgressSample.Status.ACTIVE ? (long) (passRemaining + dirty) : 0)
+            .dirtyRate(mode == MigrationMode.PRE_COPY ? (long) guest.dirtyRateAt(throttle) : 0)
+            .transferRate(bandwidth)
+            .iteration(iteration)
+            .mode(mode)
+            .throttlePercent(throttle);
+    if (downtime != null) {
+      sample.downtime(downtime);
+    }
+    if (failure != null) {
+      sample.failureReason(failure);
+    }
+    return sample.build();
+  }
+
+  @Override
+  public void apply(Directive directive) {
+    advance();
+    if (directive instanceof Directive.Throttle t) {
+      throttle = t.percent();
+    } else if (directive instanceof Directive.SetMaxDowntime d) {
+      maxDowntime = d.maxDowntime();
+    } else if (directive instanceof Directive.SetBandwidth b) {
+      bandwidth = b.bytesPerSecond() == 0 ? linkSpeed : Math.min(b.bytesPerSecond(), linkSpeed);
+    } else if (directive instanceof Directive.SwitchToPostCopy && mode == MigrationMode.PRE_COPY) {
+      mode = MigrationMode.POST_COPY;
+      passRemaining += dirty;
+      dirty = 0;
+      downtime = ModelBackend.POST_COPY_SWITCH_DOWNTIME;
+    } else if (directive instanceof Directive.Abort) {
+      abort();
+    }
+  }
+
+  @Override
+  public void abort() {
+    advance();
+    if (status == ProgressSample.Status.ACTIVE && mode == MigrationMode.PRE_COPY) {
+      status = ProgressSample.Status.FAILED;
+      failure = "aborted; the guest keeps running on " + spec.source().name();
+    }
+  }
+
+  /** Moves the model forward to the clock's time, pass by pass. */
+  private void advance() {
+    if (lastUpdate == null || status != ProgressSample.Status.ACTIVE) {
+      return;
+    }
+    Instant now = clock.now();
+    double left = Duration.between(lastUpdate, now).toNanos() / NANOS;
+    lastUpdate = now;
+    while (left > 0 && status == ProgressSample.Status.ACTIVE) {
+      double passTime = passRemaining / bandwidth;
+      double spent = Math.min(left, passTime);
+      left -= spent;
+      double sent = spent >= passTime ? passRemaining : bandwidth * spent;
+      processed += sent;
+      passRemaining -= sent;
+      if (mode == MigrationMode.PRE_COPY) {
+        dirty = Math.min(guest.workingSet(), dirty + guest.dirtyRateAt(throttle) * spent);
+      }
+      if (spent >= passTime) {
+        endPass();
+      }
+    }
+  }
+
+  private void endPass() {
+    passRemaining = 0;
+    if (mode == MigrationMode.POST_COPY) {
+      status = ProgressSample.Status.COMPLETED;
+      return;
+    }
+    double pause = dirty / bandwidth;
+    if (pause * NANOS <= maxDowntime.toNanos()) {
+      processed += dirty;
+      dirty = 0;
+      downtime = Duration.ofNanos((long) (pause * NANOS));
+      status = ProgressSample.Status.COMPLETED;
+      return;
+    }
+    iteration++;
+    passRemaining = dirty;
+    dirty = 0;
+  }
+}
