@@ -6,6 +6,7 @@ import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.Node;
 import dev.livemigration.api.Taint;
+import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.core.ManualScheduler;
 import dev.livemigration.core.MigrationEngines;
@@ -81,10 +82,14 @@ public final class SimulatedCluster implements AutoCloseable {
   public SimulatedCluster addVmi(String name, Consumer<SimulatedVmi> description) {
     SimulatedVmi vmi = new SimulatedVmi(name, inventory.nodes().get(0).name());
     description.accept(vmi);
-    var built = vmi.build();
-    node(built.nodeName());
-    inventory.add(built);
-    profiles.put(built.namespace() + "/" + built.name(), vmi.profile());
+    return addVmi(vmi.build(), vmi.profile());
+  }
+
+  /** Adds a running VMI built elsewhere (for example by an arbitrary), with its guest's profile. */
+  public SimulatedCluster addVmi(VirtualMachineInstance vmi, GuestProfile profile) {
+    node(vmi.nodeName());
+    inventory.add(vmi);
+    profiles.put(vmi.namespace() + "/" + vmi.name(), profile);
     return this;
   }
 
