@@ -1,8 +1,8 @@
 package dev.livemigration.api;
 
 /**
- * Thrown when a value breaks a rule of the model; says which field, which rule and which value,
- * as in {@code parallelMigrationsPerCluster must be >= 1, but was 0}.
+ * Thrown when a value breaks a rule of the model; says which field, which rule and which value, as
+ * in {@code parallelMigrationsPerCluster must be >= 1, but was 0}.
  */
 public class InvalidValueException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;

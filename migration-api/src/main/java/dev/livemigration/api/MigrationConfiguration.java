@@ -75,8 +75,8 @@ public abstract class MigrationConfiguration {
   }
 
   /**
-   * How long a migration may take per GiB of data to copy (memory plus disks that are not
-   * shared) before it is aborted or switched to post-copy; whole seconds, positive.
+   * How long a migration may take per GiB of data to copy (memory plus disks that are not shared)
+   * before it is aborted or switched to post-copy; whole seconds, positive.
    */
   @Value.Default
   public Duration completionTimeoutPerGiB() {
@@ -131,7 +131,8 @@ public abstract class MigrationConfiguration {
   public Duration completionTimeoutFor(long bytesToCopy) {
     Checks.atLeast("bytesToCopy", bytesToCopy, 0);
     BigInteger nanos =
-        BigInteger.valueOf(completionTimeoutPerGiB().toNanos())
+        BigInteger.valueOf(completionTimeoutPerGiB().getSeconds())
+            .multiply(BigInteger.valueOf(1_000_000_000L))
             .multiply(BigInteger.valueOf(bytesToCopy))
             .divide(BYTES_PER_GIB);
     return Duration.ofNanos(nanos.min(BigInteger.valueOf(Long.MAX_VALUE)).longValueExact());

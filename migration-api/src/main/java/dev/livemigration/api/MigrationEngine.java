@@ -8,16 +8,16 @@ import java.util.Optional;
  * embeds. Build one with {@code dev.livemigration.core.MigrationEngines.builder()}.
  *
  * <p>All methods are thread-safe. Requests are admitted at once (or rejected with a {@link
- * MigrationRejectedException}), then wait as {@link MigrationPhase#PENDING} until the limits
- * leave room, first come first served.
+ * MigrationRejectedException}), then wait as {@link MigrationPhase#PENDING} until the limits leave
+ * room, first come first served.
  */
 public interface MigrationEngine extends AutoCloseable {
 
   /**
    * Starts migrating the VMI the request names.
    *
-   * @return a handle on the migration; its {@link MigrationHandle#completion()} completes when
-   *     the migration succeeds or fails
+   * @return a handle on the migration; its {@link MigrationHandle#completion()} completes when the
+   *     migration succeeds or fails
    * @throws MigrationRejectedException if the VMI is unknown, not live-migratable, already
    *     migrating, or a migration of that name exists
    */
@@ -38,8 +38,8 @@ public interface MigrationEngine extends AutoCloseable {
   Optional<MigrationHandle> cancelForVmi(String namespace, String vmiName);
 
   /**
-   * Migrates every live-migratable VMI away from a node, under the same limits as any
-   * migration; VMIs that cannot migrate are listed in the result, not moved.
+   * Migrates every live-migratable VMI away from a node, under the same limits as any migration;
+   * VMIs that cannot migrate are listed in the result, not moved.
    */
   Drain drain(String nodeName);
 
@@ -50,8 +50,8 @@ public interface MigrationEngine extends AutoCloseable {
   List<MigrationHandle> migrations();
 
   /**
-   * Returns a VMI's migration status: its {@code LiveMigratable} condition, its migration
-   * method and the state of its latest migration.
+   * Returns a VMI's migration status: its {@code LiveMigratable} condition, its migration method
+   * and the state of its latest migration.
    *
    * @throws MigrationRejectedException if the VMI is unknown
    */

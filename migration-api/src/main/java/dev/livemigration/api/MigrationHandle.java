@@ -16,9 +16,8 @@ public interface MigrationHandle {
 
   /**
    * Completes with the final state when the migration succeeds or fails (including after a
-   * cancellation); it never completes exceptionally and never hangs past the migration's
-   * timeouts. Cancelling the returned future does not cancel the migration: use {@link
-   * #cancel()}.
+   * cancellation); it never completes exceptionally and never hangs past the migration's timeouts.
+   * Cancelling the returned future does not cancel the migration: use {@link #cancel()}.
    */
   CompletableFuture<MigrationState> completion();
 

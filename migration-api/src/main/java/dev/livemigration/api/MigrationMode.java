@@ -5,8 +5,8 @@ public enum MigrationMode {
   /** The guest runs on the source while memory is copied; it can still be cancelled safely. */
   PRE_COPY,
   /**
-   * The guest runs on the target and fetches missing memory from the source; the source no
-   * longer holds the whole state, so a cancellation or a broken link can lose the guest.
+   * The guest runs on the target and fetches missing memory from the source; the source no longer
+   * holds the whole state, so a cancellation or a broken link can lose the guest.
    */
   POST_COPY
 }

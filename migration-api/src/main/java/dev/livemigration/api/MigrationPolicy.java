@@ -11,8 +11,8 @@ import org.immutables.value.Value;
  *
  * <p>A policy applies to a VMI when every label of {@link #namespaceSelector()} is on the VMI's
  * namespace and every label of {@link #virtualMachineInstanceSelector()} is on the VMI. When
- * several apply, the engine picks the one that matches the most labels (ties: more VMI labels,
- * then the smaller name). Unset fields keep the cluster's value.
+ * several apply, the engine picks the one that matches the most labels (ties: more VMI labels, then
+ * the smaller name). Unset fields keep the cluster's value.
  */
 @Value.Immutable
 @ValueStyle

@@ -10,9 +10,9 @@ import org.immutables.value.Value;
  * {@link #phase()}, {@link #mode()}, {@link #failureReason()} and effective {@link
  * #migrationPolicyName()} that a library user needs.
  *
- * <p>A successful migration is {@code completed} and not {@code failed}; a cancelled one that
- * was stopped in time has {@code abortRequested}, {@link AbortStatus#SUCCEEDED}, {@code
- * completed} and {@code failed}.
+ * <p>A successful migration is {@code completed} and not {@code failed}; a cancelled one that was
+ * stopped in time has {@code abortRequested}, {@link AbortStatus#SUCCEEDED}, {@code completed} and
+ * {@code failed}.
  */
 @Value.Immutable
 @ValueStyle
@@ -97,8 +97,8 @@ public abstract class MigrationState {
   public abstract Optional<String> targetPod();
 
   /**
-   * Ports the target listens on, mapped to the migration port each forwards to (49152 for
-   * memory, 49153 for disks, 0 for the hypervisor's own channel).
+   * Ports the target listens on, mapped to the migration port each forwards to (49152 for memory,
+   * 49153 for disks, 0 for the hypervisor's own channel).
    */
   public abstract Map<Integer, Integer> targetDirectMigrationNodePorts();
 

@@ -5,8 +5,8 @@ import java.util.Optional;
 import org.immutables.value.Value;
 
 /**
- * One reading of a running migration's progress, as a backend reports it: how much data there
- * is, how much has moved and remains, how fast the guest dirties memory and how fast data moves.
+ * One reading of a running migration's progress, as a backend reports it: how much data there is,
+ * how much has moved and remains, how fast the guest dirties memory and how fast data moves.
  */
 @Value.Immutable
 @ValueStyle

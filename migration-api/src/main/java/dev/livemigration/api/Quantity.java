@@ -76,17 +76,13 @@ public final class Quantity implements Comparable<Quantity> {
   public static Quantity parse(String text) {
     Objects.requireNonNull(text, "text");
     if (text.isEmpty()) {
-      throw new IllegalArgumentException("quantity must not be empty");
+      throw new InvalidValueException("quantity", "must not be empty", "''");
     }
     if (text.length() > MAX_LENGTH) {
-      throw new IllegalArgumentException(
-          "quantity must be at most "
-              + MAX_LENGTH
-              + " characters long, but was '"
-              + text.substring(0, 32)
-              + "...' ("
-              + text.length()
-              + " characters)");
+      throw new InvalidValueException(
+          "quantity",
+          "must be at most " + MAX_LENGTH + " characters long",
+          "'" + text.substring(0, 32) + "...' (" + text.length() + " characters)");
     }
     if (Character.isWhitespace(text.charAt(0))
         || Character.isWhitespace(text.charAt(text.length() - 1))) {
@@ -113,7 +109,7 @@ public final class Quantity implements Comparable<Quantity> {
       case EXPONENT:
         if (Math.abs(scanned.power) > MAX_EXPONENT) {
           throw invalid(
-              "quantity exponent must be between -" + MAX_EXPONENT + " and " + MAX_EXPONENT, text);
+              "quantity must have an exponent between -" + MAX_EXPONENT + " and " + MAX_EXPONENT, text);
         }
         value = scanned.number.scaleByPowerOfTen(scanned.power);
         break;
@@ -126,13 +122,10 @@ public final class Quantity implements Comparable<Quantity> {
     }
     Quantity quantity = new Quantity(value, scanned.family);
     if (quantity.text.length() > MAX_LENGTH) {
-      throw new IllegalArgumentException(
-          "quantity must have a canonical form of at most "
-              + MAX_LENGTH
-              + " characters, but '"
-              + text
-              + "' would be written with "
-              + quantity.text.length());
+      throw new InvalidValueException(
+          "quantity",
+          "must have a canonical form of at most " + MAX_LENGTH + " characters",
+          "'" + text + "', written with " + quantity.text.length());
     }
     return quantity;
   }
@@ -234,8 +227,9 @@ public final class Quantity implements Comparable<Quantity> {
     return new Quantity(new BigDecimal(bytes), Family.BINARY);
   }
 
-  private static IllegalArgumentException invalid(String rule, String text) {
-    return new IllegalArgumentException(rule + ", but was '" + text + "'");
+  private static InvalidValueException invalid(String rule, String text) {
+    return new InvalidValueException(
+        "quantity", rule.substring("quantity ".length()), "'" + text + "'");
   }
 
   /** Strips trailing zeros, but keeps whole numbers at scale 0 ({@code 1000}, not {@code 1E+3}). */

@@ -7,8 +7,8 @@ import java.lang.annotation.Target;
 import org.immutables.value.Value;
 
 /**
- * The Immutables style of the API's value types: a hidden implementation behind the abstract
- * type, a nested {@code Builder}, no runtime dependency on Immutables.
+ * The Immutables style of the API's value types: a hidden implementation behind the abstract type,
+ * a nested {@code Builder}, no runtime dependency on Immutables.
  */
 @Target({ElementType.PACKAGE, ElementType.TYPE})
 @Retention(RetentionPolicy.SOURCE)

@@ -5,8 +5,8 @@ import java.util.Optional;
 import org.immutables.value.Value;
 
 /**
- * The migration-related part of a VMI's status: its conditions (among them {@code
- * LiveMigratable}), its {@link MigrationMethod} and the state of its latest migration.
+ * The migration-related part of a VMI's status: its conditions (among them {@code LiveMigratable}),
+ * its {@link MigrationMethod} and the state of its latest migration.
  */
 @Value.Immutable
 @ValueStyle

@@ -63,7 +63,8 @@ class MigrationConfigurationTest {
     @Test
     @DisplayName("a cluster limit below one")
     void clusterLimitBelowOne() {
-      assertThatThrownBy(() -> MigrationConfiguration.builder().parallelMigrationsPerCluster(0).build())
+      assertThatThrownBy(
+              () -> MigrationConfiguration.builder().parallelMigrationsPerCluster(0).build())
           .isInstanceOf(InvalidValueException.class)
           .hasMessage("parallelMigrationsPerCluster must be >= 1, but was 0");
     }

@@ -63,7 +63,8 @@ class MigrationPolicyTest {
                     .build())
         .hasMessageStartingWith("virtualMachineInstanceSelector[tier] must be a label value")
         .hasMessageEndingWith("but was 'not ok'");
-    assertThatThrownBy(() -> MigrationPolicy.builder().name("p").putNamespaceSelector("-x", "").build())
+    assertThatThrownBy(
+            () -> MigrationPolicy.builder().name("p").putNamespaceSelector("-x", "").build())
         .hasMessageStartingWith("namespaceSelector key must be a label name");
   }
 }

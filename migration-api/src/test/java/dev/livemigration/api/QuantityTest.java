@@ -75,7 +75,7 @@ class QuantityTest {
     void rejectsEmpty() {
       assertThatIllegalArgumentException()
           .isThrownBy(() -> Quantity.parse(""))
-          .withMessage("quantity must not be empty");
+          .withMessage("quantity must not be empty, but was ''");
     }
 
     @ParameterizedTest
@@ -165,7 +165,7 @@ class QuantityTest {
     void rejectsExponentsBeyondThirty(String text) {
       assertThatIllegalArgumentException()
           .isThrownBy(() -> Quantity.parse(text))
-          .withMessage("quantity exponent must be between -30 and 30, but was '%s'", text);
+          .withMessage("quantity must have an exponent between -30 and 30, but was '%s'", text);
     }
 
     @Test
@@ -203,7 +203,9 @@ class QuantityTest {
       assertThatIllegalArgumentException()
           .isThrownBy(() -> Quantity.parse(text))
           .withMessageStartingWith(
-              "quantity must have a canonical form of at most 64 characters, but '" + text + "'");
+              "quantity must have a canonical form of at most 64 characters, but was '"
+                  + text
+                  + "'");
     }
   }
 

@@ -84,7 +84,9 @@ public sealed interface MigrationEvent
       MigrationState state)
       implements MigrationEvent {}
 
-  /** The migration ended without moving the guest (or, after post-copy, lost it); its last event. */
+  /**
+   * The migration ended without moving the guest (or, after post-copy, lost it); its last event.
+   */
   record Failed(
       String migrationUid,
       VirtualMachineInstanceMigration request,

@@ -5,9 +5,9 @@ import dev.livemigration.api.VirtualMachineInstance;
 import java.util.Optional;
 
 /**
- * Moves guests between hosts for the engine: a hypervisor (libvirt/QEMU), the built-in data
- * plane, or a simulation. The engine opens one {@link MigrationSession} per migration and drives
- * it; the backend never decides on limits, timeouts or strategy.
+ * Moves guests between hosts for the engine: a hypervisor (libvirt/QEMU), the built-in data plane,
+ * or a simulation. The engine opens one {@link MigrationSession} per migration and drives it; the
+ * backend never decides on limits, timeouts or strategy.
  */
 public interface HypervisorBackend extends AutoCloseable {
 
@@ -22,8 +22,8 @@ public interface HypervisorBackend extends AutoCloseable {
   MigrationSession open(MigrationSpec spec);
 
   /**
-   * Returns why this backend cannot migrate the VMI, beyond the engine's own rules (for example
-   * a device that cannot be migrated), as a {@code LiveMigratable} condition that is false.
+   * Returns why this backend cannot migrate the VMI, beyond the engine's own rules (for example a
+   * device that cannot be migrated), as a {@code LiveMigratable} condition that is false.
    */
   default Optional<Condition> checkMigratable(VirtualMachineInstance vmi) {
     return Optional.empty();

@@ -6,8 +6,8 @@ import dev.livemigration.api.ProgressSample;
 /**
  * One migration as a backend runs it. The engine calls the methods in order — {@link
  * #prepareTarget()}, {@link #start()}, then {@link #sample()} and {@link #apply(Directive)}
- * repeatedly, possibly {@link #abort()}, and finally {@link #close()} — from one thread at a
- * time. Methods may block; they report failures by throwing {@link BackendException}.
+ * repeatedly, possibly {@link #abort()}, and finally {@link #close()} — from one thread at a time.
+ * Methods may block; they report failures by throwing {@link BackendException}.
  */
 public interface MigrationSession extends AutoCloseable {
 
@@ -18,8 +18,8 @@ public interface MigrationSession extends AutoCloseable {
   void start();
 
   /**
-   * Reads the job's progress now. A job that ended reports {@link
-   * ProgressSample.Status#COMPLETED} or {@link ProgressSample.Status#FAILED}.
+   * Reads the job's progress now. A job that ended reports {@link ProgressSample.Status#COMPLETED}
+   * or {@link ProgressSample.Status#FAILED}.
    */
   ProgressSample sample();
 

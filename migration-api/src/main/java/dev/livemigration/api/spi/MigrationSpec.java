@@ -16,8 +16,8 @@ import java.util.Objects;
  * @param method whether disks must be copied too
  * @param source the node the VMI runs on
  * @param target the node the VMI moves to
- * @param configuration the effective configuration (cluster plus policy): bandwidth, TLS,
- *     network, post-copy and auto-converge permissions
+ * @param configuration the effective configuration (cluster plus policy): bandwidth, TLS, network,
+ *     post-copy and auto-converge permissions
  */
 public record MigrationSpec(
     String migrationUid,

@@ -13,6 +13,8 @@ public interface MigrationStrategy {
   /** A short, stable name, for example {@code pre-copy}. */
   String id();
 
-  /** Returns the directive for the migration's latest progress; {@link Directive#CONTINUE} if none. */
+  /**
+   * Returns the directive for the migration's latest progress; {@link Directive#CONTINUE} if none.
+   */
   Directive decide(StrategyInput input);
 }

@@ -1,0 +1,568 @@
+package dev.livemigration.api.manifest;
+
+import static dev.livemigration.api.manifest.Converters.bool;
+import static dev.livemigration.api.manifest.Converters.checked;
+import static dev.livemigration.api.manifest.Converters.enumeration;
+import static dev.livemigration.api.manifest.Converters.int32;
+import static dev.livemigration.api.manifest.Converters.list;
+import static dev.livemigration.api.manifest.Converters.portMap;
+import static dev.livemigration.api.manifest.Converters.quantity;
+import static dev.livemigration.api.manifest.Converters.seconds;
+import static dev.livemigration.api.manifest.Converters.string;
+import static dev.livemigration.api.manifest.Converters.stringMap;
+import static dev.livemigration.api.manifest.Converters.timestamp;
+
+import dev.livemigration.api.AbortStatus;
+import dev.livemigration.api.Condition;
+import dev.livemigration.api.ConditionStatus;
+import dev.livemigration.api.KubeVirt;
+import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationMethod;
+import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.MigrationPhase;
+import dev.livemigration.api.MigrationPolicy;
+import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.VirtualMachineInstanceMigration;
+import dev.livemigration.api.VirtualMachineInstanceStatus;
+import dev.livemigration.api.manifest.Section.Bound;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/** Turns a parsed document into the model's value for its kind, recording every problem. */
+final class ManifestReader {
+  /** The kinds of manifest that carry {@code apiVersion} and {@code kind}. */
+  enum Kind {
+    VIRTUAL_MACHINE_INSTANCE_MIGRATION(
+        "VirtualMachineInstanceMigration",
+        List.of(),
+        VirtualMachineInstanceMigration.class,
+        List.of("kubevirt.io/v1", "kubevirt.io/v1alpha3")),
+    KUBE_VIRT(
+        "KubeVirt",
+        List.of("Kubevirt"),
+        KubeVirt.class,
+        List.of("kubevirt.io/v1", "kubevirt.io/v1alpha3")),
+    MIGRATION_POLICY(
+        "MigrationPolicy",
+        List.of(),
+        MigrationPolicy.class,
+        List.of("migrations.kubevirt.io/v1alpha1"));
+
+    final String kind;
+    final List<String> otherSpellings;
+    final Class<?> type;
+    final List<String> apiVersions;
+
+    Kind(String kind, List<String> otherSpellings, Class<?> type, List<String> apiVersions) {
+      this.kind = kind;
+      this.otherSpellings = otherSpellings;
+      this.type = type;
+      this.apiVersions = apiVersions;
+    }
+
+    /** Returns the kind written {@code text}, in its usual or another accepted spelling. */
+    static Optional<Kind> of(String text) {
+      return Stream.of(values())
+          .filter(k -> k.kind.equals(text) || k.otherSpellings.contains(text))
+          .findFirst();
+    }
+
+    /** Returns the kind whose value type is {@code type}. */
+    static Optional<Kind> of(Class<?> type) {
+      return Stream.of(values()).filter(k -> k.type == type).findFirst();
+    }
+
+    /** The kinds' names, comma separated. */
+    static String names() {
+      return Stream.of(values()).map(k -> k.kind).collect(Collectors.joining(", "));
+    }
+  }
+
+  /** The types {@link #read} supports. */
+  static final List<Class<?>> TYPES =
+      List.of(
+          VirtualMachineInstanceMigration.class,
+          KubeVirt.class,
+          MigrationPolicy.class,
+          MigrationState.class,
+          VirtualMachineInstanceStatus.class,
+          MigrationConfiguration.class);
+
+  private static final Tree.Mapping EMPTY = new Tree.Mapping(List.of());
+
+  /** KubeVirt's {@code spec.configuration.migrations}, also a migration's configuration. */
+  private static final Section<MigrationConfiguration.Builder> CONFIGURATION =
+      Section.<MigrationConfiguration.Builder>strict(
+              MigrationConfiguration::builder, MigrationConfiguration.Builder::build)
+          .field(
+              "parallelMigrationsPerCluster",
+              int32(),
+              MigrationConfiguration.Builder::parallelMigrationsPerCluster)
+          .field(
+              "parallelOutboundMigrationsPerNode",
+              int32(),
+              MigrationConfiguration.Builder::parallelOutboundMigrationsPerNode)
+          .field(
+              "bandwidthPerMigration",
+              quantity(),
+              MigrationConfiguration.Builder::bandwidthPerMigration)
+          .field(
+              "completionTimeoutPerGiB",
+              seconds(),
+              MigrationConfiguration.Builder::completionTimeoutPerGiB)
+          .field("progressTimeout", seconds(), MigrationConfiguration.Builder::progressTimeout)
+          .field("disableTLS", bool(), MigrationConfiguration.Builder::disableTLS)
+          .field("nodeDrainTaintKey", string(), MigrationConfiguration.Builder::nodeDrainTaintKey)
+          .field("allowAutoConverge", bool(), MigrationConfiguration.Builder::allowAutoConverge)
+          .field("allowPostCopy", bool(), MigrationConfiguration.Builder::allowPostCopy)
+          .field(
+              "unsafeMigrationOverride",
+              bool(),
+              MigrationConfiguration.Builder::unsafeMigrationOverride)
+          .field("network", string(), (b, v) -> b.network(v))
+          .ignore(
+              "matchSELinuxLevelOnMigration", "allowWorkloadDisruption", "utilityVolumesTimeout");
+
+  /** A VMI's {@code status.migrationState}. */
+  private static final Section<MigrationState.Builder> STATE =
+      Section.<MigrationState.Builder>strict(
+              () -> MigrationState.builder().migrationUid("probe"), MigrationState.Builder::build)
+          .required("migrationUid", string(), MigrationState.Builder::migrationUid)
+          .field("phase", enumeration(MigrationPhase.class), MigrationState.Builder::phase)
+          .field("mode", enumeration(MigrationMode.class), MigrationState.Builder::mode)
+          .field("startTimestamp", timestamp(), (b, v) -> b.startTimestamp(v))
+          .field("endTimestamp", timestamp(), (b, v) -> b.endTimestamp(v))
+          .field("completed", bool(), MigrationState.Builder::completed)
+          .field("failed", bool(), MigrationState.Builder::failed)
+          .field("abortRequested", bool(), MigrationState.Builder::abortRequested)
+          .field("abortStatus", enumeration(AbortStatus.class), (b, v) -> b.abortStatus(v))
+          .field("failureReason", string(), (b, v) -> b.failureReason(v))
+          .field(
+              "migrationConfig",
+              List.of("migrationConfiguration"),
+              ManifestReader::configuration,
+              (b, v) -> b.migrationConfig(v))
+          .field("migrationPolicyName", string(), (b, v) -> b.migrationPolicyName(v))
+          .field("sourceNode", string(), (b, v) -> b.sourceNode(v))
+          .field("targetNode", string(), (b, v) -> b.targetNode(v))
+          .field("targetNodeAddress", string(), (b, v) -> b.targetNodeAddress(v))
+          .field(
+              "targetNodeDomainDetected", bool(), MigrationState.Builder::targetNodeDomainDetected)
+          .field("targetPod", string(), (b, v) -> b.targetPod(v))
+          .field(
+              "targetDirectMigrationNodePorts",
+              portMap(
+                  "targetDirectMigrationNodePorts",
+                  (port, target) ->
+                      MigrationState.builder()
+                          .migrationUid("probe")
+                          .putTargetDirectMigrationNodePorts(port, target)
+                          .build()),
+              MigrationState.Builder::targetDirectMigrationNodePorts)
+          .ignore(
+              "targetNodeDomainReadyTimestamp",
+              "targetAttachmentPodUID",
+              "sourcePod",
+              "targetCPUSet",
+              "targetNodeTopology",
+              "sourceState",
+              "targetState");
+
+  /** One of a VMI's {@code status.conditions}. */
+  private static final Section<Condition.Builder> CONDITION =
+      Section.<Condition.Builder>strict(
+              () -> Condition.builder().type("probe").status(ConditionStatus.TRUE),
+              Condition.Builder::build)
+          .required("type", string(), Condition.Builder::type)
+          .required("status", enumeration(ConditionStatus.class), Condition.Builder::status)
+          .field("reason", string(), (b, v) -> b.reason(v))
+          .field("message", string(), (b, v) -> b.message(v))
+          .ignore("lastProbeTime", "lastTransitionTime");
+
+  /** The migration-related fields of a VMI's {@code status}; the others are ignored. */
+  private static final Section<VirtualMachineInstanceStatus.Builder> STATUS =
+      Section.<VirtualMachineInstanceStatus.Builder>lenient(
+              VirtualMachineInstanceStatus::builder, VirtualMachineInstanceStatus.Builder::build)
+          .field(
+              "conditions",
+              ManifestReader::conditions,
+              VirtualMachineInstanceStatus.Builder::conditions)
+          .field(
+              "migrationMethod", enumeration(MigrationMethod.class), (b, v) -> b.migrationMethod(v))
+          .field("migrationState", ManifestReader::state, (b, v) -> b.migrationState(v));
+
+  private static final Section<VirtualMachineInstanceMigration.Builder> MIGRATION_METADATA =
+      Section.<VirtualMachineInstanceMigration.Builder>lenient(
+              () -> VirtualMachineInstanceMigration.builder().name("probe").vmiName("probe"),
+              VirtualMachineInstanceMigration.Builder::build)
+          .required("name", string(), VirtualMachineInstanceMigration.Builder::name)
+          .field("namespace", string(), VirtualMachineInstanceMigration.Builder::namespace);
+
+  private static final Section<VirtualMachineInstanceMigration.Builder> MIGRATION_SPEC =
+      Section.<VirtualMachineInstanceMigration.Builder>strict(
+              () -> VirtualMachineInstanceMigration.builder().name("probe").vmiName("probe"),
+              VirtualMachineInstanceMigration.Builder::build)
+          .required("vmiName", string(), VirtualMachineInstanceMigration.Builder::vmiName)
+          .ignore("addedNodeSelector");
+
+  private static final Section<KubeVirt.Builder> KUBEVIRT_METADATA =
+      Section.<KubeVirt.Builder>lenient(KubeVirt::builder, KubeVirt.Builder::build)
+          .field("name", string(), KubeVirt.Builder::name)
+          .field("namespace", string(), KubeVirt.Builder::namespace);
+
+  private static final Section<KubeVirt.Builder> KUBEVIRT_DEVELOPER =
+      Section.<KubeVirt.Builder>lenient(KubeVirt::builder, KubeVirt.Builder::build)
+          .field(
+              "featureGates",
+              list(checked(string(), gate -> KubeVirt.builder().addFeatureGates(gate).build())),
+              KubeVirt.Builder::featureGates);
+
+  private static final Section<MigrationPolicy.Builder> POLICY_METADATA =
+      Section.<MigrationPolicy.Builder>lenient(
+              () -> MigrationPolicy.builder().name("probe"), MigrationPolicy.Builder::build)
+          .required("name", string(), MigrationPolicy.Builder::name);
+
+  private static final Section<MigrationPolicy.Builder> POLICY_SELECTORS =
+      Section.<MigrationPolicy.Builder>strict(
+              () -> MigrationPolicy.builder().name("probe"), MigrationPolicy.Builder::build)
+          .field(
+              "namespaceSelector",
+              stringMap(
+                  "namespaceSelector",
+                  (key, value) ->
+                      MigrationPolicy.builder()
+                          .name("probe")
+                          .putNamespaceSelector(key, value)
+                          .build()),
+              MigrationPolicy.Builder::namespaceSelector)
+          .field(
+              "virtualMachineInstanceSelector",
+              stringMap(
+                  "virtualMachineInstanceSelector",
+                  (key, value) ->
+                      MigrationPolicy.builder()
+                          .name("probe")
+                          .putVirtualMachineInstanceSelector(key, value)
+                          .build()),
+              MigrationPolicy.Builder::virtualMachineInstanceSelector);
+
+  private static final Section<MigrationPolicy.Builder> POLICY_SPEC =
+      Section.<MigrationPolicy.Builder>strict(
+              () -> MigrationPolicy.builder().name("probe"), MigrationPolicy.Builder::build)
+          .field(
+              "selectors",
+              (node, path, problems) -> nested(POLICY_SELECTORS, node, path, problems),
+              (b, values) -> values.forEach(value -> value.setter().accept(b)))
+          .field("allowAutoConverge", bool(), (b, v) -> b.allowAutoConverge(v))
+          .field("bandwidthPerMigration", quantity(), (b, v) -> b.bandwidthPerMigration(v))
+          .field("completionTimeoutPerGiB", seconds(), (b, v) -> b.completionTimeoutPerGiB(v))
+          .field("allowPostCopy", bool(), (b, v) -> b.allowPostCopy(v))
+          .ignore("allowWorkloadDisruption", "maxDowntimeMs", "experimental");
+
+  private ManifestReader() {}
+
+  /** A map of the document with its path. */
+  private record Sub(Tree.Mapping mapping, String path) {}
+
+  /**
+   * Reads {@code root} as a {@code type} ({@code Object} for any kind), recording every problem;
+   * returns empty if there was any.
+   */
+  static Optional<Object> read(Tree root, Class<?> type, Problems problems) {
+    int before = problems.count();
+    Optional<?> value;
+    if (type == MigrationState.class) {
+      value =
+          unwrapped(root, problems, "migrationState")
+              .flatMap(s -> state(s.mapping(), s.path(), problems));
+    } else if (type == VirtualMachineInstanceStatus.class) {
+      value = unwrapped(root, problems, "status").flatMap(s -> status(s, problems));
+    } else if (type == MigrationConfiguration.class) {
+      value =
+          unwrapped(root, problems, "migrations", "migrationConfiguration", "migrationConfig")
+              .flatMap(s -> configuration(s.mapping(), s.path(), problems));
+    } else {
+      value = kinded(root, type, problems);
+    }
+    return problems.count() > before ? Optional.empty() : value.map(Object.class::cast);
+  }
+
+  /**
+   * Returns the map of the document, unwrapped from a single key {@code wrappers} if it has one.
+   */
+  private static Optional<Sub> unwrapped(Tree root, Problems problems, String... wrappers) {
+    if (!(root instanceof Tree.Mapping mapping)) {
+      problems.invalid("", root, "must be a map");
+      return Optional.empty();
+    }
+    if (mapping.entries().size() == 1) {
+      Tree.Entry only = mapping.entries().get(0);
+      boolean wrapper =
+          Stream.of(wrappers).anyMatch(w -> Tree.normalize(w).equals(Tree.normalize(only.key())));
+      if (wrapper && only.value() instanceof Tree.Mapping inner) {
+        return Optional.of(new Sub(inner, only.key()));
+      }
+    }
+    return Optional.of(new Sub(mapping, ""));
+  }
+
+  private static Optional<?> kinded(Tree root, Class<?> type, Problems problems) {
+    if (!(root instanceof Tree.Mapping mapping)) {
+      problems.invalid("", root, "must be a map with apiVersion, kind, metadata and spec");
+      return Optional.empty();
+    }
+    Sub document = new Sub(mapping, "");
+    Optional<Tree.Entry> kindEntry = mapping.entry("kind");
+    if (kindEntry.isEmpty() || Tree.isNull(kindEntry.get().value())) {
+      problems.missing("kind", "it must be one of " + Kind.names());
+      return Optional.empty();
+    }
+    Tree kindNode = kindEntry.get().value();
+    String kindPath = kindEntry.get().key();
+    Optional<Kind> kind =
+        kindNode instanceof Tree.Scalar scalar && scalar.type() == Tree.ScalarType.STRING
+            ? Kind.of(scalar.text())
+            : Optional.empty();
+    if (kind.isEmpty()) {
+      problems.invalid(kindPath, kindNode, "must be one of " + Kind.names());
+      return Optional.empty();
+    }
+    if (type != Object.class && !type.isAssignableFrom(kind.get().type)) {
+      String expected = Kind.of(type).map(k -> k.kind).orElse(type.getSimpleName());
+      problems.invalid(kindPath, kindNode, "must be " + expected);
+      return Optional.empty();
+    }
+    checkApiVersion(mapping, kind.get(), problems);
+    switch (kind.get()) {
+      case VIRTUAL_MACHINE_INSTANCE_MIGRATION:
+        return migration(document, problems);
+      case KUBE_VIRT:
+        return kubeVirt(document, problems);
+      default:
+        return policy(document, problems);
+    }
+  }
+
+  private static void checkApiVersion(Tree.Mapping mapping, Kind kind, Problems problems) {
+    String versions = String.join(" or ", kind.apiVersions);
+    Optional<Tree.Entry> entry = mapping.entry("apiVersion");
+    if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
+      problems.missing("apiVersion", "it must be " + versions + " for kind " + kind.kind);
+      return;
+    }
+    Tree node = entry.get().value();
+    if (!(node instanceof Tree.Scalar scalar)
+        || scalar.type() != Tree.ScalarType.STRING
+        || !kind.apiVersions.contains(scalar.text())) {
+      problems.invalid(entry.get().key(), node, "must be " + versions + " for kind " + kind.kind);
+    }
+  }
+
+  private static Optional<VirtualMachineInstanceMigration> migration(
+      Sub document, Problems problems) {
+    int before = problems.count();
+    List<Bound<VirtualMachineInstanceMigration.Builder>> values = new ArrayList<>();
+    map(document, "metadata", problems)
+        .ifPresent(
+            m -> values.addAll(MIGRATION_METADATA.read(m.mapping(), m.path(), problems).values()));
+    map(document, "spec", problems)
+        .ifPresent(
+            s -> values.addAll(MIGRATION_SPEC.read(s.mapping(), s.path(), problems).values()));
+    return Section.build(
+        VirtualMachineInstanceMigration.builder(),
+        VirtualMachineInstanceMigration.Builder::build,
+        values,
+        "",
+        problems,
+        before);
+  }
+
+  private static Optional<KubeVirt> kubeVirt(Sub document, Problems problems) {
+    int before = problems.count();
+    List<Bound<KubeVirt.Builder>> values = new ArrayList<>();
+    map(document, "metadata", problems)
+        .ifPresent(
+            m -> values.addAll(KUBEVIRT_METADATA.read(m.mapping(), m.path(), problems).values()));
+    Optional<Sub> configuration =
+        map(document, "spec", problems).flatMap(spec -> map(spec, "configuration", problems));
+    configuration
+        .flatMap(c -> map(c, "developerConfiguration", problems))
+        .ifPresent(
+            d -> values.addAll(KUBEVIRT_DEVELOPER.read(d.mapping(), d.path(), problems).values()));
+    configuration.ifPresent(c -> migrations(c, problems).ifPresent(values::add));
+    return Section.build(KubeVirt.builder(), KubeVirt.Builder::build, values, "", problems, before);
+  }
+
+  /**
+   * Reads {@code migrations} and the guide's {@code migrationConfiguration} spelling, merged; a
+   * field given different values in both is a problem.
+   */
+  private static Optional<Bound<KubeVirt.Builder>> migrations(
+      Sub configuration, Problems problems) {
+    int before = problems.count();
+    Map<String, Bound<MigrationConfiguration.Builder>> merged = new LinkedHashMap<>();
+    List<Sub> blocks = new ArrayList<>();
+    for (String name : List.of("migrations", "migrationConfiguration")) {
+      Optional<Tree.Entry> entry = configuration.mapping().entry(name);
+      if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
+        continue;
+      }
+      String blockPath = Problems.child(configuration.path(), entry.get().key());
+      if (!(entry.get().value() instanceof Tree.Mapping block)) {
+        problems.invalid(blockPath, entry.get().value(), "must be a map");
+        continue;
+      }
+      blocks.add(new Sub(block, blockPath));
+      for (Bound<MigrationConfiguration.Builder> value :
+          CONFIGURATION.read(block, blockPath, problems).values()) {
+        Bound<MigrationConfiguration.Builder> earlier = merged.putIfAbsent(value.name(), value);
+        if (earlier != null && !Objects.equals(earlier.value(), value.value())) {
+          problems.invalid(
+              value.path(),
+              value.node(),
+              "must equal "
+                  + earlier.path()
+                  + " ("
+                  + earlier.node().describe()
+                  + ") when both are given");
+        }
+      }
+    }
+    if (blocks.isEmpty()) {
+      return Optional.empty();
+    }
+    Sub first = blocks.get(0);
+    return Section.build(
+            MigrationConfiguration.builder(),
+            MigrationConfiguration.Builder::build,
+            merged.values(),
+            first.path(),
+            problems,
+            before)
+        .map(
+            config ->
+                new Bound<KubeVirt.Builder>(
+                    "migrations",
+                    first.path(),
+                    first.mapping(),
+                    config,
+                    b -> b.migrations(config)));
+  }
+
+  private static Optional<MigrationPolicy> policy(Sub document, Problems problems) {
+    int before = problems.count();
+    List<Bound<MigrationPolicy.Builder>> values = new ArrayList<>();
+    map(document, "metadata", problems)
+        .ifPresent(
+            m -> values.addAll(POLICY_METADATA.read(m.mapping(), m.path(), problems).values()));
+    map(document, "spec", problems)
+        .ifPresent(s -> values.addAll(POLICY_SPEC.read(s.mapping(), s.path(), problems).values()));
+    return Section.build(
+        MigrationPolicy.builder(), MigrationPolicy.Builder::build, values, "", problems, before);
+  }
+
+  /** A migration's configuration: the fields of KubeVirt's {@code migrations} block. */
+  static Optional<MigrationConfiguration> configuration(Tree node, String path, Problems problems) {
+    return nested(CONFIGURATION, node, path, problems)
+        .flatMap(
+            values ->
+                Section.build(
+                    MigrationConfiguration.builder(),
+                    MigrationConfiguration.Builder::build,
+                    values,
+                    path,
+                    problems,
+                    problems.count()));
+  }
+
+  /** A VMI's migration state. */
+  static Optional<MigrationState> state(Tree node, String path, Problems problems) {
+    return nested(STATE, node, path, problems)
+        .flatMap(
+            values ->
+                Section.build(
+                    MigrationState.builder(),
+                    MigrationState.Builder::build,
+                    values,
+                    path,
+                    problems,
+                    problems.count()));
+  }
+
+  private static Optional<VirtualMachineInstanceStatus> status(Sub sub, Problems problems) {
+    return nested(STATUS, sub.mapping(), sub.path(), problems)
+        .flatMap(
+            values ->
+                Section.build(
+                    VirtualMachineInstanceStatus.builder(),
+                    VirtualMachineInstanceStatus.Builder::build,
+                    values,
+                    sub.path(),
+                    problems,
+                    problems.count()));
+  }
+
+  /** A VMI's conditions: a list, or a single condition as {@code kubectl describe} shows it. */
+  static Optional<List<Condition>> conditions(Tree node, String path, Problems problems) {
+    if (node instanceof Tree.Mapping) {
+      return condition(node, path, problems).map(List::of);
+    }
+    if (node instanceof Tree.Sequence) {
+      return list(ManifestReader::condition).convert(node, path, problems);
+    }
+    problems.invalid(path, node, "must be a list of conditions");
+    return Optional.empty();
+  }
+
+  private static Optional<Condition> condition(Tree node, String path, Problems problems) {
+    return nested(CONDITION, node, path, problems)
+        .flatMap(
+            values ->
+                Section.build(
+                    Condition.builder(),
+                    Condition.Builder::build,
+                    values,
+                    path,
+                    problems,
+                    problems.count()));
+  }
+
+  /**
+   * Reads {@code node} as a map of {@code section}'s fields; empty if it is not a map or has
+   * problems.
+   */
+  private static <B> Optional<Collection<Bound<B>>> nested(
+      Section<B> section, Tree node, String path, Problems problems) {
+    if (!(node instanceof Tree.Mapping mapping)) {
+      problems.invalid(path, node, "must be a map");
+      return Optional.empty();
+    }
+    int before = problems.count();
+    Collection<Bound<B>> values = section.read(mapping, path, problems).values();
+    return problems.count() > before ? Optional.empty() : Optional.of(values);
+  }
+
+  /**
+   * Returns the map under {@code name} (an empty one if absent or null); empty, with a problem, if
+   * the value is not a map.
+   */
+  private static Optional<Sub> map(Sub parent, String name, Problems problems) {
+    Optional<Tree.Entry> entry = parent.mapping().entry(name);
+    if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
+      return Optional.of(new Sub(EMPTY, Problems.child(parent.path(), name)));
+    }
+    String path = Problems.child(parent.path(), entry.get().key());
+    if (entry.get().value() instanceof Tree.Mapping mapping) {
+      return Optional.of(new Sub(mapping, path));
+    }
+    problems.invalid(path, entry.get().value(), "must be a map");
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,238 @@
+package dev.livemigration.api.manifest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.livemigration.api.Condition;
+import dev.livemigration.api.KubeVirt;
+import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationPolicy;
+import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.VirtualMachineInstanceMigration;
+import dev.livemigration.api.VirtualMachineInstanceStatus;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/** Writes the model's values as manifests in KubeVirt's camelCase form, as YAML or JSON. */
+final class ManifestWriter {
+  private static final String KUBEVIRT_API_VERSION = "kubevirt.io/v1";
+  private static final String POLICY_API_VERSION = "migrations.kubevirt.io/v1alpha1";
+
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private static final ObjectMapper YAML =
+      new YAMLMapper(
+          YAMLFactory.builder()
+              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+              .disable(YAMLGenerator.Feature.SPLIT_LINES)
+              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+              .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+              .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+              .build());
+
+  private static final ObjectWriter JSON = jsonWriter();
+
+  private ManifestWriter() {}
+
+  /** Returns {@code value} as YAML. */
+  static String yaml(Object value) {
+    try {
+      return YAML.writeValueAsString(tree(value));
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException("cannot write " + value.getClass().getName() + " as YAML", e);
+    }
+  }
+
+  /** Returns {@code value} as JSON, indented, with a final line break. */
+  static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(tree(value)) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException("cannot write " + value.getClass().getName() + " as JSON", e);
+    }
+  }
+
+  /**
+   * Returns the manifest tree of {@code value}.
+   *
+   * @throws IllegalArgumentException if {@code value} is not of a supported type
+   */
+  static ObjectNode tree(Object value) {
+    Objects.requireNonNull(value, "value");
+    if (value instanceof VirtualMachineInstanceMigration migration) {
+      return migration(migration);
+    }
+    if (value instanceof KubeVirt kubeVirt) {
+      return kubeVirt(kubeVirt);
+    }
+    if (value instanceof MigrationPolicy policy) {
+      return policy(policy);
+    }
+    if (value instanceof MigrationState state) {
+      return state(state);
+    }
+    if (value instanceof VirtualMachineInstanceStatus status) {
+      return status(status);
+    }
+    if (value instanceof MigrationConfiguration configuration) {
+      return configuration(configuration);
+    }
+    throw new IllegalArgumentException(
+        "cannot write a "
+            + value.getClass().getName()
+            + " as a manifest; supported types are "
+            + ManifestReader.TYPES.stream()
+                .map(Class::getSimpleName)
+                .collect(Collectors.joining(", ")));
+  }
+
+  private static ObjectNode header(String apiVersion, String kind) {
+    ObjectNode node = NODES.objectNode();
+    node.put("apiVersion", apiVersion);
+    node.put("kind", kind);
+    return node;
+  }
+
+  private static ObjectNode migration(VirtualMachineInstanceMigration migration) {
+    ObjectNode node = header(KUBEVIRT_API_VERSION, "VirtualMachineInstanceMigration");
+    ObjectNode metadata = node.putObject("metadata");
+    metadata.put("name", migration.name());
+    metadata.put("namespace", migration.namespace());
+    node.putObject("spec").put("vmiName", migration.vmiName());
+    return node;
+  }
+
+  private static ObjectNode kubeVirt(KubeVirt kubeVirt) {
+    ObjectNode node = header(KUBEVIRT_API_VERSION, "KubeVirt");
+    ObjectNode metadata = node.putObject("metadata");
+    metadata.put("name", kubeVirt.name());
+    metadata.put("namespace", kubeVirt.namespace());
+    ObjectNode configuration = node.putObject("spec").putObject("configuration");
+    ArrayNode gates = configuration.putObject("developerConfiguration").putArray("featureGates");
+    kubeVirt.featureGates().forEach(gates::add);
+    configuration.set("migrations", configuration(kubeVirt.migrations()));
+    return node;
+  }
+
+  private static ObjectNode policy(MigrationPolicy policy) {
+    ObjectNode node = header(POLICY_API_VERSION, "MigrationPolicy");
+    node.putObject("metadata").put("name", policy.name());
+    ObjectNode spec = node.putObject("spec");
+    ObjectNode selectors = spec.putObject("selectors");
+    if (!policy.namespaceSelector().isEmpty()) {
+      selectors.set("namespaceSelector", strings(policy.namespaceSelector()));
+    }
+    if (!policy.virtualMachineInstanceSelector().isEmpty()) {
+      selectors.set(
+          "virtualMachineInstanceSelector", strings(policy.virtualMachineInstanceSelector()));
+    }
+    policy.allowAutoConverge().ifPresent(v -> spec.put("allowAutoConverge", v));
+    policy.bandwidthPerMigration().ifPresent(v -> spec.put("bandwidthPerMigration", v.toString()));
+    policy
+        .completionTimeoutPerGiB()
+        .ifPresent(v -> spec.put("completionTimeoutPerGiB", v.getSeconds()));
+    policy.allowPostCopy().ifPresent(v -> spec.put("allowPostCopy", v));
+    return node;
+  }
+
+  /** Every field of a configuration, as in KubeVirt's {@code spec.configuration.migrations}. */
+  private static ObjectNode configuration(MigrationConfiguration configuration) {
+    ObjectNode node = NODES.objectNode();
+    node.put("parallelMigrationsPerCluster", configuration.parallelMigrationsPerCluster());
+    node.put(
+        "parallelOutboundMigrationsPerNode", configuration.parallelOutboundMigrationsPerNode());
+    node.put("bandwidthPerMigration", configuration.bandwidthPerMigration().toString());
+    node.put("completionTimeoutPerGiB", configuration.completionTimeoutPerGiB().getSeconds());
+    node.put("progressTimeout", configuration.progressTimeout().getSeconds());
+    node.put("disableTLS", configuration.disableTLS());
+    node.put("nodeDrainTaintKey", configuration.nodeDrainTaintKey());
+    node.put("allowAutoConverge", configuration.allowAutoConverge());
+    node.put("allowPostCopy", configuration.allowPostCopy());
+    node.put("unsafeMigrationOverride", configuration.unsafeMigrationOverride());
+    configuration.network().ifPresent(v -> node.put("network", v));
+    return node;
+  }
+
+  private static ObjectNode state(MigrationState state) {
+    ObjectNode node = NODES.objectNode();
+    node.put("migrationUid", state.migrationUid());
+    node.put("phase", EnumNames.toWire(state.phase()));
+    node.put("mode", EnumNames.toWire(state.mode()));
+    state.startTimestamp().ifPresent(v -> node.put("startTimestamp", timestamp(v)));
+    state.endTimestamp().ifPresent(v -> node.put("endTimestamp", timestamp(v)));
+    node.put("completed", state.completed());
+    node.put("failed", state.failed());
+    node.put("abortRequested", state.abortRequested());
+    state.abortStatus().ifPresent(v -> node.put("abortStatus", EnumNames.toWire(v)));
+    state.failureReason().ifPresent(v -> node.put("failureReason", v));
+    state.migrationConfig().ifPresent(v -> node.set("migrationConfig", configuration(v)));
+    state.migrationPolicyName().ifPresent(v -> node.put("migrationPolicyName", v));
+    state.sourceNode().ifPresent(v -> node.put("sourceNode", v));
+    state.targetNode().ifPresent(v -> node.put("targetNode", v));
+    state.targetNodeAddress().ifPresent(v -> node.put("targetNodeAddress", v));
+    node.put("targetNodeDomainDetected", state.targetNodeDomainDetected());
+    state.targetPod().ifPresent(v -> node.put("targetPod", v));
+    if (!state.targetDirectMigrationNodePorts().isEmpty()) {
+      ObjectNode ports = node.putObject("targetDirectMigrationNodePorts");
+      state
+          .targetDirectMigrationNodePorts()
+          .forEach((port, target) -> ports.put(String.valueOf(port), target));
+    }
+    return node;
+  }
+
+  private static ObjectNode status(VirtualMachineInstanceStatus status) {
+    ObjectNode node = NODES.objectNode();
+    ArrayNode conditions = node.putArray("conditions");
+    status.conditions().forEach(c -> conditions.add(condition(c)));
+    status.migrationMethod().ifPresent(v -> node.put("migrationMethod", EnumNames.toWire(v)));
+    status.migrationState().ifPresent(v -> node.set("migrationState", state(v)));
+    return node;
+  }
+
+  private static ObjectNode condition(Condition condition) {
+    ObjectNode node = NODES.objectNode();
+    node.put("type", condition.type());
+    node.put("status", EnumNames.toWire(condition.status()));
+    condition.reason().ifPresent(v -> node.put("reason", v));
+    condition.message().ifPresent(v -> node.put("message", v));
+    return node;
+  }
+
+  private static ObjectNode strings(Map<String, String> map) {
+    ObjectNode node = NODES.objectNode();
+    map.forEach(node::put);
+    return node;
+  }
+
+  /** An RFC 3339 timestamp in UTC, such as {@code 2019-03-29T03:37:52Z}. */
+  private static String timestamp(Instant instant) {
+    return DateTimeFormatter.ISO_INSTANT.format(instant);
+  }
+
+  private static ObjectWriter jsonWriter() {
+    DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
+    DefaultPrettyPrinter printer =
+        new DefaultPrettyPrinter()
+            .withSeparators(
+                Separators.createDefaultInstance()
+                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
+    printer.indentObjectsWith(indenter);
+    printer.indentArraysWith(indenter);
+    return JsonMapper.builder().build().writer(printer);
+  }
+}

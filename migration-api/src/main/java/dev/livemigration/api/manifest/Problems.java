@@ -1,0 +1,98 @@
+package dev.livemigration.api.manifest;
+
+import dev.livemigration.api.manifest.ManifestException.Problem;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** Collects the problems of one document, phrased the same way everywhere. */
+final class Problems {
+  /** The most problems listed for one document; a hostile one could otherwise have millions. */
+  static final int MAX_LISTED = 100;
+
+  private final List<Problem> problems = new ArrayList<>();
+  private int unlisted;
+
+  /** Returns how many problems were found so far, listed or not. */
+  int count() {
+    return problems.size() + unlisted;
+  }
+
+  /**
+   * Returns the problems found so far; past {@link #MAX_LISTED}, a last problem says how many more
+   * there were.
+   */
+  List<Problem> list() {
+    if (unlisted == 0) {
+      return List.copyOf(problems);
+    }
+    List<Problem> listed = new ArrayList<>(problems);
+    listed.add(new Problem("", null, "and " + unlisted + " more problems"));
+    return List.copyOf(listed);
+  }
+
+  /** Adds a problem. */
+  void add(Problem problem) {
+    if (problems.size() < MAX_LISTED) {
+      problems.add(problem);
+    } else {
+      unlisted++;
+    }
+  }
+
+  /** Adds a value that breaks a rule: {@code path was 'value' but it must ...}. */
+  void invalid(String path, Tree node, String rule) {
+    String value = node instanceof Tree.Scalar ? node.describe() : null;
+    add(new Problem(path, value, label(path) + " was " + node.describe() + " but it " + rule));
+  }
+
+  /** Adds a value, given as text, that breaks a rule. */
+  void invalid(String path, String shownValue, String rule) {
+    add(new Problem(path, shownValue, label(path) + " was " + shownValue + " but it " + rule));
+  }
+
+  /** Adds a required field that is missing. */
+  void missing(String path, @Nullable String hint) {
+    add(
+        new Problem(
+            path,
+            null,
+            label(path) + " is missing but it is required" + (hint == null ? "" : "; " + hint)));
+  }
+
+  /** Adds a key that is not a field of the object. */
+  void unknown(String path, Collection<String> known) {
+    add(
+        new Problem(
+            path,
+            null,
+            label(path) + " is not a known field; known fields are " + String.join(", ", known)));
+  }
+
+  /** Adds a field given more than once (with keys that differ only in spaces or case). */
+  void duplicate(String path, String firstKey) {
+    add(
+        new Problem(
+            path, null, label(path) + " is given more than once (first as '" + firstKey + "')"));
+  }
+
+  /** Adds a problem of the whole document. */
+  void document(String message) {
+    add(new Problem("", null, message));
+  }
+
+  /** Returns the path of a child key. */
+  static String child(String path, String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  /** Returns the path of a list item or map entry. */
+  static String index(String path, Object index) {
+    return path + "[" + index + "]";
+  }
+
+  private static String label(String path) {
+    return path.isEmpty() ? "the document" : path;
+  }
+}
