@@ -33,7 +33,7 @@ sealed interface Tree permits Tree.Mapping, Tree.Sequence, Tree.Scalar {
   /** One key of a mapping, as written, with its value. */
   record Entry(String key, Tree value) {}
 
-  /** A mapping with its entries in document order; keys are unique once normalized. */
+  /** A mapping with its entries in document order; keys are unique as written. */
   record Mapping(List<Entry> entries) implements Tree {
     public Mapping {
       entries = List.copyOf(entries);

@@ -216,7 +216,7 @@ final class TreeParser {
       String key = parser.currentName();
       String keyPath = Problems.child(path, key);
       Tree value = read(parser, parser.nextToken(), keyPath, problems);
-      String firstKey = firstKeys.putIfAbsent(Tree.normalize(key), key);
+      String firstKey = firstKeys.putIfAbsent(key, key);
       if (firstKey == null) {
         entries.add(new Tree.Entry(key, value));
       } else {
