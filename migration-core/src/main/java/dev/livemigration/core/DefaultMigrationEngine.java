@@ -39,6 +39,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -47,9 +48,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine: admission, policy resolution, a FIFO queue under the cluster and per-node limits,
- * and one monitor loop per running migration that samples the backend, enforces the timeouts
- * and applies the strategy's directives.
+ * The engine: admission, policy resolution, a FIFO queue under the cluster and per-node limits, and
+ * one monitor loop per running migration that samples the backend, enforces the timeouts and
+ * applies the strategy's directives.
  *
  * <p>Locking: the engine's monitor guards the queue, the limits and the indexes; each {@link
  * TrackedMigration}'s monitor guards its session. A thread may take the engine's monitor while
@@ -103,7 +104,28 @@ final class DefaultMigrationEngine implements MigrationEngine {
 
   @Override
   public MigrationHandle migrate(VirtualMachineInstanceMigration request) {
-    TrackedMigration migration;
+    Objects.requireNonNull(request, "request");
+    String vmiKey = key(request.namespace(), request.vmiName());
+    // The inventory, the backend and the policy source may be slow: ask them before locking.
+    VirtualMachineInstance vmi =
+        inventory
+            .find(request.namespace(), request.vmiName())
+            .orElseThrow(
+                () ->
+                    new MigrationRejectedException(
+                        Reason.VMI_NOT_FOUND, "VMI " + vmiKey + " is not running in the cluster"));
+    Condition condition = liveMigratable(vmi);
+    if (!condition.isTrue()) {
+      throw new MigrationRejectedException(
+          Reason.NOT_LIVE_MIGRATABLE,
+          "VMI "
+              + vmiKey
+              + " is not live-migratable ("
+              + condition.reason().orElse("")
+              + "): "
+              + condition.message().orElse(""));
+    }
+    TrackedMigration migration = admit(request, vmi);
     synchronized (this) {
       if (closed) {
         throw new MigrationRejectedException(Reason.ENGINE_CLOSED, "the engine is closed");
@@ -115,41 +137,23 @@ final class DefaultMigrationEngine implements MigrationEngine {
             Reason.DUPLICATE_NAME,
             "migration " + name + " is already in progress (" + existing.uid() + ")");
       }
-      String vmiKey = key(request.namespace(), request.vmiName());
-      VirtualMachineInstance vmi =
-          inventory
-              .find(request.namespace(), request.vmiName())
-              .orElseThrow(
-                  () ->
-                      new MigrationRejectedException(
-                          Reason.VMI_NOT_FOUND, "VMI " + vmiKey + " is not running in the cluster"));
       TrackedMigration active = activeByVmi.get(vmiKey);
       if (active != null) {
         throw new MigrationRejectedException(
             Reason.ALREADY_MIGRATING,
             "VMI " + vmiKey + " is already migrating in " + active.request.name());
       }
-      Condition condition = liveMigratable(vmi);
-      if (!condition.isTrue()) {
-        throw new MigrationRejectedException(
-            Reason.NOT_LIVE_MIGRATABLE,
-            "VMI "
-                + vmiKey
-                + " is not live-migratable ("
-                + condition.reason().orElse("")
-                + "): "
-                + condition.message().orElse(""));
-      }
-      migration = admit(request, vmi);
       byUid.put(migration.uid(), migration);
       byName.put(name, migration);
       activeByVmi.put(vmiKey, migration);
       latestByVmi.put(vmiKey, migration);
       queue.addLast(migration);
       forgetOldFinished();
+      // Published before the lock is released, so that no other thread can start, cancel or end
+      // the migration (and publish its later events) first.
+      publish(new MigrationEvent.Queued(migration.uid(), request, scheduler.now()));
     }
     LOG.info("Queued migration {} of VMI {}", migration, migration.vmi.name());
-    publish(new MigrationEvent.Queued(migration.uid(), request, scheduler.now()));
     scheduler.execute(this::dispatch);
     return migration;
   }
@@ -159,7 +163,8 @@ final class DefaultMigrationEngine implements MigrationEngine {
     return ours.isTrue() ? backend.checkMigratable(vmi).orElse(ours) : ours;
   }
 
-  private TrackedMigration admit(VirtualMachineInstanceMigration request, VirtualMachineInstance vmi) {
+  private TrackedMigration admit(
+      VirtualMachineInstanceMigration request, VirtualMachineInstance vmi) {
     MigrationConfiguration cluster = configuration;
     Optional<MigrationPolicy> policy =
         PolicyResolver.resolve(
@@ -276,8 +281,9 @@ final class DefaultMigrationEngine implements MigrationEngine {
         m.update(s -> s.phase(MigrationPhase.RUNNING).startTimestamp(now));
         publish(new MigrationEvent.Running(m.uid(), m.request, now));
         LOG.info("Migration {} running from {} to {}", m, source.name(), target.name());
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         fail(m, "could not start: " + describe(e));
+        rethrowIfFatal(e);
         return;
       }
     }
@@ -296,7 +302,8 @@ final class DefaultMigrationEngine implements MigrationEngine {
     String drainKey = m.configuration.nodeDrainTaintKey();
     List<Node> candidates =
         inventory.nodes().stream()
-            .filter(n -> n.schedulable() && !n.name().equals(source.name()) && !n.hasTaint(drainKey))
+            .filter(
+                n -> n.schedulable() && !n.name().equals(source.name()) && !n.hasTaint(drainKey))
             .toList();
     Map<String, Integer> load = new HashMap<>(inventory.vmiCountsByNode());
     synchronized (this) {
@@ -334,7 +341,11 @@ final class DefaultMigrationEngine implements MigrationEngine {
         }
         ProgressSample sample = session.sample();
         m.remember(sample);
-        m.update(s -> s.mode(sample.mode()));
+        if (sample.mode() == MigrationMode.POST_COPY) {
+          // Post-copy cannot be undone: a later sample that leaves the mode out (a failed or
+          // completed job) must not make the state claim the guest is whole on the source.
+          m.update(s -> s.mode(MigrationMode.POST_COPY));
+        }
         publish(new MigrationEvent.Progress(m.uid(), m.request, scheduler.now(), sample));
         switch (sample.status()) {
           case COMPLETED -> {
@@ -351,11 +362,12 @@ final class DefaultMigrationEngine implements MigrationEngine {
           }
           case ACTIVE -> steer(m, sample);
         }
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         if (m.state().mode() == MigrationMode.PRE_COPY) {
           abortQuietly(m);
         }
         fail(m, "lost track of the migration: " + describe(e));
+        rethrowIfFatal(e);
         return;
       }
       if (m.isTerminal()) {
@@ -374,17 +386,18 @@ final class DefaultMigrationEngine implements MigrationEngine {
       }
       return;
     }
+    // Progress is a new low-water mark of the data remaining: remaining data rises and falls
+    // from pass to pass while the guest dirties memory, and only a new minimum shows that the
+    // migration got closer to its end. Completed passes do not count: a guest that never
+    // converges completes passes forever.
+    if (sample.dataRemaining() < m.lowWater) {
+      m.lowWater = sample.dataRemaining();
+      m.lastProgressAt = now;
+    }
     if (sample.mode() == MigrationMode.POST_COPY) {
-      m.lowWater = Math.min(m.lowWater, sample.dataRemaining());
       reportTimeoutsInPostCopy(m, now);
-    } else {
-      if (sample.dataRemaining() < m.lowWater) {
-        m.lowWater = sample.dataRemaining();
-        m.lastProgressAt = now;
-      }
-      if (enforceTimeouts(m, now)) {
-        return;
-      }
+    } else if (enforceTimeouts(m, now)) {
+      return;
     }
     Directive directive =
         strategy.decide(
@@ -433,6 +446,11 @@ final class DefaultMigrationEngine implements MigrationEngine {
     return false;
   }
 
+  /**
+   * In post-copy neither timeout aborts: that would lose the guest. The completion timeout is
+   * only reported; the migration waits for the backend to report its end (a backend reports a
+   * broken post-copy link as FAILED).
+   */
   private void reportTimeoutsInPostCopy(TrackedMigration m, Instant now) {
     if (!m.postCopyTimeoutReported
         && Duration.between(m.startedAt, now).compareTo(m.completionTimeout) >= 0) {
@@ -463,7 +481,16 @@ final class DefaultMigrationEngine implements MigrationEngine {
       }
       m.postCopyRequested = true;
     }
-    m.session.apply(directive);
+    try {
+      m.session.apply(directive);
+    } catch (RuntimeException e) {
+      // A directive that cannot be applied leaves the migration as it was; it may still finish.
+      LOG.warn("Migration {}: {} could not be applied: {}", m, directive, describe(e));
+      if (directive instanceof Directive.SwitchToPostCopy) {
+        m.postCopyRequested = false;
+      }
+      return;
+    }
     m.lastDirective = directive;
     LOG.info("Migration {}: applied {} ({})", m, directive, reason);
     publish(
@@ -481,8 +508,12 @@ final class DefaultMigrationEngine implements MigrationEngine {
       }
       m.cancelRequested = true;
       wasPending = queue.remove(m);
+      // Under the lock, which the migration's end takes to release its slot before it publishes
+      // Succeeded or Failed: the request comes before the end, and never after it.
+      if (!m.isTerminal()) {
+        publish(new MigrationEvent.AbortRequested(m.uid(), m.request, scheduler.now()));
+      }
     }
-    publish(new MigrationEvent.AbortRequested(m.uid(), m.request, scheduler.now()));
     if (wasPending) {
       synchronized (m) {
         finishAborted(m);
@@ -499,7 +530,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
                         m.state().failed()
                             ? m.state().failureReason().orElse("the migration had already failed")
                             : "the migration had already completed"));
-      } else if (m.state().mode() == MigrationMode.POST_COPY) {
+      } else if (m.state().mode() == MigrationMode.POST_COPY || m.postCopyRequested) {
         refuseAbortInPostCopy(m);
       } else {
         m.update(s -> s.abortRequested(true).abortStatus(AbortStatus.ABORTING));
@@ -508,6 +539,9 @@ final class DefaultMigrationEngine implements MigrationEngine {
   }
 
   private void refuseAbortInPostCopy(TrackedMigration m) {
+    if (m.state().abortStatus().orElse(null) == AbortStatus.FAILED) {
+      return;
+    }
     m.update(
         s ->
             s.abortRequested(true)
@@ -520,7 +554,9 @@ final class DefaultMigrationEngine implements MigrationEngine {
 
   /** Asks the backend to stop; the next samples tell whether it did. */
   private void abort(TrackedMigration m, String reason, boolean onRequest) {
-    if (m.state().mode() == MigrationMode.POST_COPY) {
+    // Once the switch was applied the guest may already run on the target, even before a sample
+    // shows post-copy: a cancellation is refused from then on.
+    if (m.state().mode() == MigrationMode.POST_COPY || (onRequest && m.postCopyRequested)) {
       if (onRequest) {
         refuseAbortInPostCopy(m);
       }
@@ -564,8 +600,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
           s.phase(MigrationPhase.SUCCEEDED)
               .completed(true)
               .failed(false)
-              .targetNodeDomainDetected(true)
-              .mode(last.mode());
+              .targetNodeDomainDetected(true);
           if (m.cancelRequested) {
             s.abortStatus(AbortStatus.FAILED)
                 .failureReason("the migration completed before the abort took effect");
@@ -582,22 +617,23 @@ final class DefaultMigrationEngine implements MigrationEngine {
                 + "; the migration failed in post-copy, so neither host holds the guest's whole"
                 + " state: the guest is lost"
             : reason;
-    boolean cancelled = m.cancelRequested && m.abortReason != null && m.abortReason.equals(reason);
+    // The abort took if the backend stopped the job it was asked to stop, or if nothing had
+    // started moving yet.
+    boolean stopped = m.startedAt == null || reason.equals(m.abortReason);
     finish(
         m,
         s -> {
           s.phase(MigrationPhase.FAILED).completed(true).failed(true).failureReason(why);
           if (m.cancelRequested) {
             s.abortRequested(true)
-                .abortStatus(cancelled && !lostGuest ? AbortStatus.SUCCEEDED : AbortStatus.FAILED);
+                .abortStatus(stopped && !lostGuest ? AbortStatus.SUCCEEDED : AbortStatus.FAILED);
           }
           return s;
         });
   }
 
   private void finish(
-      TrackedMigration m,
-      java.util.function.UnaryOperator<MigrationState.Builder> ending) {
+      TrackedMigration m, java.util.function.UnaryOperator<MigrationState.Builder> ending) {
     MigrationSession session = m.session;
     if (session != null) {
       try {
@@ -630,7 +666,14 @@ final class DefaultMigrationEngine implements MigrationEngine {
     }
   }
 
-  private static String describe(RuntimeException e) {
+  /** Ends nothing more: the migration has been failed; only the JVM's own errors go on. */
+  private static void rethrowIfFatal(Throwable e) {
+    if (e instanceof VirtualMachineError fatal) {
+      throw fatal;
+    }
+  }
+
+  private static String describe(Throwable e) {
     String message = e.getMessage();
     return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
   }
@@ -687,7 +730,15 @@ final class DefaultMigrationEngine implements MigrationEngine {
                             .vmiName(vmi.name())
                             .build()));
               } catch (MigrationRejectedException e) {
-                skipped.put(key(vmi.namespace(), vmi.name()), e.getMessage());
+                TrackedMigration active;
+                synchronized (this) {
+                  active = activeByVmi.get(key(vmi.namespace(), vmi.name()));
+                }
+                if (e.reason() == Reason.ALREADY_MIGRATING && active != null) {
+                  handles.add(active);
+                } else {
+                  skipped.put(key(vmi.namespace(), vmi.name()), e.getMessage());
+                }
               }
             });
     return new NodeDrain(nodeName, handles, skipped);
@@ -696,7 +747,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
   private static String randomSuffix() {
     String alphabet = "bcdfghjklmnpqrstvwxz2456789";
     StringBuilder suffix = new StringBuilder();
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 8; i++) {
       suffix.append(alphabet.charAt(ThreadLocalRandom.current().nextInt(alphabet.length())));
     }
     return suffix.toString();

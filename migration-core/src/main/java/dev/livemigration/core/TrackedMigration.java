@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * monitor, so the backend session sees one call at a time.
  */
 final class TrackedMigration implements MigrationHandle {
-  static final int HISTORY = 16;
+  static final int HISTORY = 128;
 
   final VirtualMachineInstanceMigration request;
   final VirtualMachineInstance vmi;
