@@ -8,8 +8,10 @@ import dev.livemigration.api.Node;
 import dev.livemigration.api.Taint;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.event.MigrationEvent;
+import dev.livemigration.api.spi.MigrationStrategy;
 import dev.livemigration.core.ManualScheduler;
 import dev.livemigration.core.MigrationEngines;
+import dev.livemigration.core.strategy.Strategies;
 import dev.livemigration.testkit.model.GuestProfile;
 import dev.livemigration.testkit.model.ModelBackend;
 import java.time.Duration;
@@ -42,6 +44,7 @@ public final class SimulatedCluster implements AutoCloseable {
   private final List<MigrationPolicy> policies = new CopyOnWriteArrayList<>();
   private final List<MigrationEvent> events = new CopyOnWriteArrayList<>();
   private MigrationConfiguration configuration = MigrationConfiguration.defaults();
+  private MigrationStrategy strategy = Strategies.kubeVirtDefault();
   private MigrationEngine engine;
 
   private SimulatedCluster() {}
@@ -113,6 +116,15 @@ public final class SimulatedCluster implements AutoCloseable {
     return configure(kubeVirt.migrations());
   }
 
+  /** Sets the strategy of every migration; KubeVirt's default unless set. Before {@link #engine()}. */
+  public SimulatedCluster strategy(MigrationStrategy strategy) {
+    if (engine != null) {
+      throw new IllegalStateException("strategy must be set before the engine is created");
+    }
+    this.strategy = strategy;
+    return this;
+  }
+
   /** Returns the engine for this cluster, creating it on first use. */
   public synchronized MigrationEngine engine() {
     if (engine == null) {
@@ -128,6 +140,7 @@ public final class SimulatedCluster implements AutoCloseable {
                           profiles.getOrDefault(
                               vmi.namespace() + "/" + vmi.name(), GuestProfile.IDLE)))
               .scheduler(time)
+              .strategy(strategy)
               .listener(events::add)
               .build();
     }

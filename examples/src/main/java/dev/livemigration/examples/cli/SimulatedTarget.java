@@ -1,0 +1,50 @@
+package dev.livemigration.examples.cli;
+
+import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationEngine;
+import dev.livemigration.api.MigrationHandle;
+import dev.livemigration.api.MigrationPolicy;
+import dev.livemigration.api.MigrationState;
+import dev.livemigration.testkit.SimulatedCluster;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The CLI's default target: a simulated cluster of three nodes with the guide's {@code
+ * vmi-fedora} (1Gi, dirtying 50Mi/s over 256Mi) on {@code node02}, run in virtual time.
+ */
+final class SimulatedTarget implements Target {
+  private final SimulatedCluster cluster = SimulatedCluster.withNodes(3);
+
+  SimulatedTarget(MigrationConfiguration configuration, List<MigrationPolicy> policies) {
+    cluster.configure(configuration);
+    policies.forEach(cluster::addPolicy);
+    cluster.addVmi(
+        "vmi-fedora",
+        vmi -> vmi.on("node02").memory("1Gi").dirtyRate("50Mi").workingSet("256Mi"));
+  }
+
+  SimulatedCluster cluster() {
+    return cluster;
+  }
+
+  @Override
+  public MigrationEngine engine() {
+    return cluster.engine();
+  }
+
+  @Override
+  public List<MigrationState> await(List<MigrationHandle> handles, Duration cancelAfter) {
+    if (cancelAfter != null) {
+      cluster.time().advance(cancelAfter);
+      handles.forEach(MigrationHandle::cancel);
+    }
+    cluster.runUntilIdle();
+    return handles.stream().map(MigrationHandle::state).toList();
+  }
+
+  @Override
+  public void close() {
+    cluster.close();
+  }
+}
