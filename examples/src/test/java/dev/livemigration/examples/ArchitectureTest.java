@@ -38,29 +38,49 @@ class ArchitectureTest {
   @Test
   @DisplayName("api depends on no other module")
   void apiIsSelfContained() {
-    check(noClasses().that().resideInAPackage(API).should().dependOnClassesThat()
-        .resideInAnyPackage(CORE, LIBVIRT, TESTKIT, "dev.livemigration.examples.."));
+    check(
+        noClasses()
+            .that()
+            .resideInAPackage(API)
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(CORE, LIBVIRT, TESTKIT, "dev.livemigration.examples.."));
   }
 
   @Test
   @DisplayName("core depends on neither libvirt nor the testkit")
   void coreDependsOnApiOnly() {
-    check(noClasses().that().resideInAPackage(CORE).should().dependOnClassesThat()
-        .resideInAnyPackage(LIBVIRT, TESTKIT, "dev.livemigration.examples.."));
+    check(
+        noClasses()
+            .that()
+            .resideInAPackage(CORE)
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(LIBVIRT, TESTKIT, "dev.livemigration.examples.."));
   }
 
   @Test
   @DisplayName("libvirt does not depend on the testkit")
   void libvirtDoesNotDependOnTestkit() {
-    check(noClasses().that().resideInAPackage(LIBVIRT).should().dependOnClassesThat()
-        .resideInAnyPackage(TESTKIT, "dev.livemigration.examples.."));
+    check(
+        noClasses()
+            .that()
+            .resideInAPackage(LIBVIRT)
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(TESTKIT, "dev.livemigration.examples.."));
   }
 
   @Test
   @DisplayName("the testkit does not depend on libvirt")
   void testkitDoesNotDependOnLibvirt() {
-    check(noClasses().that().resideInAPackage(TESTKIT).should().dependOnClassesThat()
-        .resideInAnyPackage(LIBVIRT, "dev.livemigration.examples.."));
+    check(
+        noClasses()
+            .that()
+            .resideInAPackage(TESTKIT)
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(LIBVIRT, "dev.livemigration.examples.."));
   }
 
   @Test
@@ -72,23 +92,34 @@ class ArchitectureTest {
   @Test
   @DisplayName("library code never writes to stdout or stderr")
   void noStandardStreams() {
-    check(noClasses().that().resideInAnyPackage(API, CORE, LIBVIRT, TESTKIT)
-        .should(GeneralCodingRules.ACCESS_STANDARD_STREAMS));
+    check(
+        noClasses()
+            .that()
+            .resideInAnyPackage(API, CORE, LIBVIRT, TESTKIT)
+            .should(GeneralCodingRules.ACCESS_STANDARD_STREAMS));
   }
 
   @Test
   @DisplayName("library code throws no generic exceptions")
   void noGenericExceptions() {
-    check(noClasses().that().resideInAnyPackage(API, CORE, LIBVIRT, TESTKIT)
-        .should(GeneralCodingRules.THROW_GENERIC_EXCEPTIONS));
+    check(
+        noClasses()
+            .that()
+            .resideInAnyPackage(API, CORE, LIBVIRT, TESTKIT)
+            .should(GeneralCodingRules.THROW_GENERIC_EXCEPTIONS));
   }
 
   @Test
   @DisplayName("library code logs through the SLF4J API only")
   void slf4jOnly() {
-    check(noClasses().that().resideInAnyPackage(API, CORE, LIBVIRT, TESTKIT)
-        .should(GeneralCodingRules.USE_JAVA_UTIL_LOGGING)
-        .orShould().dependOnClassesThat().resideInAnyPackage(
-            "org.slf4j.simple..", "ch.qos.logback..", "org.apache.logging.log4j.."));
+    check(
+        noClasses()
+            .that()
+            .resideInAnyPackage(API, CORE, LIBVIRT, TESTKIT)
+            .should(GeneralCodingRules.USE_JAVA_UTIL_LOGGING)
+            .orShould()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                "org.slf4j.simple..", "ch.qos.logback..", "org.apache.logging.log4j.."));
   }
 }

@@ -109,7 +109,8 @@ public final class Quantity implements Comparable<Quantity> {
       case EXPONENT:
         if (Math.abs(scanned.power) > MAX_EXPONENT) {
           throw invalid(
-              "quantity must have an exponent between -" + MAX_EXPONENT + " and " + MAX_EXPONENT, text);
+              "quantity must have an exponent between -" + MAX_EXPONENT + " and " + MAX_EXPONENT,
+              text);
         }
         value = scanned.number.scaleByPowerOfTen(scanned.power);
         break;

@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The guide's rules for whether a VMI can be live-migrated and what a migration copies: its
- * {@code LiveMigratable} condition and its {@link MigrationMethod}.
+ * The guide's rules for whether a VMI can be live-migrated and what a migration copies: its {@code
+ * LiveMigratable} condition and its {@link MigrationMethod}.
  */
 public final class Admission {
   /** The ports a migration needs free in the guest's network namespace (memory, disks). */
@@ -22,10 +22,10 @@ public final class Admission {
   private Admission() {}
 
   /**
-   * Returns the VMI's {@code LiveMigratable} condition under the guide's rules: every claim must
-   * be {@code ReadWriteMany}, no pod-network interface may use the bridge binding, and no
-   * interface may explicitly forward the migration ports. When several rules are broken, the
-   * reason is the first one's and the message lists them all.
+   * Returns the VMI's {@code LiveMigratable} condition under the guide's rules: every claim must be
+   * {@code ReadWriteMany}, no pod-network interface may use the bridge binding, and no interface
+   * may explicitly forward the migration ports. When several rules are broken, the reason is the
+   * first one's and the message lists them all.
    */
   public static Condition liveMigratable(VirtualMachineInstance vmi) {
     List<String> disks = new ArrayList<>();
@@ -72,8 +72,8 @@ public final class Admission {
   }
 
   /**
-   * Returns {@link MigrationMethod#BLOCK_MIGRATION} when some volume lives on the node and must
-   * be copied, otherwise {@link MigrationMethod#LIVE_MIGRATION}.
+   * Returns {@link MigrationMethod#BLOCK_MIGRATION} when some volume lives on the node and must be
+   * copied, otherwise {@link MigrationMethod#LIVE_MIGRATION}.
    */
   public static MigrationMethod method(VirtualMachineInstance vmi) {
     return vmi.volumes().stream().anyMatch(volume -> volume.type().isNodeLocal())

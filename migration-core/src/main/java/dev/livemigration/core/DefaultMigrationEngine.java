@@ -447,9 +447,9 @@ final class DefaultMigrationEngine implements MigrationEngine {
   }
 
   /**
-   * In post-copy neither timeout aborts: that would lose the guest. The completion timeout is
-   * only reported; the migration waits for the backend to report its end (a backend reports a
-   * broken post-copy link as FAILED).
+   * In post-copy neither timeout aborts: that would lose the guest. The completion timeout is only
+   * reported; the migration waits for the backend to report its end (a backend reports a broken
+   * post-copy link as FAILED).
    */
   private void reportTimeoutsInPostCopy(TrackedMigration m, Instant now) {
     if (!m.postCopyTimeoutReported

@@ -89,8 +89,8 @@ public final class MigrationEngines {
     }
 
     /**
-     * The clock and timer; a {@link Scheduler#system(int) system scheduler} owned (and closed)
-     * by the engine unless set. A scheduler given here is not closed by the engine.
+     * The clock and timer; a {@link Scheduler#system(int) system scheduler} owned (and closed) by
+     * the engine unless set. A scheduler given here is not closed by the engine.
      */
     public Builder scheduler(Scheduler scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");

@@ -7,9 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Chooses the {@link MigrationPolicy} that applies to a VMI, with KubeVirt's precedence: among
- * the policies whose selectors all match, the one with the most selector labels wins; a tie goes
- * to the one with more VMI-selector labels, then to the lexicographically smallest name.
+ * Chooses the {@link MigrationPolicy} that applies to a VMI, with KubeVirt's precedence: among the
+ * policies whose selectors all match, the one with the most selector labels wins; a tie goes to the
+ * one with more VMI-selector labels, then to the lexicographically smallest name.
  */
 public final class PolicyResolver {
   private static final Comparator<MigrationPolicy> PRECEDENCE =
@@ -25,8 +25,8 @@ public final class PolicyResolver {
   private PolicyResolver() {}
 
   /**
-   * Returns the policy that applies to a VMI with these labels in a namespace with these labels,
-   * or empty if none matches.
+   * Returns the policy that applies to a VMI with these labels in a namespace with these labels, or
+   * empty if none matches.
    */
   public static Optional<MigrationPolicy> resolve(
       List<MigrationPolicy> policies,

@@ -13,8 +13,8 @@ public interface Scheduler extends AutoCloseable {
   Instant now();
 
   /**
-   * Runs {@code task} once after {@code delay}. Tasks may run on any thread; a task that throws
-   * is logged, never propagated.
+   * Runs {@code task} once after {@code delay}. Tasks may run on any thread; a task that throws is
+   * logged, never propagated.
    */
   void schedule(Duration delay, Runnable task);
 
@@ -28,8 +28,8 @@ public interface Scheduler extends AutoCloseable {
   default void close() {}
 
   /**
-   * Returns a scheduler on the system clock with a pool of daemon threads. Backend calls may
-   * block, so give it at least as many threads as migrations are expected to run at once.
+   * Returns a scheduler on the system clock with a pool of daemon threads. Backend calls may block,
+   * so give it at least as many threads as migrations are expected to run at once.
    *
    * @param threads the pool's size, at least 1
    */

@@ -13,8 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A thread-safe {@link ClusterInventory} held in memory: add nodes, VMIs and namespace labels;
- * VMIs move to their target node when the engine reports a successful migration.
+ * A thread-safe {@link ClusterInventory} held in memory: add nodes, VMIs and namespace labels; VMIs
+ * move to their target node when the engine reports a successful migration.
  */
 public final class InMemoryInventory implements ClusterInventory {
   private final Map<String, Node> nodes = new ConcurrentHashMap<>();

@@ -16,8 +16,8 @@ import net.jqwik.api.Builders;
 import net.jqwik.api.Combinators;
 
 /**
- * jqwik arbitraries for the model: configurations, policies, VMIs and dirty profiles, all valid
- * by construction, for property tests of code that embeds the engine.
+ * jqwik arbitraries for the model: configurations, policies, VMIs and dirty profiles, all valid by
+ * construction, for property tests of code that embeds the engine.
  *
  * <pre>{@code
  * @Property
@@ -146,7 +146,8 @@ public final class MigrationArbitraries {
   /** Dirty profiles from idle to 1 GiB/s over working sets of 1 MiB to 4 GiB. */
   public static Arbitrary<GuestProfile> dirtyProfiles() {
     return Combinators.combine(
-            Arbitraries.longs().between(0, 1L << 30), Arbitraries.longs().between(1L << 20, 4L << 30))
+            Arbitraries.longs().between(0, 1L << 30),
+            Arbitraries.longs().between(1L << 20, 4L << 30))
         .as(GuestProfile::new);
   }
 }

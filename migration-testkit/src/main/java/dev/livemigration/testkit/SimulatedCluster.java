@@ -24,8 +24,8 @@ import java.util.function.Consumer;
 
 /**
  * A simulated cluster in virtual time: nodes on loopback addresses, namespaces with labels, VMIs
- * whose guests dirty memory at a set rate, policies, and an engine wired to all of it on the
- * {@link ModelBackend}.
+ * whose guests dirty memory at a set rate, policies, and an engine wired to all of it on the {@link
+ * ModelBackend}.
  *
  * <pre>{@code
  * SimulatedCluster cluster = SimulatedCluster.withNodes(3);
@@ -116,7 +116,9 @@ public final class SimulatedCluster implements AutoCloseable {
     return configure(kubeVirt.migrations());
   }
 
-  /** Sets the strategy of every migration; KubeVirt's default unless set. Before {@link #engine()}. */
+  /**
+   * Sets the strategy of every migration; KubeVirt's default unless set. Before {@link #engine()}.
+   */
   public SimulatedCluster strategy(MigrationStrategy strategy) {
     if (engine != null) {
       throw new IllegalStateException("strategy must be set before the engine is created");

@@ -73,7 +73,10 @@ class DrainAndPolicyExampleTest {
     MigrationHandle web = engine.migrate(VirtualMachineInstanceMigration.of("move-web", "vmi-web"));
     cluster.runUntilIdle();
 
-    assertThat(db).succeeded().endedInMode(MigrationMode.POST_COPY).usedPolicy("databases-may-post-copy");
+    assertThat(db)
+        .succeeded()
+        .endedInMode(MigrationMode.POST_COPY)
+        .usedPolicy("databases-may-post-copy");
     assertThat(web).failedWith("completion timeout");
     assertEquals("node01", cluster.nodeOf("vmi-web"), "the web VMI still runs on its source");
   }

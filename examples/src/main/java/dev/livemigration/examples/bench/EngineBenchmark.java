@@ -21,8 +21,7 @@ import java.util.Map;
 
 /**
  * Submits many migrations across many nodes to the engine in virtual time, on the model backend,
- * and reports wall time, peak concurrency per cluster and per node, and heap per tracked
- * migration.
+ * and reports wall time, peak concurrency per cluster and per node, and heap per tracked migration.
  *
  * <p>Run: {@code mvn -q -pl examples exec:java
  * -Dexec.mainClass=dev.livemigration.examples.bench.EngineBenchmark [-Dexec.args="10000 1000"]}
@@ -54,8 +53,7 @@ public final class EngineBenchmark {
         MigrationEngines.builder()
             .configuration(configuration)
             .backend(
-                new ModelBackend(
-                    time, vmi -> new GuestProfile(8L << 20, vmi.memory().bytes() / 8)))
+                new ModelBackend(time, vmi -> new GuestProfile(8L << 20, vmi.memory().bytes() / 8)))
             .inventory(inventory)
             .scheduler(time)
             .listener(probe)
@@ -74,16 +72,19 @@ public final class EngineBenchmark {
     long succeeded = handles.stream().filter(h -> !h.state().failed()).count();
 
     System.out.printf("migrations            %d across %d nodes%n", migrations, nodes);
-    System.out.printf("limits                %d per cluster, %d per node%n",
+    System.out.printf(
+        "limits                %d per cluster, %d per node%n",
         configuration.parallelMigrationsPerCluster(),
         configuration.parallelOutboundMigrationsPerNode());
     System.out.printf("succeeded             %d%n", succeeded);
-    System.out.printf("wall time             %.2f s (submit %.2f s, run %.2f s)%n",
+    System.out.printf(
+        "wall time             %.2f s (submit %.2f s, run %.2f s)%n",
         (end - start) / 1e9, (submitted - start) / 1e9, (end - submitted) / 1e9);
     System.out.printf("virtual time          %s%n", virtual);
     System.out.printf("peak per cluster      %d%n", probe.peakCluster);
     System.out.printf("peak per source node  %d%n", probe.peakNode);
-    System.out.printf("heap per migration    %d bytes (queued, tracked)%n",
+    System.out.printf(
+        "heap per migration    %d bytes (queued, tracked)%n",
         (heapQueued - heapBefore) / migrations);
     engine.close();
   }

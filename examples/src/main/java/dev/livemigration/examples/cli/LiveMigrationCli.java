@@ -83,7 +83,9 @@ public final class LiveMigrationCli {
 
   /** Options every command that runs an engine shares. */
   static final class ClusterOptions {
-    @Option(names = "--config", description = "the KubeVirt CR with the cluster's migration settings")
+    @Option(
+        names = "--config",
+        description = "the KubeVirt CR with the cluster's migration settings")
     Path config;
 
     @Option(names = "--policy", description = "a MigrationPolicy manifest; repeatable")
@@ -129,10 +131,14 @@ public final class LiveMigrationCli {
     @Parameters(arity = "0..1", description = "the VMI to migrate")
     String vmi;
 
-    @Option(names = {"-f", "--filename"}, description = "a VirtualMachineInstanceMigration manifest")
+    @Option(
+        names = {"-f", "--filename"},
+        description = "a VirtualMachineInstanceMigration manifest")
     Path file;
 
-    @Option(names = {"-n", "--namespace"}, defaultValue = "default")
+    @Option(
+        names = {"-n", "--namespace"},
+        defaultValue = "default")
     String namespace;
 
     @Option(names = "--cancel-after", description = "cancel after this long, e.g. PT3S")
@@ -174,7 +180,9 @@ public final class LiveMigrationCli {
     @Parameters(description = "the VMI")
     String vmi;
 
-    @Option(names = {"-n", "--namespace"}, defaultValue = "default")
+    @Option(
+        names = {"-n", "--namespace"},
+        defaultValue = "default")
     String namespace;
 
     @Spec CommandLine.Model.CommandSpec spec;

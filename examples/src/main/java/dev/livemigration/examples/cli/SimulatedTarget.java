@@ -10,8 +10,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The CLI's default target: a simulated cluster of three nodes with the guide's {@code
- * vmi-fedora} (1Gi, dirtying 50Mi/s over 256Mi) on {@code node02}, run in virtual time.
+ * The CLI's default target: a simulated cluster of three nodes with the guide's {@code vmi-fedora}
+ * (1Gi, dirtying 50Mi/s over 256Mi) on {@code node02}, run in virtual time.
  */
 final class SimulatedTarget implements Target {
   private final SimulatedCluster cluster = SimulatedCluster.withNodes(3);
@@ -20,8 +20,7 @@ final class SimulatedTarget implements Target {
     cluster.configure(configuration);
     policies.forEach(cluster::addPolicy);
     cluster.addVmi(
-        "vmi-fedora",
-        vmi -> vmi.on("node02").memory("1Gi").dirtyRate("50Mi").workingSet("256Mi"));
+        "vmi-fedora", vmi -> vmi.on("node02").memory("1Gi").dirtyRate("50Mi").workingSet("256Mi"));
   }
 
   SimulatedCluster cluster() {

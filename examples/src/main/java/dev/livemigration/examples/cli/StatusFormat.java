@@ -67,7 +67,10 @@ final class StatusFormat {
     line(out, 6, "Allow Auto Converge", String.valueOf(config.allowAutoConverge()));
     line(out, 6, "Allow Post Copy", String.valueOf(config.allowPostCopy()));
     line(out, 6, "Bandwidth Per Migration", config.bandwidthPerMigration().toString());
-    line(out, 6, "Completion Timeout Per GiB",
+    line(
+        out,
+        6,
+        "Completion Timeout Per GiB",
         String.valueOf(config.completionTimeoutPerGiB().toSeconds()));
     line(out, 6, "Progress Timeout", String.valueOf(config.progressTimeout().toSeconds()));
   }
@@ -78,7 +81,10 @@ final class StatusFormat {
 
   private static void line(StringBuilder out, int indent, String label, String value) {
     String key = " ".repeat(indent) + label + ":";
-    out.append(key).append(" ".repeat(Math.max(1, WIDTH - key.length()))).append(value).append('\n');
+    out.append(key)
+        .append(" ".repeat(Math.max(1, WIDTH - key.length())))
+        .append(value)
+        .append('\n');
   }
 
   private static String indent(String text, int spaces) {

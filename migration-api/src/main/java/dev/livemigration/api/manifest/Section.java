@@ -3,6 +3,7 @@ package dev.livemigration.api.manifest;
 import dev.livemigration.api.InvalidValueException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The fields of one map of a manifest (such as {@code spec} or {@code metadata}) and how each is
@@ -52,7 +54,7 @@ final class Section<B> {
   private final boolean strict;
   private final List<Field<B, ?>> fields = new ArrayList<>();
   private final Map<String, Field<B, ?>> byName = new LinkedHashMap<>();
-  private final Set<String> required = new HashSet<>();
+  private final Map<String, @Nullable String> required = new HashMap<>();
   private final Set<String> ignored = new HashSet<>();
 
   private Section(Supplier<B> probeBuilder, Function<B, ?> build, boolean strict) {
@@ -87,7 +89,17 @@ final class Section<B> {
 
   /** Adds a required field. */
   <V> Section<B> required(String name, Converter<V> converter, BiConsumer<B, V> setter) {
-    required.add(name);
+    required.put(name, null);
+    return field(name, converter, setter);
+  }
+
+  /**
+   * Adds a required field whose problem when missing ends with {@code hint}, which says what its
+   * absence means.
+   */
+  <V> Section<B> required(
+      String name, String hint, Converter<V> converter, BiConsumer<B, V> setter) {
+    required.put(name, hint);
     return field(name, converter, setter);
   }
 
@@ -109,6 +121,12 @@ final class Section<B> {
   /** Returns the names of the fields, in order. */
   List<String> names() {
     return fields.stream().map(Field::name).toList();
+  }
+
+  /** Returns whether {@code key} is one of the fields (or their other names) or an ignored key. */
+  boolean knows(String key) {
+    String normalized = Tree.normalize(key);
+    return byName.containsKey(normalized) || ignored.contains(normalized);
   }
 
   /**
@@ -144,8 +162,8 @@ final class Section<B> {
           .ifPresent(bound -> values.put(bound.name(), bound));
     }
     for (Field<B, ?> field : fields) {
-      if (required.contains(field.name()) && !given.contains(field.name())) {
-        problems.missing(Problems.child(path, field.name()), null);
+      if (required.containsKey(field.name()) && !given.contains(field.name())) {
+        problems.missing(Problems.child(path, field.name()), required.get(field.name()));
       }
     }
     return values;

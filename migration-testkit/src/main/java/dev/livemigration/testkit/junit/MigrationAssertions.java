@@ -52,8 +52,14 @@ public final class MigrationAssertions {
 
     private HandleAssert check(boolean holds, String expectation) {
       if (!holds) {
-        fail("Expected migration " + handle.request().name() + " " + expectation + ", but its"
-            + " state is " + state());
+        fail(
+            "Expected migration "
+                + handle.request().name()
+                + " "
+                + expectation
+                + ", but its"
+                + " state is "
+                + state());
       }
       return this;
     }
@@ -63,8 +69,13 @@ public final class MigrationAssertions {
       try {
         handle.completion().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
-        fail("Expected migration " + handle.request().name() + " to end within " + timeout
-            + ", but it is still " + state().phase());
+        fail(
+            "Expected migration "
+                + handle.request().name()
+                + " to end within "
+                + timeout
+                + ", but it is still "
+                + state().phase());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         fail("Interrupted while waiting for migration " + handle.request().name());
@@ -144,16 +155,20 @@ public final class MigrationAssertions {
       ends.forEach(
           (uid, count) -> {
             if (count != 1) {
-              fail("Expected migration " + uid + " to end exactly once, but it ended " + count
-                  + " times");
+              fail(
+                  "Expected migration "
+                      + uid
+                      + " to end exactly once, but it ended "
+                      + count
+                      + " times");
             }
           });
       return this;
     }
 
     /**
-     * Asserts that, event by event, no more than {@code perCluster} migrations ran at once, and
-     * no more than {@code perNode} from one source node (counting from Scheduled to the end).
+     * Asserts that, event by event, no more than {@code perCluster} migrations ran at once, and no
+     * more than {@code perNode} from one source node (counting from Scheduled to the end).
      */
     public EventsAssert neverExceeds(int perCluster, int perNode) {
       Map<String, String> sourceOf = new HashMap<>();
@@ -165,9 +180,19 @@ public final class MigrationAssertions {
           total++;
           int onNode = running.merge(scheduled.sourceNode(), 1, Integer::sum);
           if (total > perCluster || onNode > perNode) {
-            fail("Expected at most " + perCluster + " migrations per cluster and " + perNode
-                + " per node, but " + total + " ran in the cluster and " + onNode + " from "
-                + scheduled.sourceNode() + " at " + event.timestamp());
+            fail(
+                "Expected at most "
+                    + perCluster
+                    + " migrations per cluster and "
+                    + perNode
+                    + " per node, but "
+                    + total
+                    + " ran in the cluster and "
+                    + onNode
+                    + " from "
+                    + scheduled.sourceNode()
+                    + " at "
+                    + event.timestamp());
           }
         } else if ((event instanceof MigrationEvent.Succeeded
                 || event instanceof MigrationEvent.Failed)

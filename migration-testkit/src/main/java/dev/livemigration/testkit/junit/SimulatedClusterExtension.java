@@ -43,14 +43,14 @@ public final class SimulatedClusterExtension implements ParameterResolver {
                         .getTestClass()
                         .flatMap(
                             type ->
-                                AnnotationSupport.findAnnotation(
-                                    type, WithSimulatedCluster.class)))
+                                AnnotationSupport.findAnnotation(type, WithSimulatedCluster.class)))
             .map(WithSimulatedCluster::nodes)
             .orElse(2);
     return context
         .getStore(NAMESPACE)
         .getOrComputeIfAbsent(
-            "cluster", key -> new ClosingCluster(SimulatedCluster.withNodes(nodes)),
+            "cluster",
+            key -> new ClosingCluster(SimulatedCluster.withNodes(nodes)),
             ClosingCluster.class)
         .cluster();
   }

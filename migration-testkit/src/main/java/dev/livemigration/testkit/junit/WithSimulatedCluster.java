@@ -11,8 +11,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Gives each test method a fresh {@link dev.livemigration.testkit.SimulatedCluster} with {@link
  * #nodes()} nodes, closed after the test. Test methods (and lifecycle methods) may declare
- * parameters of type {@code SimulatedCluster}, {@code MigrationEngine} or {@code
- * ManualScheduler}.
+ * parameters of type {@code SimulatedCluster}, {@code MigrationEngine} or {@code ManualScheduler}.
  *
  * <pre>{@code
  * @WithSimulatedCluster(nodes = 3)

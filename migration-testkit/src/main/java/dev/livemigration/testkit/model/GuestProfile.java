@@ -4,8 +4,8 @@ package dev.livemigration.testkit.model;
  * How a simulated guest dirties its memory.
  *
  * @param dirtyRate bytes per second the guest writes when not throttled; at least 0
- * @param workingSet how many distinct bytes it writes to (the most a pass can find dirty); at
- *     least 0
+ * @param workingSet how many distinct bytes it writes to (the most a pass can find dirty); at least
+ *     0
  */
 public record GuestProfile(long dirtyRate, long workingSet) {
   /** A guest that writes nothing: every migration converges after one pass. */

@@ -53,8 +53,7 @@ final class ModelSession implements MigrationSession {
         spec.method() == MigrationMethod.BLOCK_MIGRATION
             ? Map.of(49152, 49152, 49153, 49153)
             : Map.of(49152, 49152);
-    return new TargetEndpoint(
-        spec.targetAddress(), ports, "model-target-" + spec.vmi().name());
+    return new TargetEndpoint(spec.targetAddress(), ports, "model-target-" + spec.vmi().name());
   }
 
   @Override
@@ -74,7 +73,8 @@ final class ModelSession implements MigrationSession {
             .elapsed(Duration.between(startedAt, lastUpdate))
             .dataTotal(total)
             .dataProcessed((long) processed)
-            .dataRemaining(status == ProgressSample.Status.ACTIVE ? (long) (passRemaining + dirty) : 0)
+            .dataRemaining(
+                status == ProgressSample.Status.ACTIVE ? (long) (passRemaining + dirty) : 0)
             .dirtyRate(mode == MigrationMode.PRE_COPY ? (long) guest.dirtyRateAt(throttle) : 0)
             .transferRate(bandwidth)
             .iteration(iteration)

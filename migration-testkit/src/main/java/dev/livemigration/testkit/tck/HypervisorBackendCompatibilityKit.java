@@ -129,8 +129,7 @@ public abstract class HypervisorBackendCompatibilityKit {
       ProgressSample last = sampleUntil(session, s -> s.status() != Status.ACTIVE);
       assertEquals(Status.COMPLETED, last.status(), "the job completes: " + last);
       assertTrue(last.dataProcessed() > 0, "data was moved: " + last);
-      assertTrue(
-          last.elapsed().compareTo(first.elapsed()) >= 0, "elapsed time never goes back");
+      assertTrue(last.elapsed().compareTo(first.elapsed()) >= 0, "elapsed time never goes back");
       assertFalse(runsOnSource(spec), "the guest left its source");
     }
   }
