@@ -666,6 +666,13 @@ final class DefaultMigrationEngine implements MigrationEngine {
     }
   }
 
+  private static void requireName(String parameter, String value) {
+    Objects.requireNonNull(value, parameter);
+    if (value.isBlank()) {
+      throw new IllegalArgumentException(parameter + " must not be blank, but was '" + value + "'");
+    }
+  }
+
   /** Ends nothing more: the migration has been failed; only the JVM's own errors go on. */
   private static void rethrowIfFatal(Throwable e) {
     if (e instanceof VirtualMachineError fatal) {
@@ -682,6 +689,8 @@ final class DefaultMigrationEngine implements MigrationEngine {
 
   @Override
   public Optional<MigrationHandle> cancel(String namespace, String migrationName) {
+    requireName("namespace", namespace);
+    requireName("migrationName", migrationName);
     TrackedMigration m;
     synchronized (this) {
       m = byName.get(key(namespace, migrationName));
@@ -695,6 +704,8 @@ final class DefaultMigrationEngine implements MigrationEngine {
 
   @Override
   public Optional<MigrationHandle> cancelForVmi(String namespace, String vmiName) {
+    requireName("namespace", namespace);
+    requireName("vmiName", vmiName);
     TrackedMigration m;
     synchronized (this) {
       m = activeByVmi.get(key(namespace, vmiName));
@@ -708,6 +719,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
 
   @Override
   public Drain drain(String nodeName) {
+    requireName("nodeName", nodeName);
     if (inventory.nodes().stream().noneMatch(node -> node.name().equals(nodeName))) {
       throw new MigrationRejectedException(
           Reason.NODE_NOT_FOUND, "node " + nodeName + " is not in the inventory");
@@ -772,6 +784,8 @@ final class DefaultMigrationEngine implements MigrationEngine {
 
   @Override
   public synchronized Optional<MigrationHandle> find(String namespace, String migrationName) {
+    requireName("namespace", namespace);
+    requireName("migrationName", migrationName);
     return Optional.ofNullable(byName.get(key(namespace, migrationName)));
   }
 
@@ -782,6 +796,8 @@ final class DefaultMigrationEngine implements MigrationEngine {
 
   @Override
   public VirtualMachineInstanceStatus status(String namespace, String vmiName) {
+    requireName("namespace", namespace);
+    requireName("vmiName", vmiName);
     VirtualMachineInstance vmi =
         inventory
             .find(namespace, vmiName)
