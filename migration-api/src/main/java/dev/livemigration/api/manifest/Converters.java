@@ -46,6 +46,17 @@ final class Converters {
     };
   }
 
+  /** A map, whatever it holds: for the parts of a manifest whose presence alone matters. */
+  static Converter<Tree.Mapping> mapping() {
+    return (node, path, problems) -> {
+      if (node instanceof Tree.Mapping mapping) {
+        return Optional.of(mapping);
+      }
+      problems.invalid(path, node, "must be a map");
+      return Optional.empty();
+    };
+  }
+
   /** A YAML or JSON boolean; the strings {@code "true"} and {@code "false"} are not booleans. */
   static Converter<Boolean> bool() {
     return (node, path, problems) -> {

@@ -22,6 +22,7 @@ import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
 import dev.livemigration.api.manifest.Section.Bound;
@@ -53,7 +54,14 @@ final class ManifestReader {
         "MigrationPolicy",
         List.of(),
         MigrationPolicy.class,
-        List.of("migrations.kubevirt.io/v1alpha1"));
+        List.of("migrations.kubevirt.io/v1alpha1")),
+    VIRTUAL_MACHINE_INSTANCE(
+        "VirtualMachineInstance",
+        List.of(),
+        VirtualMachineInstance.class,
+        List.of("kubevirt.io/v1", "kubevirt.io/v1alpha3")),
+    PERSISTENT_VOLUME_CLAIM(
+        "PersistentVolumeClaim", List.of(), PersistentVolumeClaim.class, List.of("v1"));
 
     final String kind;
     final List<String> otherSpellings;
@@ -93,7 +101,9 @@ final class ManifestReader {
           MigrationPolicy.class,
           MigrationState.class,
           VirtualMachineInstanceStatus.class,
-          MigrationConfiguration.class);
+          MigrationConfiguration.class,
+          VirtualMachineInstance.class,
+          PersistentVolumeClaim.class);
 
   private static final Tree.Mapping EMPTY = new Tree.Mapping(List.of());
 
@@ -269,11 +279,12 @@ final class ManifestReader {
   private ManifestReader() {}
 
   /** A map of the document with its path. */
-  private record Sub(Tree.Mapping mapping, String path) {}
+  record Sub(Tree.Mapping mapping, String path) {}
 
   /**
    * Reads {@code root} as a {@code type} ({@code Object} for any kind), recording every problem;
-   * returns empty if there was any.
+   * returns empty if there was any. A {@code VirtualMachineInstance} is returned as an {@link
+   * InstanceReader.ReadInstance}, its claims not yet resolved.
    */
   static Optional<Object> read(Tree root, Class<?> type, Problems problems) {
     int before = problems.count();
@@ -289,8 +300,18 @@ final class ManifestReader {
           unwrapped(root, problems, "migrations", "migrationConfiguration", "migrationConfig")
               .flatMap(s -> configuration(s.mapping(), s.path(), problems));
     } else {
-      value = kinded(root, type, problems);
+      value = kinded(root, List.of(type), problems);
     }
+    return problems.count() > before ? Optional.empty() : value.map(Object.class::cast);
+  }
+
+  /**
+   * Reads {@code root} as a manifest of one of the kinds whose types are {@code types}; see {@link
+   * #read(Tree, Class, Problems)}.
+   */
+  static Optional<Object> readKinded(Tree root, List<Class<?>> types, Problems problems) {
+    int before = problems.count();
+    Optional<?> value = kinded(root, types, problems);
     return problems.count() > before ? Optional.empty() : value.map(Object.class::cast);
   }
 
@@ -313,7 +334,7 @@ final class ManifestReader {
     return Optional.of(new Sub(mapping, ""));
   }
 
-  private static Optional<?> kinded(Tree root, Class<?> type, Problems problems) {
+  private static Optional<?> kinded(Tree root, List<Class<?>> types, Problems problems) {
     if (!(root instanceof Tree.Mapping mapping)) {
       problems.invalid("", root, "must be a map with apiVersion, kind, metadata and spec");
       return Optional.empty();
@@ -321,7 +342,7 @@ final class ManifestReader {
     Sub document = new Sub(mapping, "");
     Optional<Tree.Entry> kindEntry = mapping.entry("kind");
     if (kindEntry.isEmpty() || Tree.isNull(kindEntry.get().value())) {
-      problems.missing("kind", "it must be one of " + Kind.names());
+      problems.missing("kind", "it must be " + allowed(types));
       return Optional.empty();
     }
     Tree kindNode = kindEntry.get().value();
@@ -331,12 +352,12 @@ final class ManifestReader {
             ? Kind.of(scalar.text())
             : Optional.empty();
     if (kind.isEmpty()) {
-      problems.invalid(kindPath, kindNode, "must be one of " + Kind.names());
+      problems.invalid(kindPath, kindNode, "must be " + allowed(types));
       return Optional.empty();
     }
-    if (type != Object.class && !type.isAssignableFrom(kind.get().type)) {
-      String expected = Kind.of(type).map(k -> k.kind).orElse(type.getSimpleName());
-      problems.invalid(kindPath, kindNode, "must be " + expected);
+    Class<?> type = kind.get().type;
+    if (types.stream().noneMatch(t -> t.isAssignableFrom(type))) {
+      problems.invalid(kindPath, kindNode, "must be " + allowed(types));
       return Optional.empty();
     }
     checkApiVersion(mapping, kind.get(), problems);
@@ -345,9 +366,23 @@ final class ManifestReader {
         return migration(document, problems);
       case KUBE_VIRT:
         return kubeVirt(document, problems);
-      default:
+      case MIGRATION_POLICY:
         return policy(document, problems);
+      case VIRTUAL_MACHINE_INSTANCE:
+        return InstanceReader.instance(document, problems);
+      default:
+        return InstanceReader.claim(document, problems);
     }
+  }
+
+  /** The kinds of {@code types}, as a problem names them: "one of A, B, C" or "A or B". */
+  private static String allowed(List<Class<?>> types) {
+    if (types.contains(Object.class)) {
+      return "one of " + Kind.names();
+    }
+    return types.stream()
+        .map(t -> Kind.of(t).map(k -> k.kind).orElse(t.getSimpleName()))
+        .collect(Collectors.joining(" or "));
   }
 
   private static void checkApiVersion(Tree.Mapping mapping, Kind kind, Problems problems) {
@@ -538,7 +573,7 @@ final class ManifestReader {
    * Reads {@code node} as a map of {@code section}'s fields; empty if it is not a map or has
    * problems.
    */
-  private static <B> Optional<Collection<Bound<B>>> nested(
+  static <B> Optional<Collection<Bound<B>>> nested(
       Section<B> section, Tree node, String path, Problems problems) {
     if (!(node instanceof Tree.Mapping mapping)) {
       problems.invalid(path, node, "must be a map");
@@ -553,7 +588,7 @@ final class ManifestReader {
    * Returns the map under {@code name} (an empty one if absent or null); empty, with a problem, if
    * the value is not a map.
    */
-  private static Optional<Sub> map(Sub parent, String name, Problems problems) {
+  static Optional<Sub> map(Sub parent, String name, Problems problems) {
     Optional<Tree.Entry> entry = parent.mapping().entry(name);
     if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
       return Optional.of(new Sub(EMPTY, Problems.child(parent.path(), name)));

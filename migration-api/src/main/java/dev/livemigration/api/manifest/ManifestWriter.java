@@ -18,11 +18,19 @@ import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.NetworkInterface;
+import dev.livemigration.api.Quantity;
+import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
+import dev.livemigration.api.Volume;
+import dev.livemigration.api.manifest.InstanceReader.ObjectKey;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -31,6 +39,7 @@ import java.util.stream.Collectors;
 final class ManifestWriter {
   private static final String KUBEVIRT_API_VERSION = "kubevirt.io/v1";
   private static final String POLICY_API_VERSION = "migrations.kubevirt.io/v1alpha1";
+  private static final String CORE_API_VERSION = "v1";
 
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -66,6 +75,88 @@ final class ManifestWriter {
     }
   }
 
+  /** Returns the documents of {@code values} as YAML, separated by {@code ---}. */
+  static String yaml(List<?> values) {
+    StringBuilder text = new StringBuilder();
+    for (ObjectNode document : documents(values)) {
+      if (text.length() > 0) {
+        text.append("---\n");
+      }
+      try {
+        text.append(YAML.writeValueAsString(document));
+      } catch (JsonProcessingException e) {
+        throw new UncheckedIOException("cannot write a manifest as YAML", e);
+      }
+    }
+    return text.toString();
+  }
+
+  /** Returns the documents of {@code values} as JSON, one after the other. */
+  static String json(List<?> values) {
+    StringBuilder text = new StringBuilder();
+    for (ObjectNode document : documents(values)) {
+      try {
+        text.append(JSON.writeValueAsString(document)).append('\n');
+      } catch (JsonProcessingException e) {
+        throw new UncheckedIOException("cannot write a manifest as JSON", e);
+      }
+    }
+    return text.toString();
+  }
+
+  /**
+   * Returns the manifest trees of {@code values}, each VMI followed by the claims of its volumes
+   * that have access modes; a claim equal to one written already is left out.
+   *
+   * @throws IllegalArgumentException if two different claims have the same namespace and name
+   */
+  private static List<ObjectNode> documents(List<?> values) {
+    Objects.requireNonNull(values, "values");
+    List<ObjectNode> documents = new ArrayList<>();
+    Map<ObjectKey, ObjectNode> claims = new HashMap<>();
+    for (Object value : values) {
+      if (value instanceof PersistentVolumeClaim claim) {
+        addClaim(claim, documents, claims);
+        continue;
+      }
+      documents.add(tree(value));
+      if (value instanceof VirtualMachineInstance vmi) {
+        for (Volume volume : vmi.volumes()) {
+          if (volume.type().isClaim() && !volume.accessModes().isEmpty()) {
+            addClaim(
+                new PersistentVolumeClaim(
+                    vmi.namespace(), claimName(vmi, volume), volume.accessModes(), Quantity.ZERO),
+                documents,
+                claims);
+          }
+        }
+      }
+    }
+    return documents;
+  }
+
+  private static void addClaim(
+      PersistentVolumeClaim claim, List<ObjectNode> documents, Map<ObjectKey, ObjectNode> claims) {
+    ObjectNode document = claim(claim);
+    ObjectNode earlier =
+        claims.putIfAbsent(new ObjectKey(claim.namespace(), claim.name()), document);
+    if (earlier == null) {
+      documents.add(document);
+    } else if (!earlier.equals(document)) {
+      throw new IllegalArgumentException(
+          "cannot write two different claims named '"
+              + claim.name()
+              + "' in namespace '"
+              + claim.namespace()
+              + "' (a VMI's claim volume is written as the claim <vmi>-<volume>)");
+    }
+  }
+
+  /** The name a VMI's manifest gives the claim of a volume: {@code <vmi>-<volume>}. */
+  private static String claimName(VirtualMachineInstance vmi, Volume volume) {
+    return vmi.name() + "-" + volume.name();
+  }
+
   /**
    * Returns the manifest tree of {@code value}.
    *
@@ -90,6 +181,12 @@ final class ManifestWriter {
     }
     if (value instanceof MigrationConfiguration configuration) {
       return configuration(configuration);
+    }
+    if (value instanceof VirtualMachineInstance vmi) {
+      return instance(vmi);
+    }
+    if (value instanceof PersistentVolumeClaim claim) {
+      return claim(claim);
     }
     throw new IllegalArgumentException(
         "cannot write a "
@@ -146,6 +243,77 @@ final class ManifestWriter {
         .completionTimeoutPerGiB()
         .ifPresent(v -> spec.put("completionTimeoutPerGiB", v.getSeconds()));
     policy.allowPostCopy().ifPresent(v -> spec.put("allowPostCopy", v));
+    return node;
+  }
+
+  private static ObjectNode instance(VirtualMachineInstance vmi) {
+    ObjectNode node = header(KUBEVIRT_API_VERSION, "VirtualMachineInstance");
+    ObjectNode metadata = node.putObject("metadata");
+    metadata.put("name", vmi.name());
+    metadata.put("namespace", vmi.namespace());
+    if (!vmi.labels().isEmpty()) {
+      metadata.set("labels", strings(vmi.labels()));
+    }
+    ObjectNode spec = node.putObject("spec");
+    ObjectNode domain = spec.putObject("domain");
+    domain.putObject("memory").put("guest", vmi.memory().toString());
+    ObjectNode devices = domain.putObject("devices");
+    if (!vmi.interfaces().isEmpty()) {
+      ArrayNode interfaces = devices.putArray("interfaces");
+      ArrayNode networks = spec.putArray("networks");
+      for (NetworkInterface networkInterface : vmi.interfaces()) {
+        ObjectNode written = interfaces.addObject();
+        written.put("name", networkInterface.name());
+        written.putObject(InstanceReader.bindingKey(networkInterface.binding()));
+        if (!networkInterface.ports().isEmpty()) {
+          ArrayNode ports = written.putArray("ports");
+          networkInterface.ports().forEach(port -> ports.addObject().put("port", port));
+        }
+        ObjectNode network = networks.addObject();
+        network.put("name", networkInterface.name());
+        if (networkInterface.podNetwork()) {
+          network.putObject("pod");
+        } else {
+          network.putObject("multus").put("networkName", networkInterface.name());
+        }
+      }
+    }
+    if (!vmi.volumes().isEmpty()) {
+      ArrayNode volumes = spec.putArray("volumes");
+      for (Volume volume : vmi.volumes()) {
+        ObjectNode written = volumes.addObject();
+        written.put("name", volume.name());
+        ObjectNode source = written.putObject(InstanceReader.sourceKey(volume.type()));
+        switch (volume.type()) {
+          case PERSISTENT_VOLUME_CLAIM -> source.put("claimName", claimName(vmi, volume));
+          case DATA_VOLUME -> source.put("name", claimName(vmi, volume));
+          case EMPTY_DISK -> source.put("capacity", volume.size().toString());
+          case HOST_DISK -> {
+            if (!volume.size().isZero()) {
+              source.put("capacity", volume.size().toString());
+            }
+          }
+          default -> {
+            // a container disk's image and a generated volume's content are not in the model
+          }
+        }
+      }
+    }
+    node.putObject("status").put("nodeName", vmi.nodeName());
+    return node;
+  }
+
+  private static ObjectNode claim(PersistentVolumeClaim claim) {
+    ObjectNode node = header(CORE_API_VERSION, "PersistentVolumeClaim");
+    ObjectNode metadata = node.putObject("metadata");
+    metadata.put("name", claim.name());
+    metadata.put("namespace", claim.namespace());
+    ObjectNode spec = node.putObject("spec");
+    ArrayNode modes = spec.putArray("accessModes");
+    claim.accessModes().forEach(mode -> modes.add(EnumNames.toWire(mode)));
+    if (!claim.size().isZero()) {
+      spec.putObject("resources").putObject("requests").put("storage", claim.size().toString());
+    }
     return node;
   }
 

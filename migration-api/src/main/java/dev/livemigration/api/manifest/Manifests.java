@@ -4,8 +4,11 @@ import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
+import dev.livemigration.api.manifest.InstanceReader.ObjectKey;
+import dev.livemigration.api.manifest.InstanceReader.ReadInstance;
 import dev.livemigration.api.manifest.ManifestException.Problem;
 import dev.livemigration.api.manifest.TreeParser.Document;
 import java.io.IOException;
@@ -15,7 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -26,8 +31,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@link #read(String)} returns the value for the document's {@code kind}: a {@link
  * VirtualMachineInstanceMigration} ({@code kubevirt.io/v1}), a {@link KubeVirt} CR ({@code
- * kubevirt.io/v1}, kind {@code KubeVirt} or {@code Kubevirt}) or a {@link MigrationPolicy} ({@code
- * migrations.kubevirt.io/v1alpha1}). {@link #read(String, Class)} also reads a VMI's {@link
+ * kubevirt.io/v1}, kind {@code KubeVirt} or {@code Kubevirt}), a {@link MigrationPolicy} ({@code
+ * migrations.kubevirt.io/v1alpha1}), a running {@link VirtualMachineInstance} ({@code
+ * kubevirt.io/v1}) or a {@link PersistentVolumeClaim} ({@code v1}). {@link
+ * #readVirtualMachineInstances(String)} reads the VMIs of a cluster, their claims' access modes
+ * taken from the claims among the documents. {@link #read(String, Class)} also reads a VMI's {@link
  * VirtualMachineInstanceStatus} or {@link MigrationState}, in camelCase or as {@code kubectl
  * describe} prints them ({@code Migration UID: ...}), and a bare {@link MigrationConfiguration}.
  * Keys are matched ignoring spaces and case. A text whose first character is <code>{</code> or
@@ -61,12 +69,17 @@ public final class Manifests {
 
   /**
    * Reads one document as a {@code type}: {@link VirtualMachineInstanceMigration}, {@link
-   * KubeVirt}, {@link MigrationPolicy} (checked against the document's {@code kind}), {@link
-   * MigrationState}, {@link VirtualMachineInstanceStatus} or {@link MigrationConfiguration} (which
-   * have no kind; an enclosing {@code migrationState:}, {@code status:} or {@code migrations:} key
-   * is optional), or {@code Object} for any kind. A status's fields other than {@code conditions},
-   * {@code migrationMethod} and {@code migrationState} are ignored, as are the fields of a {@code
+   * KubeVirt}, {@link MigrationPolicy}, {@link VirtualMachineInstance}, {@link
+   * PersistentVolumeClaim} (checked against the document's {@code kind}), {@link MigrationState},
+   * {@link VirtualMachineInstanceStatus} or {@link MigrationConfiguration} (which have no kind; an
+   * enclosing {@code migrationState:}, {@code status:} or {@code migrations:} key is optional), or
+   * {@code Object} for any kind. A status's fields other than {@code conditions}, {@code
+   * migrationMethod} and {@code migrationState} are ignored, as are the fields of a {@code
    * KubeVirt} CR outside its feature gates and migration settings.
+   *
+   * <p>A VMI read alone has claims without access modes, since they are in the claims' own
+   * manifests: read those with {@link #readVirtualMachineInstances(String)} or {@link
+   * #readAll(String)}. What a VMI's manifest must hold is described there.
    *
    * @throws ManifestException if the text is not one well-formed {@code type}, listing every
    *     problem
@@ -129,6 +142,11 @@ public final class Manifests {
    * Reads every document of a multi-document YAML text (documents separated by {@code ---}; empty
    * documents are skipped) and returns their values in order.
    *
+   * <p>The volumes of each {@link VirtualMachineInstance} get the access modes of the {@link
+   * PersistentVolumeClaim} documents, among these, that they name, as {@link
+   * #readVirtualMachineInstances(String)} describes. Two VMIs, or two claims, with the same
+   * namespace and name are a problem.
+   *
    * @throws ManifestException if any document has problems; each problem's message starts with its
    *     document's number, as in {@code document 2: spec.vmiName is missing but it is required}
    */
@@ -159,16 +177,102 @@ public final class Manifests {
   }
 
   /**
+   * Reads the running VMIs of a cluster from a multi-document YAML text (or a stream of JSON
+   * documents) of {@code VirtualMachineInstance} and {@code PersistentVolumeClaim} manifests, and
+   * returns the VMIs in order, each volume that is a claim with the access modes of its claim.
+   *
+   * <p>Of a VMI ({@code apiVersion: kubevirt.io/v1}) these are read, and the rest is ignored:
+   *
+   * <ul>
+   *   <li>{@code metadata.name}, {@code metadata.namespace} ({@code default} if not given) and
+   *       {@code metadata.labels};
+   *   <li>{@code status.nodeName}, which a VMI has once it runs on a node: required;
+   *   <li>the guest's memory, {@code spec.domain.memory.guest}, else {@code
+   *       spec.domain.resources.requests.memory}: one is required;
+   *   <li>{@code spec.volumes}: each has a {@code name} and exactly one source, which gives its
+   *       {@link dev.livemigration.api.VolumeType}: {@code persistentVolumeClaim} (with {@code
+   *       claimName}), {@code dataVolume} (with {@code name}; its claim has that name), {@code
+   *       containerDisk}, {@code emptyDisk} (with {@code capacity}, its size), {@code hostDisk}
+   *       (its {@code capacity} is its size), or one of the generated sources {@code
+   *       cloudInitNoCloud}, {@code cloudInitConfigDrive}, {@code configMap}, {@code secret},
+   *       {@code serviceAccount}, {@code sysprep}, {@code downwardAPI} and {@code downwardMetrics};
+   *   <li>{@code spec.domain.devices.interfaces}: each has a {@code name}, exactly one binding
+   *       among {@code bridge}, {@code masquerade}, {@code sriov}, {@code slirp} and {@code passt},
+   *       and {@code ports[].port}; it is on the pod network if the network of {@code
+   *       spec.networks} with its name has {@code pod: {}}, and not if it has {@code multus}.
+   * </ul>
+   *
+   * <p>A claim volume of a VMI gets the {@code spec.accessModes} of the claim with its namespace
+   * and claim name; without such a claim among the documents, it has no access modes (and so the
+   * VMI cannot be live-migrated). Unknown keys are problems where a misspelling would change the
+   * meaning: in a volume, an interface, a network and a {@code hostDisk}.
+   *
+   * @throws ManifestException if any document has problems, or is of another kind; each problem's
+   *     message starts with its document's number
+   */
+  public static List<VirtualMachineInstance> readVirtualMachineInstances(String text) {
+    Objects.requireNonNull(text, "text");
+    return readInstances(text, null);
+  }
+
+  /**
+   * Reads the running VMIs of a cluster from a UTF-8 file; see {@link
+   * #readVirtualMachineInstances(String)}.
+   *
+   * @throws ManifestException if any document has problems; its message names the file
+   * @throws UncheckedIOException if the file cannot be read; its message names the file
+   */
+  public static List<VirtualMachineInstance> readVirtualMachineInstances(Path file) {
+    return readInstances(readFile(file), file.toString());
+  }
+
+  /**
+   * Reads the running VMIs of a cluster from {@code reader}, which is read to its end but not
+   * closed; see {@link #readVirtualMachineInstances(String)}.
+   *
+   * @throws ManifestException if any document has problems
+   * @throws UncheckedIOException if the reader fails
+   */
+  public static List<VirtualMachineInstance> readVirtualMachineInstances(Reader reader) {
+    return readInstances(readFully(reader), null);
+  }
+
+  /**
    * Returns {@code value} as a YAML manifest in KubeVirt's camelCase form: {@code apiVersion},
    * {@code kind}, {@code metadata} and {@code spec} for a {@link VirtualMachineInstanceMigration},
-   * {@link KubeVirt} (with every migration setting) or {@link MigrationPolicy}; the camelCase
-   * fields of a {@link MigrationState}, {@link VirtualMachineInstanceStatus} or {@link
-   * MigrationConfiguration}.
+   * {@link KubeVirt} (with every migration setting), {@link MigrationPolicy}, {@link
+   * VirtualMachineInstance} or {@link PersistentVolumeClaim}; the camelCase fields of a {@link
+   * MigrationState}, {@link VirtualMachineInstanceStatus} or {@link MigrationConfiguration}.
+   *
+   * <p>A VMI is written with what the model holds: {@code metadata}, {@code
+   * spec.domain.memory.guest}, {@code spec.domain.devices.interfaces} with a network of the same
+   * name in {@code spec.networks} ({@code pod: {}}, or {@code multus} naming the interface), {@code
+   * spec.volumes} and {@code status.nodeName}. The model does not know a volume's claim, image or
+   * path: a claim volume names the claim {@code <vmi>-<volume>}, and a generated volume is written
+   * as {@code cloudInitNoCloud: {}}. The claims themselves are separate documents, which {@link
+   * #toYaml(List)} writes; read back alone, a VMI's claims have no access modes. Sizes are written
+   * where KubeVirt has them, as the capacity of an {@code emptyDisk} or {@code hostDisk}; other
+   * volumes are read back with size zero.
    *
    * @throws IllegalArgumentException if {@code value} is of another type
    */
   public static String toYaml(Object value) {
     return ManifestWriter.yaml(value);
+  }
+
+  /**
+   * Returns {@code values} as one multi-document YAML text, each document as {@link
+   * #toYaml(Object)} writes it, separated by {@code ---}. Each VMI is followed by a {@link
+   * PersistentVolumeClaim} document for each of its claim volumes that has access modes (once for
+   * equal claims), so that {@link #readVirtualMachineInstances(String)} and {@link
+   * #readAll(String)} read the VMI back with its access modes.
+   *
+   * @throws IllegalArgumentException if a value is of a type {@link #toYaml(Object)} does not
+   *     write, or if two different claims would have the same namespace and name (as a VMI {@code
+   *     a} with volume {@code b-c} and a VMI {@code a-b} with volume {@code c} would)
+   */
+  public static String toYaml(List<?> values) {
+    return ManifestWriter.yaml(values);
   }
 
   /**
@@ -178,6 +282,17 @@ public final class Manifests {
    */
   public static String toJson(Object value) {
     return ManifestWriter.json(value);
+  }
+
+  /**
+   * Returns {@code values} as a stream of indented JSON documents, one after the other, which
+   * {@link #readAll(String)} reads; the documents of {@link #toYaml(List)}.
+   *
+   * @throws IllegalArgumentException if a value is of a type {@link #toYaml(Object)} does not
+   *     write, or if two different claims would have the same namespace and name
+   */
+  public static String toJson(List<?> values) {
+    return ManifestWriter.json(values);
   }
 
   private static <T> T readOne(String text, Class<T> type, @Nullable String source) {
@@ -200,16 +315,37 @@ public final class Manifests {
                       + " documents but it must have one; use readAll to read several")));
     }
     Problems problems = new Problems();
-    Object value = interpret(documents.get(0), type, problems);
+    Object value = interpret(documents.get(0), List.of(type), problems);
     if (problems.count() > 0) {
       throw new ManifestException(source, problems.list());
     }
-    return type.cast(value);
+    return type.cast(value instanceof ReadInstance instance ? instance.unresolved() : value);
   }
 
   private static List<Object> readAll(String text, @Nullable String source) {
+    return readDocuments(text, source, List.of(Object.class));
+  }
+
+  private static List<VirtualMachineInstance> readInstances(String text, @Nullable String source) {
+    return readDocuments(
+            text, source, List.of(VirtualMachineInstance.class, PersistentVolumeClaim.class))
+        .stream()
+        .filter(VirtualMachineInstance.class::isInstance)
+        .map(VirtualMachineInstance.class::cast)
+        .toList();
+  }
+
+  /**
+   * Reads every document as one of the kinds of {@code types}, then gives the VMIs' volumes the
+   * access modes of the claims among them; a VMI or claim given twice is a problem.
+   */
+  private static List<Object> readDocuments(
+      String text, @Nullable String source, List<Class<?>> types) {
     List<Document> documents = TreeParser.parse(text, source);
     List<Object> values = new ArrayList<>();
+    Map<ObjectKey, Integer> instances = new HashMap<>();
+    Map<ObjectKey, Integer> claimDocuments = new HashMap<>();
+    Map<ObjectKey, PersistentVolumeClaim> claims = new HashMap<>();
     Problems problems = new Problems();
     for (int i = 0; i < documents.size(); i++) {
       Document document = documents.get(i);
@@ -217,7 +353,16 @@ public final class Manifests {
         continue;
       }
       Problems found = new Problems();
-      Object value = interpret(document, Object.class, found);
+      Object value = interpret(document, types, found);
+      if (value instanceof ReadInstance instance) {
+        VirtualMachineInstance vmi = instance.unresolved();
+        unique(instances, new ObjectKey(vmi.namespace(), vmi.name()), i + 1, "VMIs", found);
+      } else if (value instanceof PersistentVolumeClaim claim) {
+        ObjectKey key = new ObjectKey(claim.namespace(), claim.name());
+        if (unique(claimDocuments, key, i + 1, "claims", found)) {
+          claims.put(key, claim);
+        }
+      }
       String prefix = "document " + (i + 1) + ": ";
       found.list().stream()
           .map(p -> new Problem(p.path(), p.value(), prefix + p.message()))
@@ -229,15 +374,49 @@ public final class Manifests {
     if (problems.count() > 0) {
       throw new ManifestException(source, problems.list());
     }
-    return List.copyOf(values);
+    return values.stream()
+        .map(value -> value instanceof ReadInstance instance ? instance.resolve(claims) : value)
+        .toList();
   }
 
-  /** Reads the document as a {@code type}; returns null if problems were recorded. */
-  private static @Nullable Object interpret(Document document, Class<?> type, Problems problems) {
+  /**
+   * Records {@code key} as read in document {@code number}; returns false, with a problem, if an
+   * earlier document had it.
+   */
+  private static boolean unique(
+      Map<ObjectKey, Integer> seen, ObjectKey key, int number, String what, Problems problems) {
+    Integer earlier = seen.putIfAbsent(key, number);
+    if (earlier == null) {
+      return true;
+    }
+    problems.invalid(
+        "metadata.name",
+        new Tree.Scalar(Tree.ScalarType.STRING, key.name(), null, null),
+        "must be unique among the "
+            + what
+            + " of namespace '"
+            + key.namespace()
+            + "'; document "
+            + earlier
+            + " has the same name");
+    return false;
+  }
+
+  /**
+   * Reads the document as one of {@code types}; returns null if problems were recorded. A VMI is
+   * returned as a {@link ReadInstance}.
+   */
+  private static @Nullable Object interpret(
+      Document document, List<Class<?>> types, Problems problems) {
     document.problems().forEach(problems::add);
-    Optional<Object> value = ManifestReader.read(document.root(), type, problems);
+    Optional<Object> value =
+        types.size() == 1
+            ? ManifestReader.read(document.root(), types.get(0), problems)
+            : ManifestReader.readKinded(document.root(), types, problems);
     if (value.isEmpty() && problems.count() == 0) {
-      problems.document("the manifest could not be read as a " + type.getSimpleName());
+      problems.document(
+          "the manifest could not be read as a "
+              + types.stream().map(Class::getSimpleName).collect(Collectors.joining(" or ")));
     }
     return value.orElse(null);
   }

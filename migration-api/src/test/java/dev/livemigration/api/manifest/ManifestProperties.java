@@ -14,6 +14,7 @@ import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.Quantity;
+import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
 import java.time.Duration;
@@ -178,7 +179,9 @@ class ManifestProperties {
         MigrationPolicy.class,
         MigrationState.class,
         VirtualMachineInstanceStatus.class,
-        MigrationConfiguration.class);
+        MigrationConfiguration.class,
+        VirtualMachineInstance.class,
+        PersistentVolumeClaim.class);
   }
 
   @Provide
@@ -336,8 +339,9 @@ class ManifestProperties {
         .build(MigrationConfiguration.Builder::build);
   }
 
+  /** Label maps the model accepts, as selectors or as a VMI's labels. */
   @Provide
-  Arbitrary<MigrationPolicy> policies() {
+  Arbitrary<java.util.Map<String, String>> labels() {
     Arbitrary<String> labelNames =
         Combinators.combine(
                 dnsNames().injectNull(0.6),
@@ -364,8 +368,12 @@ class ManifestProperties {
                         .ofMaxLength(10),
                     Arbitraries.strings().alpha().numeric().ofLength(1))
                 .as((a, b, c) -> a + b + c));
-    Arbitrary<java.util.Map<String, String>> selectors =
-        Arbitraries.maps(labelNames, labelValues).ofMaxSize(4);
+    return Arbitraries.maps(labelNames, labelValues).ofMaxSize(4);
+  }
+
+  @Provide
+  Arbitrary<MigrationPolicy> policies() {
+    Arbitrary<java.util.Map<String, String>> selectors = labels();
     return Builders.withBuilder(MigrationPolicy::builder)
         .use(dnsNames())
         .in((b, v) -> b.name(v))

@@ -178,7 +178,8 @@ class ManifestsBadInputTest {
                   "kind",
                   "'Pod'",
                   "kind was 'Pod' but it must be one of VirtualMachineInstanceMigration,"
-                      + " KubeVirt, MigrationPolicy"));
+                      + " KubeVirt, MigrationPolicy,"
+                      + " VirtualMachineInstance, PersistentVolumeClaim"));
     }
 
     @Test
@@ -187,7 +188,8 @@ class ManifestsBadInputTest {
       assertThat(messages(problems("apiVersion: kubevirt.io/v1\nmetadata:\n  name: x\n")))
           .containsExactly(
               "kind is missing but it is required; it must be one of"
-                  + " VirtualMachineInstanceMigration, KubeVirt, MigrationPolicy");
+                  + " VirtualMachineInstanceMigration, KubeVirt, MigrationPolicy,"
+                  + " VirtualMachineInstance, PersistentVolumeClaim");
     }
 
     @Test

@@ -246,11 +246,13 @@ class ManifestsGuideTest {
                               "'NetworkAttachmentDefinition'",
                               "kind was 'NetworkAttachmentDefinition' but it must be one of"
                                   + " VirtualMachineInstanceMigration, KubeVirt,"
-                                  + " MigrationPolicy")))
+                                  + " MigrationPolicy, VirtualMachineInstance,"
+                                  + " PersistentVolumeClaim")))
           .hasMessage(
               "1 problem in manifest:\n"
                   + "  kind was 'NetworkAttachmentDefinition' but it must be one of"
-                  + " VirtualMachineInstanceMigration, KubeVirt, MigrationPolicy");
+                  + " VirtualMachineInstanceMigration, KubeVirt, MigrationPolicy,"
+                  + " VirtualMachineInstance, PersistentVolumeClaim");
     }
   }
 

@@ -427,7 +427,8 @@ class ManifestsReadingTest {
                       .containsExactly(
                           "document 1: spec.vmiName is missing but it is required",
                           "document 3: kind was 'Pod' but it must be one of"
-                              + " VirtualMachineInstanceMigration, KubeVirt, MigrationPolicy"))
+                              + " VirtualMachineInstanceMigration, KubeVirt, MigrationPolicy,"
+                              + " VirtualMachineInstance, PersistentVolumeClaim"))
           .hasMessageStartingWith("2 problems in manifest:\n  document 1: ");
     }
   }
