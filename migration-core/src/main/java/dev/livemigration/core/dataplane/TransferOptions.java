@@ -1,0 +1,69 @@
+package dev.livemigration.core.dataplane;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How the source side of the data plane moves a memory: how many parallel channels, at what
+ * bandwidth, how long the guest may pause at the switch, and how long a silent peer is waited for.
+ *
+ * @param channels parallel connections per migration (like QEMU's multifd), 1 to 64
+ * @param bandwidth the limit in bytes per second over all channels; 0 means unlimited
+ * @param maxDowntime the longest pause of the guest at the switch to aim for; positive
+ * @param ioTimeout how long a connection, a read, a write or an answer may take; positive
+ */
+public record TransferOptions(
+    int channels, long bandwidth, Duration maxDowntime, Duration ioTimeout) {
+  /** The maximum downtime unless told otherwise: 300 ms, like KubeVirt's. */
+  public static final Duration DEFAULT_MAX_DOWNTIME = Duration.ofMillis(300);
+
+  /** How long a silent peer is waited for unless told otherwise: 30 seconds. */
+  public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(30);
+
+  private static final TransferOptions DEFAULTS =
+      new TransferOptions(1, 0, DEFAULT_MAX_DOWNTIME, DEFAULT_IO_TIMEOUT);
+
+  /** Validates every component, naming the one that is wrong. */
+  public TransferOptions {
+    if (channels < 1 || channels > Protocol.MAX_CHANNELS) {
+      throw new IllegalArgumentException(
+          "channels must be between 1 and " + Protocol.MAX_CHANNELS + ", but was " + channels);
+    }
+    if (bandwidth < 0) {
+      throw new IllegalArgumentException("bandwidth must be >= 0, but was " + bandwidth);
+    }
+    Objects.requireNonNull(maxDowntime, "maxDowntime");
+    if (maxDowntime.isNegative() || maxDowntime.isZero()) {
+      throw new IllegalArgumentException("maxDowntime must be positive, but was " + maxDowntime);
+    }
+    Objects.requireNonNull(ioTimeout, "ioTimeout");
+    if (ioTimeout.isNegative() || ioTimeout.isZero()) {
+      throw new IllegalArgumentException("ioTimeout must be positive, but was " + ioTimeout);
+    }
+  }
+
+  /** One channel, unlimited bandwidth, 300 ms downtime, 30 s I/O timeout. */
+  public static TransferOptions defaults() {
+    return DEFAULTS;
+  }
+
+  /** Returns a copy with {@code channels} parallel connections. */
+  public TransferOptions withChannels(int channels) {
+    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout);
+  }
+
+  /** Returns a copy limited to {@code bytesPerSecond}; 0 means unlimited. */
+  public TransferOptions withBandwidth(long bytesPerSecond) {
+    return new TransferOptions(channels, bytesPerSecond, maxDowntime, ioTimeout);
+  }
+
+  /** Returns a copy with this maximum downtime. */
+  public TransferOptions withMaxDowntime(Duration maxDowntime) {
+    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout);
+  }
+
+  /** Returns a copy with this I/O timeout. */
+  public TransferOptions withIoTimeout(Duration ioTimeout) {
+    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout);
+  }
+}
