@@ -1,0 +1,416 @@
+package dev.livemigration.examples.bench;
+
+import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.spi.MigrationTransport;
+import dev.livemigration.core.dataplane.IncomingMigration;
+import dev.livemigration.core.dataplane.OutgoingMigration;
+import dev.livemigration.core.dataplane.PagedMemory;
+import dev.livemigration.core.dataplane.TargetAgent;
+import dev.livemigration.core.dataplane.TransferOptions;
+import dev.livemigration.core.dataplane.transport.TcpTransport;
+import dev.livemigration.core.dataplane.transport.TlsTransport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Throughput of the built-in data plane over loopback, against a raw socket blast of the same bytes
+ * in the same run: a guest of random content (2 GiB unless {@code -Dbench.mib=N}) moved over {@code
+ * tcp} with 1, 2 and 4 channels and over {@code tls}, unlimited bandwidth, idle guest. Not a test:
+ * run it and read the figures.
+ *
+ * <pre>
+ * java -XX:MaxDirectMemorySize=8g -cp ... dev.livemigration.examples.bench.DataPlaneBenchmark
+ * </pre>
+ */
+public final class DataPlaneBenchmark {
+  private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+
+  private DataPlaneBenchmark() {}
+
+  /** Runs the benchmark and prints one line per configuration. */
+  public static void main(String[] args) throws Exception {
+    long mib = Long.getLong("bench.mib", 2048);
+    int rounds = Integer.getInteger("bench.rounds", 3);
+    PagedMemory guest = randomGuest(mib << 20);
+    List<String> lines = new ArrayList<>();
+    lines.add(
+        String.format(
+            Locale.ROOT,
+            "guest: %d MiB of random content, %d round(s) each, best shown",
+            mib,
+            rounds));
+    // Warm up the JIT on a small guest first, as a long-running agent would be.
+    try (PagedMemory warm = randomGuest(256L << 20)) {
+      for (int i = 0; i < 3; i++) {
+        migrate(warm, new TcpTransport(), 1 + i % 2);
+      }
+    }
+    double raw = best(rounds, () -> rawBlast(guest));
+    lines.add(line("raw socket blast (tcp, 1 stream)", raw, raw));
+    TcpTransport tcp = new TcpTransport();
+    for (int channels : new int[] {1, 2, 4}) {
+      double rate = best(rounds, () -> migrate(guest, tcp, channels));
+      lines.add(line("data plane tcp, " + channels + " channel(s)", rate, raw));
+    }
+    TlsTransport tls = selfSignedTls();
+    for (int channels : new int[] {1, 2}) {
+      double rate = best(rounds, () -> migrate(guest, tls, channels));
+      lines.add(line("data plane tls, " + channels + " channel(s)", rate, raw));
+    }
+    guest.close();
+    lines.forEach(System.out::println);
+    if (Boolean.parseBoolean(System.getProperty("bench.downtime", "true"))) {
+      downtime();
+      convergence();
+    }
+  }
+
+  // ---------------------------------------------------------------- downtime and convergence
+
+  /** A guest that dirties random pages at a steady rate (one long per page written). */
+  private static final class DirtyingGuest implements AutoCloseable {
+    private final Thread thread;
+    private volatile boolean stop;
+
+    DirtyingGuest(PagedMemory memory, long bytesPerSecond) {
+      long pagesPerSecond = Math.max(1, bytesPerSecond / memory.pageSize());
+      thread =
+          new Thread(
+              () -> {
+                java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+                long started = System.nanoTime();
+                long written = 0;
+                try {
+                  while (!stop) {
+                    long due = (System.nanoTime() - started) * pagesPerSecond / 1_000_000_000L;
+                    while (written < due && !stop) {
+                      long page = random.nextInt(memory.pageCount());
+                      memory.putLong(page * memory.pageSize() + 8 * random.nextInt(8), written++);
+                    }
+                    TimeUnit.MICROSECONDS.sleep(500);
+                  }
+                } catch (InterruptedException | IllegalStateException e) {
+                  // Stopped.
+                }
+              },
+              "bench-dirtying-guest");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    @Override
+    public void close() {
+      stop = true;
+      thread.interrupt();
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private record Run(
+      boolean completed,
+      String mode,
+      double seconds,
+      long downtimeMillis,
+      double sentPerSize,
+      long passes,
+      int throttle) {}
+
+  /**
+   * Migrates a fresh guest that dirties memory at {@code dirtyRate} under a bandwidth limit,
+   * steering like a strategy: {@code pre-copy} never steers (gives up after {@code giveUp}), {@code
+   * auto-converge} throttles 10 points more each pass that did not converge, {@code post-copy}
+   * switches after three passes.
+   */
+  @SuppressWarnings("try")
+  private static Run steered(
+      long mib, long bandwidth, long dirtyRate, String strategy, java.time.Duration giveUp)
+      throws Exception {
+    TcpTransport tcp = new TcpTransport();
+    TransferOptions options = TransferOptions.defaults().withBandwidth(bandwidth);
+    try (PagedMemory guest = randomGuest(mib << 20);
+        DirtyingGuest writer = new DirtyingGuest(guest, dirtyRate);
+        TargetAgent agent = TargetAgent.start(tcp, LOOPBACK, options.ioTimeout())) {
+      String uid = UUID.randomUUID().toString();
+      IncomingMigration incoming =
+          agent.expect(
+              uid,
+              guest.pageSize(),
+              guest.pageCount(),
+              () -> PagedMemory.allocate(guest.pageSize(), guest.pageCount()));
+      long started = System.nanoTime();
+      ProgressSample last;
+      int throttle = 0;
+      try (OutgoingMigration out =
+          OutgoingMigration.start(guest, tcp, agent.address(), uid, incoming.token(), options)) {
+        long seenPass = 0;
+        while (!out.completion().isDone()) {
+          ProgressSample now = out.progress();
+          if (now.iteration() > seenPass) {
+            seenPass = now.iteration();
+            if (strategy.equals("auto-converge") && seenPass >= 2) {
+              throttle = Math.min(99, throttle == 0 ? 20 : throttle + 10);
+              out.apply(new dev.livemigration.api.Directive.Throttle(throttle));
+            } else if (strategy.equals("post-copy") && seenPass >= 4) {
+              out.apply(new dev.livemigration.api.Directive.SwitchToPostCopy());
+            }
+          }
+          if (System.nanoTime() - started > giveUp.toNanos()) {
+            out.abort("gave up after " + giveUp.toSeconds() + " s");
+          }
+          TimeUnit.MILLISECONDS.sleep(20);
+        }
+        last = out.completion().get();
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      boolean completed = last.status() == ProgressSample.Status.COMPLETED;
+      if (completed) {
+        PagedMemory target = (PagedMemory) incoming.completion().get(1, TimeUnit.MINUTES);
+        if (target.mismatch(guest) >= 0) {
+          throw new IllegalStateException("the target differs from the source");
+        }
+        target.close();
+        guest.resume();
+      }
+      return new Run(
+          completed,
+          last.mode().toString(),
+          seconds,
+          last.downtime().map(java.time.Duration::toMillis).orElse(-1L),
+          (double) last.dataProcessed() / guest.size(),
+          last.iteration(),
+          throttle);
+    }
+  }
+
+  private static void downtime() throws Exception {
+    long bandwidth = 64L << 20;
+    int runs = Integer.getInteger("bench.downtimeRuns", 10);
+    System.out.println();
+    System.out.println(
+        "downtime: 128 MiB guest, bandwidth 64 MiB/s, max downtime 300 ms, " + runs + " runs each");
+    for (double share : new double[] {0.1, 0.3, 0.6}) {
+      List<Long> downtimes = new ArrayList<>();
+      int within = 0;
+      for (int i = 0; i < runs; i++) {
+        Run run =
+            steered(
+                128,
+                bandwidth,
+                (long) (share * bandwidth),
+                "pre-copy",
+                java.time.Duration.ofSeconds(60));
+        downtimes.add(run.downtimeMillis());
+        if (run.completed() && run.downtimeMillis() <= 300) {
+          within++;
+        }
+      }
+      java.util.Collections.sort(downtimes);
+      System.out.printf(
+          Locale.ROOT,
+          "dirty rate %3.0f%% of bandwidth: within limit %d/%d, downtime ms min %d median %d max %d%n",
+          share * 100,
+          within,
+          runs,
+          downtimes.get(0),
+          downtimes.get(downtimes.size() / 2),
+          downtimes.get(downtimes.size() - 1));
+    }
+  }
+
+  private static void convergence() throws Exception {
+    long bandwidth = 64L << 20;
+    System.out.println();
+    System.out.println(
+        "convergence: 64 MiB guest, bandwidth 64 MiB/s, max downtime 300 ms, pre-copy gives up"
+            + " after 20 s");
+    System.out.println(
+        "dirty/bw  strategy        outcome    mode       total s  sent/size  passes  downtime ms"
+            + "  throttle");
+    for (double ratio : new double[] {0.1, 0.5, 0.9, 1.5, 3}) {
+      for (String strategy : new String[] {"pre-copy", "auto-converge", "post-copy"}) {
+        Run run =
+            steered(
+                64,
+                bandwidth,
+                (long) (ratio * bandwidth),
+                strategy,
+                java.time.Duration.ofSeconds(20));
+        System.out.printf(
+            Locale.ROOT,
+            "%-9s %-15s %-10s %-10s %7.1f  %9.2f  %6d  %11d  %8d%n",
+            ratio,
+            strategy,
+            run.completed() ? "completed" : "failed",
+            run.mode(),
+            run.seconds(),
+            run.sentPerSize(),
+            run.passes(),
+            run.downtimeMillis(),
+            run.throttle());
+      }
+    }
+  }
+
+  private interface Measure {
+    double bytesPerSecond() throws Exception;
+  }
+
+  private static double best(int rounds, Measure run) throws Exception {
+    double best = 0;
+    for (int i = 0; i < rounds; i++) {
+      best = Math.max(best, run.bytesPerSecond());
+    }
+    return best;
+  }
+
+  private static String line(String what, double rate, double raw) {
+    return String.format(
+        Locale.ROOT, "%-36s %8.0f MiB/s  %5.2fx raw", what, rate / (1 << 20), rate / raw);
+  }
+
+  private static PagedMemory randomGuest(long bytes) {
+    PagedMemory memory = PagedMemory.allocate(bytes);
+    ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    long x = 0x9E3779B97F4A7C15L;
+    for (long at = 0; at < bytes; at += chunk.capacity()) {
+      chunk.clear();
+      while (chunk.hasRemaining()) {
+        x ^= x << 13;
+        x ^= x >>> 7;
+        x ^= x << 17;
+        chunk.putLong(x);
+      }
+      chunk.flip();
+      memory.write(at, chunk);
+    }
+    return memory;
+  }
+
+  /** Sends the guest's bytes over one plain socket as fast as possible; returns bytes/s. */
+  private static double rawBlast(PagedMemory guest) throws Exception {
+    try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
+      Thread sink =
+          new Thread(
+              () -> {
+                try (SocketChannel in = server.accept()) {
+                  ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+                  while (in.read(buffer) >= 0) {
+                    buffer.clear();
+                  }
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
+      sink.start();
+      long started = System.nanoTime();
+      try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        for (long at = 0; at < guest.size(); at += buffer.capacity()) {
+          buffer.clear();
+          guest.read(at, buffer);
+          buffer.flip();
+          while (buffer.hasRemaining()) {
+            out.write(buffer);
+          }
+        }
+      }
+      sink.join();
+      return guest.size() / ((System.nanoTime() - started) / 1e9);
+    }
+  }
+
+  /** Migrates the guest once; returns its size divided by the time to completion. */
+  private static double migrate(PagedMemory guest, MigrationTransport transport, int channels)
+      throws Exception {
+    TransferOptions options = TransferOptions.defaults().withChannels(channels);
+    try (TargetAgent agent = TargetAgent.start(transport, LOOPBACK, options.ioTimeout())) {
+      String uid = UUID.randomUUID().toString();
+      int pageSize = guest.pageSize();
+      int pages = guest.pageCount();
+      IncomingMigration incoming =
+          agent.expect(uid, pageSize, pages, () -> PagedMemory.allocate(pageSize, pages));
+      long started = System.nanoTime();
+      ProgressSample last;
+      try (OutgoingMigration out =
+          OutgoingMigration.start(
+              guest, transport, agent.address(), uid, incoming.token(), options)) {
+        last = out.completion().get(10, TimeUnit.MINUTES);
+      }
+      double seconds = (System.nanoTime() - started) / 1e9;
+      if (last.status() != ProgressSample.Status.COMPLETED) {
+        throw new IllegalStateException("migration failed: " + last.failureReason().orElse("?"));
+      }
+      PagedMemory target = (PagedMemory) incoming.completion().get(1, TimeUnit.MINUTES);
+      if (target.mismatch(guest) >= 0) {
+        throw new IllegalStateException("the target differs from the source");
+      }
+      target.close();
+      guest.resume();
+      return guest.size() / seconds;
+    }
+  }
+
+  /** A TLS transport on a throwaway self-signed key that trusts itself (made with keytool). */
+  private static TlsTransport selfSignedTls() throws Exception {
+    Path dir = Files.createTempDirectory("lm-bench-tls");
+    Path store = dir.resolve("node.p12");
+    Process keytool =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "node",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=bench",
+                "-validity",
+                "1",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                "changeit",
+                "-keypass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
+    keytool.getInputStream().readAllBytes();
+    if (keytool.waitFor() != 0) {
+      throw new IllegalStateException("keytool failed");
+    }
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(store)) {
+      keys.load(in, "changeit".toCharArray());
+    }
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("node", keys.getCertificate("node"));
+    Files.delete(store);
+    Files.delete(dir);
+    return TlsTransport.builder()
+        .keyStore(keys, "changeit".toCharArray())
+        .trustStore(trust)
+        .build();
+  }
+}
