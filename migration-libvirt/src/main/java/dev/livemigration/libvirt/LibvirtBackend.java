@@ -1,0 +1,287 @@
+package dev.livemigration.libvirt;
+
+import dev.livemigration.api.Condition;
+import dev.livemigration.api.InterfaceBinding;
+import dev.livemigration.api.NetworkInterface;
+import dev.livemigration.api.VirtualMachineInstance;
+import dev.livemigration.api.spi.BackendException;
+import dev.livemigration.api.spi.HypervisorBackend;
+import dev.livemigration.api.spi.MigrationSession;
+import dev.livemigration.api.spi.MigrationSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.libvirt.Domain;
+import org.libvirt.LibvirtException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link HypervisorBackend} that migrates real QEMU domains through libvirt: each node of the
+ * cluster is a libvirt daemon reached by its URI ({@code qemu+tls://host/system}, {@code
+ * qemu+ssh://host/system}, {@code qemu+tcp://host/system}, {@code
+ * qemu+unix:///system?socket=/path}), and a VMI is the running domain of the same name.
+ *
+ * <pre>{@code
+ * LibvirtBackend backend = LibvirtBackend.builder()
+ *     .host("node-a", "qemu+tls://node-a.example/system")
+ *     .host("node-b", "qemu+tls://node-b.example/system")
+ *     .build();
+ * MigrationEngine engine = MigrationEngines.builder()
+ *     .backend(backend)
+ *     .inventory(LibvirtInventory.of(backend))
+ *     .build();
+ * }</pre>
+ *
+ * <p>One connection per host is opened on first use, reopened when libvirt reports it lost, and
+ * closed by {@link #close()} (which the engine calls when it closes). The engine's effective
+ * configuration becomes libvirt migration flags and parameters (see {@code MigrationPlan}): live,
+ * peer-to-peer unless {@link Builder#managed()}, TLS unless {@code disableTLS}, auto-converge,
+ * post-copy, parallel connections, non-shared disk copy for {@code BlockMigration}, unsafe only
+ * with {@code unsafeMigrationOverride}, bandwidth, and the target's (migration network) address as
+ * migration URI and listen address. Directives are applied to the running job: {@code
+ * SetMaxDowntime} by {@code virDomainMigrateSetMaxDowntime}, {@code SetBandwidth} by {@code
+ * virDomainMigrateSetMaxSpeed}, {@code SwitchToPostCopy} by {@code virDomainMigrateStartPostCopy},
+ * {@code Abort} by {@code virDomainAbortJob}; {@code Throttle} is left to QEMU's auto-converge,
+ * which libvirt cannot set per call. Every libvirt failure becomes a {@link
+ * LibvirtBackendException} with libvirt's message and code; libvirt's own printing of errors to
+ * standard error is routed to this module's SLF4J loggers (at debug) instead, for the whole
+ * process.
+ */
+public final class LibvirtBackend implements HypervisorBackend {
+  /** The id of this backend: {@code libvirt}. */
+  public static final String ID = "libvirt";
+
+  /** How long {@code start()} waits for libvirt's migration job unless told otherwise: 60 s. */
+  public static final Duration DEFAULT_JOB_START_TIMEOUT = Duration.ofSeconds(60);
+
+  /** Reason of the {@code LiveMigratable} condition for a domain with a host device. */
+  public static final String REASON_HOST_DEVICE = "HostDeviceNotLiveMigratable";
+
+  private static final Logger LOG = LoggerFactory.getLogger(LibvirtBackend.class);
+
+  private final Map<String, HostConnection> hosts;
+  private final List<String> nodeOrder;
+  private final Settings settings;
+  private volatile boolean closed;
+
+  /**
+   * What the backend was built with, besides its hosts.
+   *
+   * @param peerToPeer whether the source daemon connects to the target's itself
+   * @param parallelConnections connections to move memory over (multifd); 0 or 1 for one
+   * @param jobStartTimeout how long {@code start()} waits for the migration job to appear
+   */
+  record Settings(boolean peerToPeer, int parallelConnections, Duration jobStartTimeout) {}
+
+  private LibvirtBackend(Builder builder) {
+    Map<String, HostConnection> connections = new LinkedHashMap<>();
+    builder.hosts.forEach((node, uri) -> connections.put(node, new HostConnection(node, uri)));
+    this.hosts = Map.copyOf(connections);
+    this.nodeOrder = List.copyOf(builder.hosts.keySet());
+    this.settings =
+        new Settings(builder.peerToPeer, builder.parallelConnections, builder.jobStartTimeout);
+    try {
+      NativeLibvirt.routeErrorsToLog();
+    } catch (BackendException e) {
+      LOG.warn("libvirt's C library is not available: {}", e.getMessage());
+    }
+  }
+
+  /** Returns a builder; at least one {@link Builder#host(String, String) host} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns a peer-to-peer backend for these nodes, by name, and their libvirt URIs. */
+  public static LibvirtBackend of(Map<String, String> hosts) {
+    Builder builder = builder();
+    hosts.forEach(builder::host);
+    return builder.build();
+  }
+
+  @Override
+  public String id() {
+    return ID;
+  }
+
+  /** Returns the node names, in the order they were added. */
+  public List<String> nodes() {
+    return nodeOrder;
+  }
+
+  /** Returns the libvirt URI of a node. */
+  public Optional<String> uri(String node) {
+    return Optional.ofNullable(hosts.get(node)).map(HostConnection::uri);
+  }
+
+  /**
+   * Opens a session for one migration: finds the domain on the source node.
+   *
+   * @throws BackendException if a node is unknown, unreachable, or the domain does not run there
+   */
+  @Override
+  public MigrationSession open(MigrationSpec spec) {
+    HostConnection source = host(spec.source().name());
+    HostConnection target = host(spec.target().name());
+    String name = spec.vmi().name();
+    try {
+      Domain domain = source.connect().domainLookupByName(name);
+      try {
+        if (domain.isActive() != 1) {
+          throw new BackendException(
+              "domain '" + name + "' is not running on " + spec.source().name());
+        }
+        return new LibvirtSession(spec, source, target, settings, domain);
+      } catch (LibvirtException | RuntimeException e) {
+        domain.free();
+        throw e;
+      }
+    } catch (LibvirtException e) {
+      throw LibvirtBackendException.of(
+          "finding domain '" + name + "' on " + spec.source().name(), e);
+    }
+  }
+
+  /**
+   * Returns why libvirt cannot migrate the VMI: a passed-through host device ({@code <hostdev>} or
+   * an interface of type {@code hostdev}) that QEMU cannot migrate.
+   */
+  @Override
+  public Optional<Condition> checkMigratable(VirtualMachineInstance vmi) {
+    List<String> problems = new ArrayList<>();
+    for (NetworkInterface nic : vmi.interfaces()) {
+      if (nic.binding() == InterfaceBinding.SRIOV) {
+        problems.add("interface '" + nic.name() + "' is a passed-through host device");
+      }
+    }
+    if (!problems.isEmpty()) {
+      return Optional.of(
+          Condition.notLiveMigratable(
+              Condition.REASON_INTERFACE_NOT_MIGRATABLE, String.join("; ", problems)));
+    }
+    HostConnection connection = hosts.get(vmi.nodeName());
+    if (connection == null) {
+      return Optional.empty();
+    }
+    try {
+      Domain domain = connection.connect().domainLookupByName(vmi.name());
+      try {
+        List<String> devices = DomainXml.parse(domain.getXMLDesc(0)).hostDevices();
+        if (!devices.isEmpty()) {
+          return Optional.of(
+              Condition.notLiveMigratable(
+                  REASON_HOST_DEVICE,
+                  "domain '"
+                      + vmi.name()
+                      + "' has passed-through host devices that QEMU cannot migrate: "
+                      + String.join(", ", devices)));
+        }
+      } finally {
+        domain.free();
+      }
+    } catch (LibvirtException | BackendException | IllegalArgumentException e) {
+      LOG.debug("Could not read domain {} on {}: {}", vmi.name(), vmi.nodeName(), e.getMessage());
+    }
+    return Optional.empty();
+  }
+
+  /** Returns the connection to a node; package-private for the inventory. */
+  HostConnection host(String node) {
+    if (closed) {
+      throw new BackendException("the libvirt backend is closed");
+    }
+    HostConnection connection = hosts.get(node);
+    if (connection == null) {
+      throw new BackendException(
+          "node " + node + " has no libvirt URI; the backend knows " + nodeOrder);
+    }
+    return connection;
+  }
+
+  /** Closes every host's connection. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    hosts.values().forEach(HostConnection::close);
+  }
+
+  /** Configures and builds a {@link LibvirtBackend}. Not thread-safe; build once. */
+  public static final class Builder {
+    private final Map<String, String> hosts = new LinkedHashMap<>();
+    private boolean peerToPeer = true;
+    private int parallelConnections;
+    private Duration jobStartTimeout = DEFAULT_JOB_START_TIMEOUT;
+
+    private Builder() {}
+
+    /**
+     * Adds a node and the libvirt URI of its daemon. With peer-to-peer migrations (the default) the
+     * source daemon connects to the target's URI itself, so the URI must work from there too.
+     */
+    public Builder host(String node, String uri) {
+      Objects.requireNonNull(node, "node");
+      Objects.requireNonNull(uri, "uri");
+      if (node.isBlank()) {
+        throw new IllegalArgumentException("node must not be blank");
+      }
+      if (uri.isBlank()) {
+        throw new IllegalArgumentException("uri of node " + node + " must not be blank");
+      }
+      if (hosts.putIfAbsent(node, uri) != null) {
+        throw new IllegalArgumentException("node must be unique, but " + node + " was added twice");
+      }
+      return this;
+    }
+
+    /**
+     * Makes migrations managed (client-driven, {@code virDomainMigrate3}): this process talks to
+     * both daemons, instead of the source daemon talking to the target's (peer-to-peer).
+     */
+    public Builder managed() {
+      this.peerToPeer = false;
+      return this;
+    }
+
+    /**
+     * Moves memory over this many connections at once (QEMU's multifd); 0 or 1 for one. Not used
+     * for migrations that allow post-copy, which QEMU cannot combine with it.
+     */
+    public Builder parallelConnections(int connections) {
+      if (connections < 0 || connections > 255) {
+        throw new IllegalArgumentException(
+            "parallelConnections must be between 0 and 255, but was " + connections);
+      }
+      this.parallelConnections = connections;
+      return this;
+    }
+
+    /** How long {@code start()} waits for libvirt's job to appear; positive, 60 s unless set. */
+    public Builder jobStartTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("jobStartTimeout must be positive, but was " + timeout);
+      }
+      this.jobStartTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Builds the backend; connections open on first use.
+     *
+     * @throws IllegalStateException if no host was added
+     */
+    public LibvirtBackend build() {
+      if (hosts.isEmpty()) {
+        throw new IllegalStateException("at least one host is required, but none was added");
+      }
+      return new LibvirtBackend(this);
+    }
+  }
+}

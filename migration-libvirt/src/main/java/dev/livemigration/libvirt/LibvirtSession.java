@@ -1,0 +1,422 @@
+package dev.livemigration.libvirt;
+
+import dev.livemigration.api.Directive;
+import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.spi.BackendException;
+import dev.livemigration.api.spi.MigrationSession;
+import dev.livemigration.api.spi.MigrationSpec;
+import dev.livemigration.api.spi.TargetEndpoint;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.libvirt.Domain;
+import org.libvirt.Domain.GetJobStatsFlags;
+import org.libvirt.Domain.MigrateFlags;
+import org.libvirt.DomainJobStats;
+import org.libvirt.LibvirtException;
+import org.libvirt.TypedParameter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One libvirt migration. {@link #start()} runs the blocking {@code virDomainMigrateToURI3} (or
+ * {@code virDomainMigrate3} when managed) on a thread of its own, so that the engine's thread can
+ * sample the job, steer it and abort it meanwhile; the outcome of that call decides whether the
+ * migration completed or failed.
+ */
+final class LibvirtSession implements MigrationSession {
+  private static final Logger LOG = LoggerFactory.getLogger(LibvirtSession.class);
+  private static final Duration POLL = Duration.ofMillis(50);
+  private static final Duration RACE = Duration.ofMillis(500);
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
+  private final MigrationSpec spec;
+  private final HostConnection source;
+  private final HostConnection target;
+  private final LibvirtBackend.Settings settings;
+  private final Domain domain;
+  private final String uuid;
+  private final String name;
+  private final boolean persistent;
+  private final CountDownLatch done = new CountDownLatch(1);
+  private final String description;
+
+  private @Nullable MigrationPlan plan;
+  private @Nullable Thread worker;
+  private long startNanos;
+  private volatile @Nullable BackendException failure;
+  private volatile @Nullable ProgressSample completed;
+  private volatile ProgressSample lastActive = ProgressSample.builder().build();
+  private volatile boolean postCopyRequested;
+  private volatile boolean inPostCopy;
+  private boolean closed;
+
+  LibvirtSession(
+      MigrationSpec spec,
+      HostConnection source,
+      HostConnection target,
+      LibvirtBackend.Settings settings,
+      Domain domain)
+      throws LibvirtException {
+    this.spec = spec;
+    this.source = source;
+    this.target = target;
+    this.settings = settings;
+    this.domain = domain;
+    this.uuid = domain.getUUIDString();
+    this.name = domain.getName();
+    this.persistent = domain.isPersistent() == 1;
+    this.description =
+        "domain '" + name + "' from " + spec.source().name() + " to " + spec.target().name();
+  }
+
+  @Override
+  public TargetEndpoint prepareTarget() {
+    try {
+      Domain existing = target.connect().domainLookupByUUIDString(uuid);
+      try {
+        if (existing.isActive() == 1) {
+          throw new BackendException(
+              "domain '"
+                  + name
+                  + "' ("
+                  + uuid
+                  + ") already runs on the target node "
+                  + spec.target().name());
+        }
+      } finally {
+        existing.free();
+      }
+    } catch (LibvirtException e) {
+      LibvirtBackendException error =
+          LibvirtBackendException.of("checking the target node " + spec.target().name(), e);
+      if (error.errorCode() != LibvirtBackendException.NO_DOMAIN) {
+        throw error;
+      }
+    }
+    // libvirt's target daemon prepares the receiving QEMU itself, inside the migration call,
+    // and picks its port from its own migration port range then.
+    return new TargetEndpoint(
+        spec.targetAddress(), Map.of(), "libvirt://" + spec.target().name() + "/" + name);
+  }
+
+  @Override
+  public void start() {
+    MigrationPlan planned =
+        MigrationPlan.of(spec, settings.peerToPeer(), settings.parallelConnections(), persistent);
+    plan = planned;
+    LOG.info(
+        "Migrating {} with flags {} and parameters {}",
+        description,
+        planned.flagNames(),
+        planned.describe());
+    startNanos = System.nanoTime();
+    Thread thread = new Thread(() -> migrate(planned), "libvirt-migration-" + name);
+    thread.setDaemon(true);
+    worker = thread;
+    thread.start();
+    long deadline = System.nanoTime() + settings.jobStartTimeout().toNanos();
+    while (true) {
+      if (awaitDone(POLL)) {
+        BackendException failed = failure;
+        if (failed != null) {
+          throw failed;
+        }
+        return;
+      }
+      try {
+        if (jobStats(0).active()) {
+          return;
+        }
+      } catch (LibvirtBackendException e) {
+        LOG.debug("No job statistics yet for {}: {}", description, e.getMessage());
+      }
+      if (System.nanoTime() > deadline) {
+        abortQuietly();
+        throw new BackendException(
+            "the migration job of "
+                + description
+                + " did not start within "
+                + settings.jobStartTimeout().toSeconds()
+                + " s");
+      }
+    }
+  }
+
+  private void migrate(MigrationPlan planned) {
+    TypedParameter[] parameters = planned.parameters().toArray(TypedParameter[]::new);
+    try {
+      if (settings.peerToPeer()) {
+        domain.migrateToURI(target.uri(), parameters, planned.flags());
+      } else {
+        Domain moved = domain.migrate(target.connect(), parameters, planned.flags());
+        if (moved != null) {
+          moved.free();
+        }
+      }
+      completed = completedSample();
+      LOG.info("Migrated {}", description);
+    } catch (LibvirtException e) {
+      failure = LibvirtBackendException.of("migrating " + description, e);
+    } catch (BackendException e) {
+      failure = e;
+    } catch (RuntimeException e) {
+      failure = new BackendException("migrating " + description + " failed: " + e, e);
+    } finally {
+      done.countDown();
+    }
+  }
+
+  /** The target's statistics of the finished job (with the downtime), else the last sample's. */
+  private ProgressSample completedSample() {
+    MigrationMode mode = inPostCopy || postCopyRequested ? MigrationMode.POST_COPY : modeNow();
+    Duration elapsed = elapsed();
+    try {
+      Domain moved = target.connect().domainLookupByUUIDString(uuid);
+      try {
+        DomainJobStats stats = moved.getJobStats(GetJobStatsFlags.COMPLETED);
+        JobStats job = JobStats.of(stats.type, stats.stats);
+        if (job.type() == JobStats.COMPLETED && job.find("data_total").isPresent()) {
+          return job.toSample(ProgressSample.Status.COMPLETED, mode, elapsed);
+        }
+      } finally {
+        moved.free();
+      }
+    } catch (LibvirtException | BackendException e) {
+      LOG.debug("No completed job statistics for {}: {}", description, e.getMessage());
+    }
+    ProgressSample last = lastActive;
+    return ProgressSample.builder()
+        .from(last)
+        .status(ProgressSample.Status.COMPLETED)
+        .mode(mode)
+        .elapsed(elapsed)
+        .dataRemaining(0)
+        .build();
+  }
+
+  @Override
+  public ProgressSample sample() {
+    if (isDone()) {
+      return ended();
+    }
+    JobStats stats;
+    try {
+      stats = jobStats(0);
+    } catch (LibvirtBackendException e) {
+      if (awaitDone(RACE)) {
+        return ended();
+      }
+      throw e;
+    }
+    if (!stats.active()) {
+      // Between the end of the job and the return of the migration call: not over yet.
+      return ProgressSample.builder().from(lastActive).elapsed(elapsed()).build();
+    }
+    ProgressSample sample = stats.toSample(ProgressSample.Status.ACTIVE, mode(stats), elapsed());
+    lastActive = sample;
+    return sample;
+  }
+
+  private ProgressSample ended() {
+    BackendException failed = failure;
+    if (failed == null) {
+      ProgressSample sample = completed;
+      return sample != null
+          ? sample
+          : ProgressSample.builder()
+              .from(lastActive)
+              .status(ProgressSample.Status.COMPLETED)
+              .build();
+    }
+    return ProgressSample.builder()
+        .from(lastActive)
+        .status(ProgressSample.Status.FAILED)
+        .elapsed(elapsed())
+        .failureReason(failed.getMessage())
+        .build();
+  }
+
+  private MigrationMode mode(JobStats stats) {
+    if (!inPostCopy
+        && (postCopyRequested || stats.get("memory_postcopy_requests") > 0)
+        && modeNow() == MigrationMode.POST_COPY) {
+      inPostCopy = true;
+      LOG.info("Migration of {} is in post-copy: the guest runs on the target", description);
+    }
+    return inPostCopy ? MigrationMode.POST_COPY : MigrationMode.PRE_COPY;
+  }
+
+  private MigrationMode modeNow() {
+    if (inPostCopy) {
+      return MigrationMode.POST_COPY;
+    }
+    MigrationPlan planned = plan;
+    if (planned == null || !planned.has(MigrateFlags.POSTCOPY)) {
+      return MigrationMode.PRE_COPY;
+    }
+    try {
+      return NativeLibvirt.state(source.nativePointer(), uuid).isPostCopySource()
+          ? MigrationMode.POST_COPY
+          : MigrationMode.PRE_COPY;
+    } catch (BackendException e) {
+      return MigrationMode.PRE_COPY;
+    }
+  }
+
+  @Override
+  public void apply(Directive directive) {
+    if (directive instanceof Directive.Continue) {
+      return;
+    }
+    if (directive instanceof Directive.Abort) {
+      abort();
+      return;
+    }
+    if (isDone()) {
+      LOG.debug("{} not applied to {}: the migration has ended", directive, description);
+      return;
+    }
+    try {
+      if (directive instanceof Directive.SetMaxDowntime downtime) {
+        long millis = Math.max(1, downtime.maxDowntime().toMillis());
+        call(
+            "setting the maximum downtime of " + description,
+            () -> domain.migrateSetMaxDowntime(millis));
+      } else if (directive instanceof Directive.SetBandwidth bandwidth) {
+        NativeLibvirt.setMaxSpeed(
+            source.nativePointer(),
+            uuid,
+            MigrationPlan.bandwidthMib(bandwidth.bytesPerSecond()),
+            inPostCopy);
+      } else if (directive instanceof Directive.SwitchToPostCopy) {
+        MigrationPlan planned = plan;
+        if (planned == null || !planned.has(MigrateFlags.POSTCOPY)) {
+          throw new BackendException(
+              "cannot switch "
+                  + description
+                  + " to post-copy: it was started without post-copy (allowPostCopy false)");
+        }
+        NativeLibvirt.startPostCopy(source.nativePointer(), uuid);
+        postCopyRequested = true;
+      } else if (directive instanceof Directive.Throttle throttle) {
+        // libvirt has no call that sets the CPU throttle of a running migration: QEMU's
+        // auto-converge (enabled at start with the engine's initial step and increment) raises
+        // it by itself, and samples report the throttle it applies.
+        LOG.debug(
+            "Throttle to {} % for {} is left to QEMU's auto-converge",
+            throttle.percent(), description);
+      }
+    } catch (LibvirtBackendException e) {
+      if (awaitDone(RACE)) {
+        LOG.debug("{} not applied to {}: the migration ended", directive, description);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void abort() {
+    if (worker == null || isDone()) {
+      return;
+    }
+    try {
+      domain.abortJob();
+      LOG.info("Asked libvirt to abort the migration of {}", description);
+    } catch (LibvirtException e) {
+      LibvirtBackendException error =
+          LibvirtBackendException.of("aborting the migration of " + description, e);
+      if (awaitDone(RACE)) {
+        return;
+      }
+      if (error.errorCode() != LibvirtBackendException.OPERATION_INVALID) {
+        throw error;
+      }
+      if (inPostCopy) {
+        throw new BackendException(
+            "cannot abort the migration of " + description + " in post-copy: " + error.getMessage(),
+            error);
+      }
+      // No job to abort: it has just ended, and the next samples tell how.
+      LOG.debug("Nothing to abort for {}: {}", description, error.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    Thread thread = worker;
+    if (thread != null && thread.isAlive()) {
+      if (!inPostCopy) {
+        abortQuietly();
+      }
+      try {
+        thread.join(CLOSE_WAIT.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (thread.isAlive()) {
+        LOG.warn("The migration call for {} has not returned after close", description);
+        return;
+      }
+    }
+    try {
+      domain.free();
+    } catch (LibvirtException e) {
+      LOG.debug("Freeing domain {} failed", name, e);
+    }
+  }
+
+  private void abortQuietly() {
+    try {
+      domain.abortJob();
+    } catch (LibvirtException e) {
+      LOG.debug("Aborting the migration of {} failed", description, e);
+    }
+  }
+
+  private JobStats jobStats(int flags) {
+    try {
+      DomainJobStats stats = domain.getJobStats(flags);
+      return JobStats.of(stats.type, stats.stats);
+    } catch (LibvirtException e) {
+      throw LibvirtBackendException.of("reading the migration job of " + description, e);
+    }
+  }
+
+  private boolean isDone() {
+    return done.getCount() == 0;
+  }
+
+  private boolean awaitDone(Duration wait) {
+    try {
+      return done.await(wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return isDone();
+    }
+  }
+
+  private Duration elapsed() {
+    return startNanos == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - startNanos);
+  }
+
+  private interface LibvirtCall {
+    int run() throws LibvirtException;
+  }
+
+  private static void call(String action, LibvirtCall call) {
+    try {
+      call.run();
+    } catch (LibvirtException e) {
+      throw LibvirtBackendException.of(action, e);
+    }
+  }
+}
