@@ -13,9 +13,9 @@ import java.util.function.Supplier;
 
 /**
  * A guest whose memory is real bytes: {@link PagedMemory} filled from a seed, and writer threads
- * that dirty its pages at a set rate and pattern. It honours pause and the auto-converge
- * throttle (through the memory) and counts the writes it managed, so that a test can see what a
- * throttle or post-copy's page faults cost the workload.
+ * that dirty its pages at a set rate and pattern. It honours pause and the auto-converge throttle
+ * (through the memory) and counts the writes it managed, so that a test can see what a throttle or
+ * post-copy's page faults cost the workload.
  *
  * <pre>{@code
  * try (SimulatedGuest guest = SimulatedGuest.builder().memory(64 << 20).dirtyRate(8 << 20).build()) {
@@ -194,8 +194,7 @@ public final class SimulatedGuest implements AutoCloseable {
     /** Bytes per second the guest dirties; 0 (idle) unless set. */
     public Builder dirtyRate(long bytesPerSecond) {
       if (bytesPerSecond < 0) {
-        throw new IllegalArgumentException(
-            "dirtyRate must be >= 0, but was " + bytesPerSecond);
+        throw new IllegalArgumentException("dirtyRate must be >= 0, but was " + bytesPerSecond);
       }
       this.dirtyRate = bytesPerSecond;
       return this;

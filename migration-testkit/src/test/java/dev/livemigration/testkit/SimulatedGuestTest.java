@@ -54,7 +54,8 @@ class SimulatedGuestTest {
   @Test
   @DisplayName("does no work while paused, and goes on when resumed")
   void honoursPause() throws InterruptedException {
-    try (SimulatedGuest guest = SimulatedGuest.builder().memory(1 << 20).dirtyRate(32 << 20).build()) {
+    try (SimulatedGuest guest =
+        SimulatedGuest.builder().memory(1 << 20).dirtyRate(32 << 20).build()) {
       guest.start();
       awaitWrites(guest, 10);
       guest.memory().pause();
