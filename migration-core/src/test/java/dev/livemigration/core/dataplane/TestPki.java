@@ -1,206 +1,79 @@
 package dev.livemigration.core.dataplane;
 
+import dev.livemigration.core.dataplane.transport.EphemeralPki;
 import dev.livemigration.core.dataplane.transport.TlsTransport;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.Key;
 import java.security.KeyStore;
-import java.util.ArrayList;
+import java.security.cert.Certificate;
 import java.util.Base64;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
- * A throwaway public-key infrastructure made at test time with the JDK's keytool: a CA, a node
- * certificate it signed (for 127.0.0.1, usable as server and client), and a rogue self-signed
- * certificate nobody trusts. Made once per JVM.
+ * The test PKI: an {@link EphemeralPki} everybody trusts, and a second one whose node key is the
+ * rogue: signed by an authority nobody trusts. Made once per JVM.
  */
 final class TestPki {
-  private static final String PASSWORD = "changeit";
   private static TestPki instance;
 
-  final Path dir;
+  private final EphemeralPki pki;
+  private final EphemeralPki foreign;
   final Path caPem;
-  final Path nodeStore;
-  final Path rogueStore;
 
-  private TestPki(Path dir) throws IOException, InterruptedException {
-    this.dir = dir;
-    Path caStore = dir.resolve("ca.p12");
-    caPem = dir.resolve("ca.pem");
-    nodeStore = dir.resolve("node.p12");
-    rogueStore = dir.resolve("rogue.p12");
-    Path csr = dir.resolve("node.csr");
-    Path nodePem = dir.resolve("node.pem");
-    keytool(
-        "-genkeypair",
-        "-alias",
-        "ca",
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-dname",
-        "CN=test-ca",
-        "-ext",
-        "bc:c",
-        "-validity",
-        "2",
-        "-keystore",
-        caStore.toString());
-    keytool(
-        "-exportcert",
-        "-rfc",
-        "-alias",
-        "ca",
-        "-keystore",
-        caStore.toString(),
-        "-file",
-        caPem.toString());
-    keytool(
-        "-genkeypair",
-        "-alias",
-        "node",
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-dname",
-        "CN=node",
-        "-validity",
-        "2",
-        "-keystore",
-        nodeStore.toString());
-    keytool(
-        "-certreq", "-alias", "node", "-keystore", nodeStore.toString(), "-file", csr.toString());
-    keytool(
-        "-gencert",
-        "-rfc",
-        "-alias",
-        "ca",
-        "-keystore",
-        caStore.toString(),
-        "-infile",
-        csr.toString(),
-        "-outfile",
-        nodePem.toString(),
-        "-validity",
-        "2",
-        "-ext",
-        "san=ip:127.0.0.1",
-        "-ext",
-        "eku=serverAuth,clientAuth");
-    keytool(
-        "-importcert",
-        "-noprompt",
-        "-alias",
-        "ca",
-        "-file",
-        caPem.toString(),
-        "-keystore",
-        nodeStore.toString());
-    keytool(
-        "-importcert",
-        "-alias",
-        "node",
-        "-file",
-        nodePem.toString(),
-        "-keystore",
-        nodeStore.toString());
-    keytool(
-        "-genkeypair",
-        "-alias",
-        "node",
-        "-keyalg",
-        "EC",
-        "-groupname",
-        "secp256r1",
-        "-dname",
-        "CN=rogue",
-        "-validity",
-        "2",
-        "-keystore",
-        rogueStore.toString());
+  private TestPki() throws IOException {
+    this.pki = EphemeralPki.create();
+    this.foreign = EphemeralPki.create();
+    this.caPem = pki.caPem();
   }
 
-  static synchronized TestPki get() throws IOException, InterruptedException {
+  static synchronized TestPki get() throws IOException {
     if (instance == null) {
-      Path dir = Files.createTempDirectory("lm-pki");
-      dir.toFile().deleteOnExit();
-      instance = new TestPki(dir);
+      instance = new TestPki();
     }
     return instance;
   }
 
-  private static void keytool(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
-    command.addAll(List.of(args));
-    command.addAll(List.of("-storetype", "PKCS12", "-storepass", PASSWORD));
-    if (List.of(args).contains("-genkeypair")) {
-      command.addAll(List.of("-keypass", PASSWORD));
-    }
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    byte[] output = process.getInputStream().readAllBytes();
-    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-      process.destroyForcibly();
-      throw new IOException(
-          "keytool "
-              + String.join(" ", args)
-              + " failed: "
-              + new String(output, StandardCharsets.UTF_8));
-    }
-  }
-
-  static KeyStore load(Path store) throws Exception {
-    KeyStore keyStore = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(store)) {
-      keyStore.load(in, PASSWORD.toCharArray());
-    }
-    return keyStore;
-  }
-
   /** A transport with the CA-signed node key that trusts the CA. */
-  TlsTransport trusted() throws Exception {
-    return TlsTransport.builder()
-        .keyStore(load(nodeStore), PASSWORD.toCharArray())
-        .trustPem(caPem)
-        .build();
+  TlsTransport trusted() {
+    return pki.transport();
   }
 
-  /** A transport with the rogue self-signed key that trusts the CA. */
-  TlsTransport rogue() throws Exception {
+  /** A transport with a key signed by another authority, that trusts the CA. */
+  TlsTransport rogue() {
     return TlsTransport.builder()
-        .keyStore(load(rogueStore), PASSWORD.toCharArray())
-        .trustPem(caPem)
+        .keyStore(foreign.keyStore(), foreign.password())
+        .trustStore(pki.trustStore())
         .build();
   }
 
   /** Writes the node's chain and PKCS#8 key as PEM files; returns {chain, key}. */
   Path[] nodePem() throws Exception {
-    KeyStore store = load(nodeStore);
-    Key key = store.getKey("node", PASSWORD.toCharArray());
+    KeyStore store = pki.keyStore();
+    Key key = store.getKey("node", pki.password());
+    Path dir = Files.createTempDirectory("lm-pem");
+    dir.toFile().deleteOnExit();
     Path keyFile = dir.resolve("node.key");
-    Files.writeString(
-        keyFile,
-        "-----BEGIN PRIVATE KEY-----\n"
-            + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(key.getEncoded())
-            + "\n-----END PRIVATE KEY-----\n");
+    Files.writeString(keyFile, pem("PRIVATE KEY", key.getEncoded()));
     StringBuilder chain = new StringBuilder();
-    for (java.security.cert.Certificate cert : store.getCertificateChain("node")) {
-      chain
-          .append("-----BEGIN CERTIFICATE-----\n")
-          .append(
-              Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                  .encodeToString(cert.getEncoded()))
-          .append("\n-----END CERTIFICATE-----\n");
+    for (Certificate cert : store.getCertificateChain("node")) {
+      chain.append(pem("CERTIFICATE", cert.getEncoded()));
     }
     Path chainFile = dir.resolve("node-chain.pem");
     Files.writeString(chainFile, chain);
+    keyFile.toFile().deleteOnExit();
+    chainFile.toFile().deleteOnExit();
     return new Path[] {chainFile, keyFile};
+  }
+
+  private static String pem(String type, byte[] der) {
+    return "-----BEGIN "
+        + type
+        + "-----\n"
+        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 }
