@@ -11,12 +11,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /** Writes states in the {@code kubectl describe} form the KubeVirt guide shows. */
-final class StatusFormat {
+public final class StatusFormat {
   private static final int WIDTH = 36;
 
   private StatusFormat() {}
 
-  static String describe(VirtualMachineInstanceStatus status) {
+  /** Describes a VMI status: its conditions, migration method and migration state. */
+  public static String describe(VirtualMachineInstanceStatus status) {
     StringBuilder out = new StringBuilder("Status:\n");
     for (Condition condition : status.conditions()) {
       out.append("  Conditions:\n");
@@ -30,7 +31,8 @@ final class StatusFormat {
     return out.toString();
   }
 
-  static String describe(MigrationState state) {
+  /** Describes a migration state as the guide's {@code Migration State:} block. */
+  public static String describe(MigrationState state) {
     StringBuilder out = new StringBuilder("Migration State:\n");
     if (state.abortRequested()) {
       line(out, 4, "Abort Requested", "true");
