@@ -7,18 +7,15 @@ import dev.livemigration.core.dataplane.OutgoingMigration;
 import dev.livemigration.core.dataplane.PagedMemory;
 import dev.livemigration.core.dataplane.TargetAgent;
 import dev.livemigration.core.dataplane.TransferOptions;
+import dev.livemigration.core.dataplane.transport.EphemeralPki;
 import dev.livemigration.core.dataplane.transport.TcpTransport;
 import dev.livemigration.core.dataplane.transport.TlsTransport;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -65,7 +62,10 @@ public final class DataPlaneBenchmark {
       double rate = best(rounds, () -> migrate(guest, tcp, channels));
       lines.add(line("data plane tcp, " + channels + " channel(s)", rate, raw));
     }
-    TlsTransport tls = selfSignedTls();
+    TlsTransport tls;
+    try (EphemeralPki pki = EphemeralPki.create()) {
+      tls = pki.transport();
+    }
     for (int channels : new int[] {1, 2}) {
       double rate = best(rounds, () -> migrate(guest, tls, channels));
       lines.add(line("data plane tls, " + channels + " channel(s)", rate, raw));
@@ -368,49 +368,4 @@ public final class DataPlaneBenchmark {
   }
 
   /** A TLS transport on a throwaway self-signed key that trusts itself (made with keytool). */
-  private static TlsTransport selfSignedTls() throws Exception {
-    Path dir = Files.createTempDirectory("lm-bench-tls");
-    Path store = dir.resolve("node.p12");
-    Process keytool =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair",
-                "-alias",
-                "node",
-                "-keyalg",
-                "EC",
-                "-groupname",
-                "secp256r1",
-                "-dname",
-                "CN=bench",
-                "-validity",
-                "1",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                store.toString(),
-                "-storepass",
-                "changeit",
-                "-keypass",
-                "changeit")
-            .redirectErrorStream(true)
-            .start();
-    keytool.getInputStream().readAllBytes();
-    if (keytool.waitFor() != 0) {
-      throw new IllegalStateException("keytool failed");
-    }
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(store)) {
-      keys.load(in, "changeit".toCharArray());
-    }
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry("node", keys.getCertificate("node"));
-    Files.delete(store);
-    Files.delete(dir);
-    return TlsTransport.builder()
-        .keyStore(keys, "changeit".toCharArray())
-        .trustStore(trust)
-        .build();
-  }
 }
