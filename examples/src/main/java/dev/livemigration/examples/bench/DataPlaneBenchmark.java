@@ -76,6 +76,70 @@ public final class DataPlaneBenchmark {
       downtime();
       convergence();
     }
+    bandwidthAccuracy();
+  }
+
+  /**
+   * How closely the bandwidth limit holds: a 384 MiB idle guest of random content at 32, 64 and 128
+   * MiB/s, progress sampled every 50 ms; the rate over every 2-second window (from each sample to
+   * the first one at least 2 s later) compared with the limit.
+   */
+  private static void bandwidthAccuracy() throws Exception {
+    System.out.println();
+    System.out.println(
+        "bandwidth limit: 384 MiB guest over tcp, rate over every 2 s window vs the limit");
+    try (PagedMemory guest = randomGuest(384L << 20)) {
+      for (long limitMib : new long[] {32, 64, 128}) {
+        long limit = limitMib << 20;
+        TcpTransport tcp = new TcpTransport();
+        TransferOptions options = TransferOptions.defaults().withBandwidth(limit);
+        List<long[]> samples = new ArrayList<>();
+        try (TargetAgent agent = TargetAgent.start(tcp, LOOPBACK, options.ioTimeout())) {
+          String uid = UUID.randomUUID().toString();
+          IncomingMigration incoming =
+              agent.expect(
+                  uid,
+                  guest.pageSize(),
+                  guest.pageCount(),
+                  () -> PagedMemory.allocate(guest.pageSize(), guest.pageCount()));
+          try (OutgoingMigration out =
+              OutgoingMigration.start(
+                  guest, tcp, agent.address(), uid, incoming.token(), options)) {
+            while (!out.completion().isDone()) {
+              samples.add(new long[] {System.nanoTime(), out.progress().dataProcessed()});
+              TimeUnit.MILLISECONDS.sleep(50);
+            }
+            out.completion().get();
+          }
+          ((PagedMemory) incoming.completion().get(1, TimeUnit.MINUTES)).close();
+          guest.resume();
+        }
+        double worst = 0;
+        int windows = 0;
+        int within = 0;
+        for (int i = 0, j = 0; i < samples.size(); i++) {
+          while (j < samples.size() && samples.get(j)[0] - samples.get(i)[0] < 2_000_000_000L) {
+            j++;
+          }
+          if (j == samples.size()) {
+            break;
+          }
+          double seconds = (samples.get(j)[0] - samples.get(i)[0]) / 1e9;
+          double rate = (samples.get(j)[1] - samples.get(i)[1]) / seconds;
+          double deviation = Math.abs(rate - limit) / limit;
+          worst = Math.max(worst, deviation);
+          windows++;
+          within += deviation <= 0.05 ? 1 : 0;
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "limit %4d MiB/s: %d of %d windows within 5%%, worst deviation %.1f%%%n",
+            limitMib,
+            within,
+            windows,
+            worst * 100);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- downtime and convergence
