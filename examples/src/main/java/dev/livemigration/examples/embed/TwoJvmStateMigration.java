@@ -78,8 +78,9 @@ public final class TwoJvmStateMigration {
    * @param updates the application's updates, all of them in the migrated table
    * @param updatesWhileMigrating those made between the start of the migration and the switch
    * @param loadedSum the sum of the counters as loaded, before any update
-   * @param sum the sum of the counters at the switch; {@code loadedSum + updates} if none was lost
-   * @param digest the SHA-256 of the table at the switch
+   * @param sum the sum of the counters at the switch (after a failure: once the app stopped);
+   *     {@code loadedSum + updates} if no update was lost
+   * @param digest the SHA-256 of the table at the same moment
    * @param report the receiver's last line: {@code VERIFIED ...}, {@code MISMATCH ...} or {@code
    *     FAILED ...}
    * @param receiverExit the receiving JVM's exit code: 0 once it verified the table
@@ -284,7 +285,7 @@ public final class TwoJvmStateMigration {
           LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
       } catch (IllegalStateException closed) {
-        // The table was freed at the switch: the application goes on in the receiving JVM.
+        // The table was freed after the switch: its state lives on in the receiving JVM.
       }
     }
 
