@@ -44,21 +44,24 @@ public final class CustomStrategy {
   static final MigrationConfiguration CONFIGURATION =
       MigrationConfiguration.builder().allowPostCopy(true).build();
 
-  /** The guests compared: name, dirty rate and working set, as the testkit's quantities. */
-  private static final List<List<String>> GUESTS =
-      List.of(List.of("vmi-web", "256Mi", "48Mi"), List.of("vmi-db", "256Mi", "256Mi"));
+  /** A guest compared: its name, dirty rate and working set, as the testkit's quantities. */
+  private record Guest(String name, String dirtyRate, String workingSet) {}
+
+  private static final List<Guest> GUESTS =
+      List.of(new Guest("vmi-web", "256Mi", "48Mi"), new Guest("vmi-db", "256Mi", "256Mi"));
 
   private CustomStrategy() {}
 
   /**
    * Raises the allowed downtime when pre-copy stalls, then switches to post-copy.
    *
-   * <p>Pre-copy has stalled for {@code k} passes when the lowest data remaining seen so far was
-   * sampled {@code k} passes before the latest sample. From {@code patience} stalled passes on, the
-   * allowed downtime is {@code firstStep}, doubled for every further stalled pass, at most {@code
-   * ceiling} (OpenStack Nova ramps its downtime the same way). From pass {@code postCopyAfter} on,
-   * if {@code allowPostCopy}, the guest switches to post-copy instead. A finished migration, or one
-   * already in post-copy, gets {@code CONTINUE}.
+   * <p>Pre-copy has stalled for {@code k} passes when the lowest data remaining among the samples
+   * of the input (the engine keeps the last 128) is from {@code k} passes before the latest. From
+   * {@code patience} stalled passes on, the allowed downtime is {@code firstStep}, doubled for
+   * every further stalled pass, at most {@code ceiling} (OpenStack Nova, too, raises the allowed
+   * downtime in steps). From pass {@code postCopyAfter} on, if {@code allowPostCopy}, the guest
+   * switches to post-copy instead. A finished migration, or one already in post-copy, gets {@code
+   * CONTINUE}.
    *
    * <p>Stateless like the built-in strategies: every directive follows from the input alone, and
    * the engine drops a directive equal to the last one it applied.
@@ -166,10 +169,10 @@ public final class CustomStrategy {
    */
   public static List<Run> compare(PrintStream out) {
     List<Run> runs = new ArrayList<>();
-    for (List<String> guest : GUESTS) {
+    for (Guest guest : GUESTS) {
       for (MigrationStrategy strategy :
           List.of(Strategies.kubeVirtDefault(), DowntimeLadder.standard())) {
-        runs.add(migrate(guest.get(0), guest.get(1), guest.get(2), strategy));
+        runs.add(migrate(guest, strategy));
       }
     }
     out.printf(
@@ -218,12 +221,15 @@ public final class CustomStrategy {
   }
 
   /** Migrates one 1 GiB guest from node01 to node02 on a fresh simulated cluster. */
-  static Run migrate(String vmi, String dirtyRate, String workingSet, MigrationStrategy strategy) {
+  private static Run migrate(Guest guest, MigrationStrategy strategy) {
+    String vmi = guest.name();
     try (SimulatedCluster cluster = SimulatedCluster.withNodes(2)) {
       cluster
           .configure(CONFIGURATION)
           .strategy(strategy)
-          .addVmi(vmi, v -> v.memory("1Gi").dirtyRate(dirtyRate).workingSet(workingSet));
+          .addVmi(
+              vmi,
+              v -> v.memory("1Gi").dirtyRate(guest.dirtyRate()).workingSet(guest.workingSet()));
       MigrationHandle handle =
           cluster.engine().migrate(VirtualMachineInstanceMigration.of("move-" + vmi, vmi));
       cluster.runUntilIdle();

@@ -24,7 +24,8 @@ import java.io.PrintStream;
  * migrate}, and a wait on its completion. The guest is real memory that a writer thread keeps
  * dirtying, moved page by page over mutually authenticated TLS on loopback (both nodes are {@code
  * 127.0.0.1}), so the migration runs pre-copy passes, a stop-and-copy and the target's integrity
- * check for real.
+ * check for real. The testkit's {@link InMemoryInventory} stands in for the control plane's own
+ * {@link dev.livemigration.api.spi.ClusterInventory}.
  *
  * <pre>
  * java -cp ... dev.livemigration.examples.embed.EmbedEngine [guest MiB, 256 unless given]

@@ -44,16 +44,18 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * An application's own in-memory state, moved live from one JVM process to another over the
  * built-in data plane: a table of 64-bit counters in a {@link PagedMemory} that the application
- * keeps incrementing (nine updates in ten on a hot sixty-fourth of the table) while the table
- * migrates.
+ * keeps incrementing, 20,000 times a second, nine in ten on a hot sixty-fourth of the table, while
+ * the table migrates.
  *
  * <p>This JVM launches the receiving JVM ({@link Receiver}, same {@code java.home} and class path)
  * and hands it the node key of an {@link EphemeralPki} and its password through the child's stdin,
- * never on a command line. The receiver starts a {@link TargetAgent} on {@code 127.0.0.1} with TLS,
- * expects the migration and prints its address and one-time token on stdout; this JVM moves the
- * table with an {@link OutgoingMigration} (pre-copy at KubeVirt's default 64 MiB/s), then tells the
- * receiver the SHA-256 and the counter sum of the table as the application left it at the switch.
- * The receiver checks both against what it received and reports.
+ * never on a command line; the authority's public certificate goes as a file path. Both sides
+ * present that key and trust only that authority, so the link is mutually authenticated. The
+ * receiver starts a {@link TargetAgent} on {@code 127.0.0.1} with TLS, expects the migration and
+ * prints its address and one-time token on stdout; this JVM moves the table with an {@link
+ * OutgoingMigration} (pre-copy at KubeVirt's default 64 MiB/s), then tells the receiver the SHA-256
+ * and the counter sum of the table as the application left it at the switch. The receiver checks
+ * both against what it received and reports.
  *
  * <pre>
  * java -cp ... dev.livemigration.examples.embed.TwoJvmStateMigration [state MiB, 128 unless given]
