@@ -41,7 +41,12 @@ final class ClusterOptions {
       })
   List<String> hosts = new ArrayList<>();
 
-  @Mixin Output.Option output;
+  @Mixin Output.Option outputOption;
+
+  /** The {@code --output} format. */
+  Output output() {
+    return outputOption.format;
+  }
 
   /** The cluster configuration from {@code --config}, or KubeVirt's defaults. */
   MigrationConfiguration configuration() {

@@ -240,7 +240,7 @@ public final class LiveMigrationCli {
     List<Session.Outcome> outcomes = session.finish();
     Session.Outcome last = outcomes.get(outcomes.size() - 1);
     MigrationState state = last.state();
-    spec.commandLine().getOut().print(cluster.output.output.format(state, StatusFormat::describe));
+    spec.commandLine().getOut().print(cluster.output().format(state, StatusFormat::describe));
     if (!last.asAsked()) {
       spec.commandLine().getErr().println(last.request().vmiName() + ": " + last.headline());
     }
@@ -264,8 +264,9 @@ public final class LiveMigrationCli {
         spec.commandLine()
             .getOut()
             .print(
-                cluster.output.output.format(
-                    session.status(vmi.namespace, vmi.name), StatusFormat::describe));
+                cluster
+                    .output()
+                    .format(session.status(vmi.namespace, vmi.name), StatusFormat::describe));
         return OK;
       }
     }
@@ -295,8 +296,9 @@ public final class LiveMigrationCli {
         spec.commandLine()
             .getOut()
             .print(
-                cluster.output.output.report(
-                    session.report(outcomes), report -> session.describe(outcomes)));
+                cluster
+                    .output()
+                    .report(session.report(outcomes), report -> session.describe(outcomes)));
         return Session.exitCode(outcomes);
       }
     }

@@ -113,6 +113,6 @@ enum Output {
         defaultValue = "human",
         converter = Converter.class,
         description = "human, json or yaml (default: ${DEFAULT-VALUE})")
-    Output output = HUMAN;
+    Output format = HUMAN;
   }
 }

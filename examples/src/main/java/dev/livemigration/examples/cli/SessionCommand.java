@@ -44,13 +44,15 @@ import picocli.CommandLine.Spec;
           + " cancel), 1 if one did not."
     },
     footer = {
-      "%nSteps (# starts a comment; words are separated by spaces):",
-      "  migrate VMI [-n NAMESPACE] | migrate -f FILE   start a migration; do not wait",
-      "  migrate-cancel VMI [-n NAMESPACE]              cancel the VMI's migration",
-      "  status VMI [-n NAMESPACE]                      print the VMI's status now",
-      "  drain NODE                                     start migrating every VMI off NODE",
-      "  wait [DURATION]                                let DURATION pass (500ms, 3s, 2m, PT3S),"
-          + " or wait until every migration has ended",
+      "%nSteps (one per line; # starts a comment; words are separated by spaces):",
+      "  migrate VMI [-n NAMESPACE]   start a migration and go on, as virtctl migrate",
+      "  migrate -f FILE              the same from a VirtualMachineInstanceMigration",
+      "  migrate-cancel VMI [-n NS]   cancel the VMI's migration in progress",
+      "  status VMI [-n NAMESPACE]    print the VMI's status now",
+      "  drain NODE                   start migrating every VMI off NODE",
+      "  wait DURATION                let 500ms, 3s, 2m or PT3S pass",
+      "  wait                         wait until every migration has ended",
+      "Files are relative to the working directory.",
       "%nExample, on the simulated cluster:",
       "  migrate vmi-fedora",
       "  wait 3s",
@@ -77,7 +79,7 @@ final class SessionCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<Line> lines = parse(read());
-    Output output = cluster.output.output;
+    Output output = cluster.output();
     PrintWriter out = spec.commandLine().getOut();
     try (Session session = new Session(cluster.target())) {
       for (Line line : lines) {

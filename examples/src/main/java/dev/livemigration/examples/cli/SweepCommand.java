@@ -116,7 +116,7 @@ final class SweepCommand implements Callable<Integer> {
     }
     write(points, ids, rates);
     PrintWriter console = spec.commandLine().getOut();
-    console.print(output.output.report(report(points), r -> table(points)));
+    console.print(output.format.report(report(points), r -> table(points)));
     return LiveMigrationCli.OK;
   }
 

@@ -57,7 +57,7 @@ final class ValidateCommand implements Callable<Integer> {
       ObjectNode entry = checked.addObject().put("file", file);
       valid &= check(file, entry);
     }
-    Output format = output.output;
+    Output format = output.format;
     if (format == Output.HUMAN) {
       describe(report);
     } else {
