@@ -75,17 +75,17 @@ public final class LiveMigrationCli {
   private static Map<String, String> exitCodes() {
     Map<String, String> codes = new LinkedHashMap<>();
     codes.put(
-        OK + "",
+        String.valueOf(OK),
         "ok: every migration ended as asked (succeeded, or stopped by the cancel asked for);"
             + " every manifest is valid");
     codes.put(
-        MIGRATION_FAILED + "",
+        String.valueOf(MIGRATION_FAILED),
         "a migration did not end as asked: it failed, or a cancel came too late to stop it");
     codes.put(
-        BAD_INPUT + "",
+        String.valueOf(BAD_INPUT),
         "bad input: an option, a file or manifest, an unknown VMI or node, a rejected migration");
     codes.put(
-        TARGET_FAILED + "",
+        String.valueOf(TARGET_FAILED),
         "the target failed: a libvirt host could not be used, or an unexpected error");
     return codes;
   }
