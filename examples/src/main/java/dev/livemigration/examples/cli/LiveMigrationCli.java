@@ -1,262 +1,306 @@
 package dev.livemigration.examples.cli;
 
-import dev.livemigration.api.KubeVirt;
-import dev.livemigration.api.MigrationConfiguration;
-import dev.livemigration.api.MigrationHandle;
-import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationRejectedException;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.manifest.ManifestException;
-import dev.livemigration.api.manifest.Manifests;
+import dev.livemigration.api.spi.BackendException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.file.Path;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code livemigration} command line: {@code virtctl migrate} and friends on the SDK.
+ * The {@code livemigration} command line: {@code virtctl migrate}, {@code migrate-cancel} and
+ * friends on the SDK, against a simulated cluster (the default) or libvirt hosts ({@code --host}).
  *
- * <p>Exit codes: 0 ok, 1 a migration failed, 2 bad input.
+ * <p>Exit codes: {@value #OK} every migration ended as asked and every manifest is valid; {@value
+ * #MIGRATION_FAILED} a migration did not (it failed, or a cancel came too late to stop it); {@value
+ * #BAD_INPUT} bad input (an option, a file, a manifest, an unknown VMI or node, a rejected
+ * migration); {@value #TARGET_FAILED} the target failed (a libvirt host could not be used, or an
+ * unexpected error).
  */
 @Command(
     name = "livemigration",
     mixinStandardHelpOptions = true,
+    scope = ScopeType.INHERIT,
     version = "livemigration 0.1.0-SNAPSHOT",
-    description = "Live-migrates VMIs with KubeVirt's behaviour, on a simulated cluster.",
+    description = {
+      "Live-migrates VMIs with KubeVirt's behaviour: on a simulated cluster in virtual time"
+          + " (the default: node01..node03, vmi-fedora on node02), or on libvirt hosts given"
+          + " with --host NAME=URI.",
+      "One invocation is one process with its own engine: to cancel a migration, start it in"
+          + " the same invocation (migrate-cancel, or a session script)."
+    },
     subcommands = {
       LiveMigrationCli.Migrate.class,
+      LiveMigrationCli.MigrateCancel.class,
       LiveMigrationCli.Status.class,
-      LiveMigrationCli.Drain.class,
-      LiveMigrationCli.Validate.class,
+      LiveMigrationCli.DrainNode.class,
       SweepCommand.class
     })
 public final class LiveMigrationCli {
-  /** Everything went as asked. */
+  /**
+   * Everything ended as asked: migrations succeeded (or a cancel stopped them), manifests valid.
+   */
   public static final int OK = 0;
 
-  /** A migration failed (or was cancelled). */
+  /** A migration did not end as asked: it failed, or a cancel came too late to stop it. */
   public static final int MIGRATION_FAILED = 1;
 
-  /** The input was bad: a manifest, an option, an unknown VMI. */
+  /** The input was bad: an option, a file, a manifest, an unknown VMI or node, a rejection. */
   public static final int BAD_INPUT = 2;
+
+  /** The target failed: a libvirt host could not be used, or something unexpected broke. */
+  public static final int TARGET_FAILED = 3;
+
+  private static final Map<String, String> EXIT_CODES = exitCodes();
 
   private LiveMigrationCli() {}
 
-  /** Runs the CLI and exits with its code. */
+  private static Map<String, String> exitCodes() {
+    Map<String, String> codes = new LinkedHashMap<>();
+    codes.put(
+        String.valueOf(OK),
+        "ok: every migration ended as asked (succeeded, or stopped by the cancel asked for);"
+            + " every manifest is valid");
+    codes.put(
+        String.valueOf(MIGRATION_FAILED),
+        "a migration did not end as asked: it failed, or a cancel came too late to stop it");
+    codes.put(
+        String.valueOf(BAD_INPUT),
+        "bad input: an option, a file or manifest, an unknown VMI or node, a rejected migration");
+    codes.put(
+        String.valueOf(TARGET_FAILED),
+        "the target failed: a libvirt host could not be used, or an unexpected error");
+    return codes;
+  }
+
+  /** Runs the CLI on the process's streams and exits with its code. */
   public static void main(String[] args) {
-    System.exit(
-        run(
-            new PrintWriter(System.out, true, java.nio.charset.StandardCharsets.UTF_8),
-            new PrintWriter(System.err, true, java.nio.charset.StandardCharsets.UTF_8),
-            args));
+    PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+    PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+    Reader in = new InputStreamReader(System.in, StandardCharsets.UTF_8);
+    System.exit(run(in, out, err, args));
   }
 
-  /** Runs the CLI, writing to {@code out} and {@code err}, and returns its exit code. */
+  /**
+   * Runs the CLI, reading a session script from standard input if asked, writing to {@code out} and
+   * {@code err}, and returns its exit code.
+   */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
-    CommandLine cli = new CommandLine(LiveMigrationCli.class).setOut(out).setErr(err);
-    cli.setExecutionExceptionHandler(
-        (e, commandLine, parseResult) -> {
-          PrintWriter errors = commandLine.getErr();
-          if (e instanceof ManifestException || e instanceof MigrationRejectedException) {
-            errors.println(e.getMessage());
-            return BAD_INPUT;
-          }
-          if (e instanceof IllegalArgumentException) {
-            errors.println("error: " + e.getMessage());
-            return BAD_INPUT;
-          }
-          throw e;
+    return run(new InputStreamReader(System.in, StandardCharsets.UTF_8), out, err, args);
+  }
+
+  /**
+   * Runs the CLI, reading a session script from {@code in} if asked ({@code session} without {@code
+   * -f}, or with {@code -f -}), writing to {@code out} and {@code err}, and returns its exit code;
+   * both writers are flushed.
+   */
+  public static int run(Reader in, PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = new CommandLine(LiveMigrationCli.class);
+    cli.addSubcommand(new ValidateCommand(in));
+    cli.addSubcommand(new SessionCommand(in));
+    cli.setOut(out).setErr(err);
+    exitCodesInHelp(cli);
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> fail(e, err));
+    cli.setParameterExceptionHandler(
+        (e, arguments) -> {
+          err.println("error: " + e.getMessage());
+          err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+          return BAD_INPUT;
         });
-    cli.setExitCodeExceptionMapper(e -> BAD_INPUT);
-    int code = cli.execute(args);
-    return code == CommandLine.ExitCode.USAGE ? BAD_INPUT : code;
-  }
-
-  /** Options every command that runs an engine shares. */
-  static final class ClusterOptions {
-    @Option(
-        names = "--config",
-        description = "the KubeVirt CR with the cluster's migration settings")
-    Path config;
-
-    @Option(names = "--policy", description = "a MigrationPolicy manifest; repeatable")
-    List<Path> policies = new ArrayList<>();
-
-    @Option(
-        names = {"-o", "--output"},
-        defaultValue = "human",
-        description = "human, json or yaml (default: ${DEFAULT-VALUE})")
-    String output;
-
-    MigrationConfiguration configuration() {
-      return config == null
-          ? MigrationConfiguration.defaults()
-          : Manifests.read(config, KubeVirt.class).migrations();
-    }
-
-    List<MigrationPolicy> policies() {
-      return policies.stream().map(p -> Manifests.read(p, MigrationPolicy.class)).toList();
-    }
-
-    Target target() {
-      return new SimulatedTarget(configuration(), policies());
-    }
-
-    String format(MigrationState state) {
-      return switch (output) {
-        case "json" -> Manifests.toJson(state);
-        case "yaml" -> Manifests.toYaml(state);
-        case "human" -> StatusFormat.describe(state);
-        default ->
-            throw new IllegalArgumentException(
-                "--output must be human, json or yaml, but was '" + output + "'");
-      };
+    try {
+      return cli.execute(args);
+    } finally {
+      out.flush();
+      err.flush();
     }
   }
 
-  /** {@code virtctl migrate}: migrates a VMI and prints its final migration state. */
-  @Command(name = "migrate", description = "Migrate a VMI and print its migration state.")
+  private static void exitCodesInHelp(CommandLine command) {
+    command
+        .getCommandSpec()
+        .usageMessage()
+        .exitCodeListHeading("%nExit codes:%n")
+        .exitCodeList(EXIT_CODES);
+    command.getSubcommands().values().forEach(LiveMigrationCli::exitCodesInHelp);
+  }
+
+  /** Maps a command's failure to an exit code, printing what went wrong. */
+  private static int fail(Exception e, PrintWriter err) {
+    if (e instanceof ManifestException) {
+      err.println(e.getMessage());
+      return BAD_INPUT;
+    }
+    if (e instanceof IllegalArgumentException
+        || e instanceof MigrationRejectedException
+        || e instanceof UncheckedIOException) {
+      err.println("error: " + e.getMessage());
+      return BAD_INPUT;
+    }
+    if (e instanceof BackendException) {
+      err.println("error: " + e.getMessage());
+      return TARGET_FAILED;
+    }
+    err.println("error: " + e);
+    e.printStackTrace(err);
+    return TARGET_FAILED;
+  }
+
+  /** {@code virtctl migrate}: migrates a VMI, waits for the end and prints its migration state. */
+  @Command(
+      name = "migrate",
+      description = {
+        "Migrate a VMI (or the migration of -f FILE), wait until it ends and print its"
+            + " Migration State.",
+        "Exits 0 if it succeeded, 1 if it failed."
+      })
   static final class Migrate implements Callable<Integer> {
+    @Mixin RequestOptions what;
+
     @Mixin ClusterOptions cluster;
 
-    @Parameters(arity = "0..1", description = "the VMI to migrate")
-    String vmi;
-
-    @Option(
-        names = {"-f", "--filename"},
-        description = "a VirtualMachineInstanceMigration manifest")
-    Path file;
-
-    @Option(
-        names = {"-n", "--namespace"},
-        defaultValue = "default")
-    String namespace;
-
-    @Option(names = "--cancel-after", description = "cancel after this long, e.g. PT3S")
-    Duration cancelAfter;
-
-    @Spec CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
-      VirtualMachineInstanceMigration request = request();
-      try (Target target = cluster.target()) {
-        MigrationHandle handle = target.engine().migrate(request);
-        MigrationState state = target.await(List.of(handle), cancelAfter).get(0);
-        spec.commandLine().getOut().print(cluster.format(state));
-        return state.failed() ? MIGRATION_FAILED : OK;
+      VirtualMachineInstanceMigration request = what.request();
+      try (Session session = new Session(cluster.target())) {
+        session.migrate(request);
+        return printLast(session, cluster, spec);
       }
     }
+  }
 
-    private VirtualMachineInstanceMigration request() {
-      if ((file == null) == (vmi == null)) {
-        throw new IllegalArgumentException("give either a VMI name or -f migration.yaml");
+  /**
+   * {@code virtctl migrate-cancel}: cancels a VMI's migration. One invocation is one process, so
+   * the migration is started in the same invocation, runs for {@code --after}, and is then
+   * cancelled by its VMI's name.
+   */
+  @Command(
+      name = "migrate-cancel",
+      description = {
+        "Start migrating a VMI (or the migration of -f FILE), let it run for --after, then cancel"
+            + " it by the VMI's name as virtctl migrate-cancel does; wait until it ends and print"
+            + " its Migration State (Abort Requested, Abort Status).",
+        "One invocation is one process with its own engine, so the migration to cancel is"
+            + " started here; use `session` to script other steps in between.",
+        "Exits 0 if the cancel stopped the migration (Abort Status: Succeeded), 1 if it came too"
+            + " late (the migration completed, or was in post-copy)."
+      })
+  static final class MigrateCancel implements Callable<Integer> {
+    @Mixin RequestOptions what;
+
+    @Mixin ClusterOptions cluster;
+
+    @Option(
+        names = "--after",
+        paramLabel = "DURATION",
+        defaultValue = "1s",
+        converter = Converters.NonNegativeDuration.class,
+        description =
+            "how long the migration runs before the cancel, as 500ms, 3s, 2m or PT3S; virtual"
+                + " time on the simulated cluster (default: ${DEFAULT-VALUE})")
+    Duration after;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      VirtualMachineInstanceMigration request = what.request();
+      try (Session session = new Session(cluster.target())) {
+        session.migrate(request);
+        session.pass(after);
+        session.cancel(request.namespace(), request.vmiName());
+        return printLast(session, cluster, spec);
       }
-      if (file != null) {
-        return Manifests.read(file, VirtualMachineInstanceMigration.class);
-      }
-      return VirtualMachineInstanceMigration.builder()
-          .namespace(namespace)
-          .name("migration-" + vmi)
-          .vmiName(vmi)
-          .build();
     }
+  }
+
+  /**
+   * Waits for the session's migrations and prints the state of the last one, with a note on
+   * standard error if it did not end as asked.
+   */
+  private static int printLast(Session session, ClusterOptions cluster, CommandSpec spec) {
+    List<Session.Outcome> outcomes = session.finish();
+    Session.Outcome last = outcomes.get(outcomes.size() - 1);
+    MigrationState state = last.state();
+    spec.commandLine().getOut().print(cluster.output().format(state, StatusFormat::describe));
+    if (!last.asAsked()) {
+      spec.commandLine().getErr().println(last.request().vmiName() + ": " + last.headline());
+    }
+    return Session.exitCode(outcomes);
   }
 
   /** Prints a VMI's LiveMigratable condition, migration method and latest migration. */
-  @Command(name = "status", description = "Print a VMI's migration status.")
+  @Command(
+      name = "status",
+      description = "Print a VMI's status: its LiveMigratable condition and Migration Method.")
   static final class Status implements Callable<Integer> {
+    @Mixin VmiOptions vmi;
+
     @Mixin ClusterOptions cluster;
 
-    @Parameters(description = "the VMI")
-    String vmi;
-
-    @Option(
-        names = {"-n", "--namespace"},
-        defaultValue = "default")
-    String namespace;
-
-    @Spec CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
-      try (Target target = cluster.target()) {
-        var status = target.engine().status(namespace, vmi);
-        PrintWriter out = spec.commandLine().getOut();
-        out.print(
-            switch (cluster.output) {
-              case "json" -> Manifests.toJson(status);
-              case "yaml" -> Manifests.toYaml(status);
-              default -> StatusFormat.describe(status);
-            });
+      try (Session session = new Session(cluster.target())) {
+        spec.commandLine()
+            .getOut()
+            .print(
+                cluster
+                    .output()
+                    .format(session.status(vmi.namespace, vmi.name), StatusFormat::describe));
         return OK;
       }
     }
   }
 
-  /** Evacuates a node. */
-  @Command(name = "drain", description = "Migrate every migratable VMI away from a node.")
-  static final class Drain implements Callable<Integer> {
-    @Mixin ClusterOptions cluster;
-
-    @Parameters(description = "the node to drain")
+  /** Evacuates a node and prints how each migration ended. */
+  @Command(
+      name = "drain",
+      description = {
+        "Migrate every migratable VMI away from a node, wait until they end and print each"
+            + " Migration State and the VMIs that could not move.",
+        "Exits 0 if every migration succeeded, 1 if one failed."
+      })
+  static final class DrainNode implements Callable<Integer> {
+    @Parameters(paramLabel = "NODE", description = "the node to drain")
     String node;
 
-    @Spec CommandLine.Model.CommandSpec spec;
+    @Mixin ClusterOptions cluster;
+
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
-      try (Target target = cluster.target()) {
-        var drain = target.engine().drain(node);
-        List<MigrationState> states = target.await(drain.migrations(), null);
-        PrintWriter out = spec.commandLine().getOut();
-        for (int i = 0; i < states.size(); i++) {
-          out.println(drain.migrations().get(i).request().vmiName() + ":");
-          out.print(cluster.format(states.get(i)));
-        }
-        drain.skipped().forEach((vmi, why) -> out.println("skipped " + vmi + ": " + why));
-        return states.stream().anyMatch(MigrationState::failed) ? MIGRATION_FAILED : OK;
+      try (Session session = new Session(cluster.target())) {
+        session.drain(node);
+        List<Session.Outcome> outcomes = session.finish();
+        spec.commandLine()
+            .getOut()
+            .print(
+                cluster
+                    .output()
+                    .report(session.report(outcomes), report -> session.describe(outcomes)));
+        return Session.exitCode(outcomes);
       }
-    }
-  }
-
-  /** Checks manifests and prints every problem with its field path. */
-  @Command(name = "validate", description = "Check manifests; print every problem.")
-  static final class Validate implements Callable<Integer> {
-    @Option(
-        names = {"-f", "--filename"},
-        required = true,
-        description = "the manifest file(s); repeatable")
-    List<Path> files;
-
-    @Spec CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-      int code = OK;
-      for (Path file : files) {
-        try {
-          List<Object> objects = Manifests.readAll(file);
-          for (Object object : objects) {
-            spec.commandLine()
-                .getOut()
-                .println(file + ": " + object.getClass().getSimpleName() + " is valid");
-          }
-        } catch (ManifestException e) {
-          spec.commandLine().getErr().println(e.getMessage());
-          code = BAD_INPUT;
-        }
-      }
-      return code;
     }
   }
 }

@@ -7,11 +7,13 @@ import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.testkit.SimulatedCluster;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 /**
  * The CLI's default target: a simulated cluster of three nodes with the guide's {@code vmi-fedora}
- * (1Gi, dirtying 50Mi/s over 256Mi) on {@code node02}, run in virtual time.
+ * (1Gi, dirtying 50Mi/s over 256Mi, label {@code special: vmi-fedora}) on {@code node02}, run in
+ * virtual time that starts at the guide's {@code 2019-03-29T04:02:47Z}.
  */
 final class SimulatedTarget implements Target {
   private final SimulatedCluster cluster = SimulatedCluster.withNodes(3);
@@ -20,11 +22,13 @@ final class SimulatedTarget implements Target {
     cluster.configure(configuration);
     policies.forEach(cluster::addPolicy);
     cluster.addVmi(
-        "vmi-fedora", vmi -> vmi.on("node02").memory("1Gi").dirtyRate("50Mi").workingSet("256Mi"));
-  }
-
-  SimulatedCluster cluster() {
-    return cluster;
+        "vmi-fedora",
+        vmi ->
+            vmi.on("node02")
+                .memory("1Gi")
+                .dirtyRate("50Mi")
+                .workingSet("256Mi")
+                .label("special", "vmi-fedora"));
   }
 
   @Override
@@ -33,11 +37,17 @@ final class SimulatedTarget implements Target {
   }
 
   @Override
-  public List<MigrationState> await(List<MigrationHandle> handles, Duration cancelAfter) {
-    if (cancelAfter != null) {
-      cluster.time().advance(cancelAfter);
-      handles.forEach(MigrationHandle::cancel);
-    }
+  public Instant now() {
+    return cluster.time().now();
+  }
+
+  @Override
+  public void pass(Duration duration) {
+    cluster.time().advance(duration);
+  }
+
+  @Override
+  public List<MigrationState> await(List<MigrationHandle> handles) {
     cluster.runUntilIdle();
     return handles.stream().map(MigrationHandle::state).toList();
   }

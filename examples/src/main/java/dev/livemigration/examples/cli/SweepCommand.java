@@ -1,5 +1,7 @@
 package dev.livemigration.examples.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationState;
@@ -12,40 +14,83 @@ import dev.livemigration.testkit.SimulatedCluster;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.ToDoubleFunction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * Runs every strategy across dirty rates on the virtual-time model and writes a CSV and an SVG
- * chart of total time and downtime against dirty rate ÷ bandwidth.
+ * Runs each strategy across dirty rates on the virtual-time model and writes a CSV (one row per
+ * strategy and rate) and an SVG chart of total time and downtime against dirty rate ÷ bandwidth:
+ * the picture to look at when choosing a strategy.
  */
 @Command(
     name = "sweep",
-    description = "Compare strategies across dirty rates; write sweep.csv and sweep.svg.")
+    description = {
+      "Compare the strategies across dirty rates on the simulated model; print a table and write"
+          + " sweep.csv (one row per strategy and rate) and sweep.svg (total time and downtime"
+          + " against dirty rate / bandwidth).",
+      "Exits 0 when the files are written, whatever the migrations did."
+    })
 final class SweepCommand implements Callable<Integer> {
-  private static final double[] RATIOS = {0.1, 0.5, 0.9, 1.5, 3};
   private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
+  private static final double MAX_RATIO = 100;
 
-  @Option(names = "--memory", defaultValue = "1Gi", description = "guest memory (${DEFAULT-VALUE})")
-  String memory;
+  @Option(
+      names = "--memory",
+      paramLabel = "QUANTITY",
+      defaultValue = "1Gi",
+      converter = Converters.PositiveQuantity.class,
+      description = "guest memory (default: ${DEFAULT-VALUE})")
+  Quantity memory;
 
   @Option(
       names = "--bandwidth",
+      paramLabel = "QUANTITY",
       defaultValue = "64Mi",
-      description = "bandwidth per migration, per second (${DEFAULT-VALUE})")
-  String bandwidth;
+      converter = Converters.PositiveQuantity.class,
+      description = "bandwidth per migration, per second (default: ${DEFAULT-VALUE})")
+  Quantity bandwidth;
 
-  @Option(names = "--out", defaultValue = "target/sweep", description = "output folder")
+  @Option(
+      names = "--ratios",
+      paramLabel = "RATIO",
+      split = ",",
+      defaultValue = "0.1,0.5,0.9,1.5,3",
+      description =
+          "dirty rates as multiples of the bandwidth, comma-separated, each above 0 and at most"
+              + " 100 (default: ${DEFAULT-VALUE})")
+  List<Double> ratios;
+
+  @Option(
+      names = "--strategy",
+      paramLabel = "ID",
+      split = ",",
+      description =
+          "the strategies to compare, comma-separated: pre-copy, post-copy, auto-converge,"
+              + " hybrid, kubevirt (default: all)")
+  List<String> strategies;
+
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      defaultValue = "target/sweep",
+      description = "where sweep.csv and sweep.svg go (default: ${DEFAULT-VALUE})")
   Path out;
+
+  @Mixin Output.Option output;
 
   @Spec CommandLine.Model.CommandSpec spec;
 
@@ -61,55 +106,76 @@ final class SweepCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    List<Double> rates = rates();
+    List<String> ids = ids();
     List<Point> points = new ArrayList<>();
-    for (String strategy : Strategies.ids()) {
-      for (double ratio : RATIOS) {
+    for (String strategy : ids) {
+      for (double ratio : rates) {
         points.add(run(strategy, ratio));
       }
     }
-    write(points);
+    write(points, ids, rates);
     PrintWriter console = spec.commandLine().getOut();
-    console.printf(
-        "%-14s %6s %-9s %9s %10s %12s %s%n",
-        "strategy", "ratio", "outcome", "time (s)", "sent/mem", "downtime ms", "mode");
-    for (Point p : points) {
-      console.printf(
-          Locale.ROOT,
-          "%-14s %6.1f %-9s %9.1f %10.2f %12.1f %s%n",
-          p.strategy(),
-          p.ratio(),
-          p.succeeded() ? "succeeded" : "failed",
-          p.seconds(),
-          p.sentPerMemory(),
-          p.downtimeMillis(),
-          p.mode());
-    }
-    console.println("wrote " + out.resolve("sweep.csv") + " and " + out.resolve("sweep.svg"));
+    console.print(output.format.report(report(points), r -> table(points)));
     return LiveMigrationCli.OK;
   }
 
+  /** {@code --ratios}, checked and in ascending order. */
+  private List<Double> rates() {
+    for (double ratio : ratios) {
+      if (!(ratio > 0 && ratio <= MAX_RATIO)) {
+        throw new IllegalArgumentException(
+            "--ratios must each be above 0 and at most 100, but one was " + text(ratio));
+      }
+    }
+    if (new HashSet<>(ratios).size() != ratios.size()) {
+      throw new IllegalArgumentException(
+          "--ratios must not repeat a value, but was "
+              + ratios.stream().map(SweepCommand::text).toList());
+    }
+    return ratios.stream().sorted().toList();
+  }
+
+  /** {@code --strategy}, checked; every built-in strategy if not given. */
+  private List<String> ids() {
+    if (strategies == null) {
+      return Strategies.ids();
+    }
+    for (String id : strategies) {
+      try {
+        Strategies.byId(id);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--" + e.getMessage(), e);
+      }
+    }
+    if (new HashSet<>(strategies).size() != strategies.size()) {
+      throw new IllegalArgumentException(
+          "--strategy must not repeat a strategy, but was " + strategies);
+    }
+    return List.copyOf(strategies);
+  }
+
   private Point run(String strategy, double ratio) {
-    long rate = (long) (Quantity.parse(bandwidth).bytes() * ratio);
+    long rate = (long) (bandwidth.bytes() * ratio);
     try (SimulatedCluster cluster = SimulatedCluster.withNodes(2)) {
       cluster
           .strategy(Strategies.byId(strategy))
           .configure(
               MigrationConfiguration.builder()
-                  .bandwidthPerMigration(Quantity.parse(bandwidth))
+                  .bandwidthPerMigration(bandwidth)
                   .allowAutoConverge(true)
                   .allowPostCopy(true)
                   .build())
-          .addVmi("guest", vmi -> vmi.memory(memory).dirtyRate(String.valueOf(rate)));
+          .addVmi("guest", vmi -> vmi.memory(memory.toString()).dirtyRate(String.valueOf(rate)));
       MigrationHandle handle =
           cluster.engine().migrate(VirtualMachineInstanceMigration.of("sweep", "guest"));
       cluster.runUntilIdle();
       MigrationState state = handle.state();
-      ProgressSample last =
+      Optional<ProgressSample> last =
           cluster.events().stream()
               .filter(MigrationEvent.Progress.class::isInstance)
               .map(e -> ((MigrationEvent.Progress) e).sample())
-              .reduce((a, b) -> b)
-              .orElseThrow();
+              .reduce((a, b) -> b);
       Duration took =
           Duration.between(
               state.startTimestamp().orElseThrow(), state.endTimestamp().orElseThrow());
@@ -118,13 +184,78 @@ final class SweepCommand implements Callable<Integer> {
           ratio,
           !state.failed(),
           took.toMillis() / 1000.0,
-          last.dataProcessed() / (double) Quantity.parse(memory).bytes(),
-          last.downtime().map(d -> d.toNanos() / 1e6).orElse(0.0),
+          last.map(s -> s.dataProcessed() / (double) memory.bytes()).orElse(0.0),
+          last.flatMap(ProgressSample::downtime).map(d -> d.toNanos() / 1e6).orElse(0.0),
           StatusFormat.pascal(state.mode().name()));
     }
   }
 
-  private void write(List<Point> points) {
+  /** A ratio as written: {@code 0.25}, {@code 3}. */
+  private static String text(double ratio) {
+    return BigDecimal.valueOf(ratio).stripTrailingZeros().toPlainString();
+  }
+
+  private static String outcome(Point p) {
+    return p.succeeded() ? "succeeded" : "failed";
+  }
+
+  private String table(List<Point> points) {
+    StringBuilder table =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%-14s %6s %-9s %9s %10s %12s %s%n",
+                "strategy",
+                "ratio",
+                "outcome",
+                "time (s)",
+                "sent/mem",
+                "downtime ms",
+                "mode"));
+    for (Point p : points) {
+      table.append(
+          String.format(
+              Locale.ROOT,
+              "%-14s %6s %-9s %9.1f %10.2f %12.1f %s%n",
+              p.strategy(),
+              text(p.ratio()),
+              outcome(p),
+              p.seconds(),
+              p.sentPerMemory(),
+              p.downtimeMillis(),
+              p.mode()));
+    }
+    return table
+        .append("wrote ")
+        .append(out.resolve("sweep.csv"))
+        .append(" and ")
+        .append(out.resolve("sweep.svg"))
+        .append('\n')
+        .toString();
+  }
+
+  private ObjectNode report(List<Point> points) {
+    ObjectNode report =
+        Output.object()
+            .put("memory", memory.toString())
+            .put("bandwidthPerSecond", bandwidth.toString())
+            .put("csv", out.resolve("sweep.csv").toString())
+            .put("svg", out.resolve("sweep.svg").toString());
+    ArrayNode list = report.putArray("points");
+    for (Point p : points) {
+      list.addObject()
+          .put("strategy", p.strategy())
+          .put("ratio", p.ratio())
+          .put("outcome", outcome(p))
+          .put("seconds", p.seconds())
+          .put("sentPerMemory", p.sentPerMemory())
+          .put("downtimeMillis", p.downtimeMillis())
+          .put("mode", p.mode());
+    }
+    return report;
+  }
+
+  private void write(List<Point> points, List<String> ids, List<Double> rates) {
     try {
       Files.createDirectories(out);
       StringBuilder csv =
@@ -133,37 +264,38 @@ final class SweepCommand implements Callable<Integer> {
         csv.append(
             String.format(
                 Locale.ROOT,
-                "%s,%.1f,%s,%.1f,%.3f,%.1f,%s%n",
+                "%s,%s,%s,%.1f,%.3f,%.1f,%s%n",
                 p.strategy(),
-                p.ratio(),
-                p.succeeded() ? "succeeded" : "failed",
+                text(p.ratio()),
+                outcome(p),
                 p.seconds(),
                 p.sentPerMemory(),
                 p.downtimeMillis(),
                 p.mode()));
       }
       Files.writeString(out.resolve("sweep.csv"), csv);
-      Files.writeString(out.resolve("sweep.svg"), svg(points));
+      Files.writeString(out.resolve("sweep.svg"), svg(points, ids, rates));
     } catch (IOException e) {
-      throw new UncheckedIOException("could not write to " + out, e);
+      throw new UncheckedIOException("cannot write sweep.csv and sweep.svg to " + out, e);
     }
   }
 
-  private String svg(List<Point> points) {
+  private String svg(List<Point> points, List<String> ids, List<Double> rates) {
     StringBuilder svg = new StringBuilder();
     svg.append(
         "<svg xmlns='http://www.w3.org/2000/svg' width='1000' height='460' "
-            + "font-family='sans-serif' font-size='12'>\n<rect width='1000' height='460' fill='white'/>\n");
+            + "font-family='sans-serif' font-size='12'>\n"
+            + "<rect width='1000' height='460' fill='white'/>\n");
     svg.append(
         String.format(
             Locale.ROOT,
             "<text x='500' y='20' text-anchor='middle' font-size='15'>Strategies for a %s guest at"
                 + " %s/s: x = dirty rate / bandwidth; failed runs are crosses</text>%n",
-            memory,
-            bandwidth));
-    panel(svg, points, 60, "total time (s)", Point::seconds);
-    panel(svg, points, 560, "downtime (ms)", Point::downtimeMillis);
-    List<String> ids = Strategies.ids();
+            xml(memory.toString()),
+            xml(bandwidth.toString())));
+    Chart chart = new Chart(svg, points, ids, rates);
+    chart.panel(60, "total time (s)", Point::seconds);
+    chart.panel(560, "downtime (ms)", Point::downtimeMillis);
     for (int i = 0; i < ids.size(); i++) {
       int x = 80 + i * 180;
       svg.append(
@@ -175,67 +307,77 @@ final class SweepCommand implements Callable<Integer> {
               x + 25,
               COLORS[i % COLORS.length],
               x + 30,
-              ids.get(i)));
+              xml(ids.get(i))));
     }
     return svg.append("</svg>\n").toString();
   }
 
-  private static void panel(
-      StringBuilder svg,
-      List<Point> points,
-      int left,
-      String label,
-      java.util.function.ToDoubleFunction<Point> value) {
-    int top = 50;
-    int width = 400;
-    int height = 340;
-    double max = Math.max(1, points.stream().mapToDouble(value).max().orElse(1)) * 1.1;
-    svg.append(
-        String.format(
-            Locale.ROOT,
-            "<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#888'/>%n"
-                + "<text x='%d' y='%d' text-anchor='middle'>%s</text>%n",
-            left,
-            top,
-            width,
-            height,
-            left + width / 2,
-            top - 8,
-            label));
-    for (int t = 0; t <= 4; t++) {
-      double v = max * t / 4;
-      double y = top + height - height * t / 4.0;
+  /** Escapes text for an SVG document. */
+  private static String xml(String text) {
+    return text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("'", "&apos;");
+  }
+
+  /** The two panels of the SVG: one line per strategy, one column per ratio. */
+  private record Chart(
+      StringBuilder svg, List<Point> points, List<String> ids, List<Double> rates) {
+    private static final int TOP = 50;
+    private static final int WIDTH = 400;
+    private static final int HEIGHT = 340;
+
+    void panel(int left, String label, ToDoubleFunction<Point> value) {
+      double max = Math.max(1, points.stream().mapToDouble(value).max().orElse(1)) * 1.1;
       svg.append(
           String.format(
               Locale.ROOT,
-              "<text x='%d' y='%.0f' text-anchor='end'>%.0f</text>%n",
-              left - 4,
-              y + 4,
-              v));
+              "<rect x='%d' y='%d' width='%d' height='%d' fill='none' stroke='#888'/>%n"
+                  + "<text x='%d' y='%d' text-anchor='middle'>%s</text>%n",
+              left,
+              TOP,
+              WIDTH,
+              HEIGHT,
+              left + WIDTH / 2,
+              TOP - 8,
+              label));
+      for (int t = 0; t <= 4; t++) {
+        svg.append(
+            String.format(
+                Locale.ROOT,
+                "<text x='%d' y='%.0f' text-anchor='end'>%.0f</text>%n",
+                left - 4,
+                TOP + HEIGHT - HEIGHT * t / 4.0 + 4,
+                max * t / 4));
+      }
+      for (int r = 0; r < rates.size(); r++) {
+        svg.append(
+            String.format(
+                Locale.ROOT,
+                "<text x='%.0f' y='%d' text-anchor='middle'>%s</text>%n",
+                x(left, r),
+                TOP + HEIGHT + 16,
+                text(rates.get(r))));
+      }
+      for (int i = 0; i < ids.size(); i++) {
+        line(left, i, value, max);
+      }
     }
-    for (int r = 0; r < RATIOS.length; r++) {
-      svg.append(
-          String.format(
-              Locale.ROOT,
-              "<text x='%.0f' y='%d' text-anchor='middle'>%.1f</text>%n",
-              x(left, width, r),
-              top + height + 16,
-              RATIOS[r]));
-    }
-    List<String> ids = Strategies.ids();
-    for (int i = 0; i < ids.size(); i++) {
-      String id = ids.get(i);
-      String color = COLORS[i % COLORS.length];
+
+    private void line(int left, int strategy, ToDoubleFunction<Point> value, double max) {
+      String id = ids.get(strategy);
+      String color = COLORS[strategy % COLORS.length];
+      double offset = (strategy - (ids.size() - 1) / 2.0) * 3;
       StringBuilder line = new StringBuilder();
-      for (int r = 0; r < RATIOS.length; r++) {
-        final int index = r;
+      for (int r = 0; r < rates.size(); r++) {
+        double ratio = rates.get(r);
         Point p =
             points.stream()
-                .filter(q -> q.strategy().equals(id) && q.ratio() == RATIOS[index])
+                .filter(q -> q.strategy().equals(id) && q.ratio() == ratio)
                 .findFirst()
                 .orElseThrow();
-        double x = x(left, width, r) + (i - 2) * 3;
-        double y = top + height - height * value.applyAsDouble(p) / max;
+        double x = x(left, r) + offset;
+        double y = TOP + HEIGHT - HEIGHT * value.applyAsDouble(p) / max;
         line.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
         svg.append(
             p.succeeded()
@@ -255,9 +397,9 @@ final class SweepCommand implements Callable<Integer> {
               line.toString().trim(),
               color));
     }
-  }
 
-  private static double x(int left, int width, int index) {
-    return left + width * (index + 0.5) / RATIOS.length;
+    private double x(int left, int index) {
+      return left + WIDTH * (index + 0.5) / rates.size();
+    }
   }
 }

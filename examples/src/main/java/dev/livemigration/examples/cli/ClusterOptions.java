@@ -1,0 +1,123 @@
+package dev.livemigration.examples.cli;
+
+import dev.livemigration.api.KubeVirt;
+import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationPolicy;
+import dev.livemigration.api.manifest.Manifests;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The options of every command that runs an engine: the cluster's {@code KubeVirt} CR, migration
+ * policies, the target (the simulated cluster unless {@code --host} is given) and the output.
+ */
+final class ClusterOptions {
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "a KubeVirt CR (kubevirt.yaml) with the cluster's migration settings")
+  Path config;
+
+  @Option(
+      names = "--policy",
+      paramLabel = "FILE",
+      description = "a MigrationPolicy manifest; repeatable")
+  List<Path> policies = new ArrayList<>();
+
+  @Option(
+      names = "--host",
+      paramLabel = "NAME=URI",
+      description = {
+        "a libvirt host as a node, as node01=qemu+tls://node01.example/system; repeatable.",
+        "Without --host the target is the simulated cluster: node01..node03 and vmi-fedora"
+            + " on node02, in virtual time."
+      })
+  List<String> hosts = new ArrayList<>();
+
+  @Mixin Output.Option outputOption;
+
+  /** The {@code --output} format. */
+  Output output() {
+    return outputOption.format;
+  }
+
+  /** The cluster configuration from {@code --config}, or KubeVirt's defaults. */
+  MigrationConfiguration configuration() {
+    return config == null
+        ? MigrationConfiguration.defaults()
+        : Manifests.read(config, KubeVirt.class).migrations();
+  }
+
+  /** The policies of every {@code --policy} file, in order. */
+  List<MigrationPolicy> policies() {
+    return policies.stream().map(p -> Manifests.read(p, MigrationPolicy.class)).toList();
+  }
+
+  /**
+   * The libvirt hosts of {@code --host}, by node name, in the order given.
+   *
+   * @throws IllegalArgumentException if one is not {@code NAME=URI} with a URI that has a scheme,
+   *     or a name is given twice
+   */
+  Map<String, String> hosts() {
+    Map<String, String> parsed = new LinkedHashMap<>();
+    for (String host : hosts) {
+      int equals = host.indexOf('=');
+      if (equals <= 0 || equals == host.length() - 1) {
+        throw new IllegalArgumentException(
+            "--host must be NAME=URI, as node01=qemu+tls://node01.example/system, but was '"
+                + host
+                + "'");
+      }
+      String name = host.substring(0, equals);
+      String uri = host.substring(equals + 1);
+      checkUri(name, uri);
+      String earlier = parsed.putIfAbsent(name, uri);
+      if (earlier != null) {
+        throw new IllegalArgumentException(
+            "--host names must be unique, but "
+                + name
+                + " was given twice ('"
+                + earlier
+                + "' and '"
+                + uri
+                + "')");
+      }
+    }
+    return parsed;
+  }
+
+  private static void checkUri(String name, String uri) {
+    String rule =
+        "--host "
+            + name
+            + " must have a libvirt URI with a scheme, as qemu+tls://node01.example/system or"
+            + " qemu:///system, but was '"
+            + uri
+            + "'";
+    try {
+      if (new URI(uri).getScheme() == null) {
+        throw new IllegalArgumentException(rule);
+      }
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException(rule + " (" + e.getReason() + ")", e);
+    }
+  }
+
+  /** The target: libvirt hosts if {@code --host} was given, else the simulated cluster. */
+  Target target() {
+    Map<String, String> libvirtHosts = hosts();
+    MigrationConfiguration configuration = configuration();
+    List<MigrationPolicy> migrationPolicies = policies();
+    return libvirtHosts.isEmpty()
+        ? new SimulatedTarget(configuration, migrationPolicies)
+        : new LibvirtTarget(libvirtHosts, configuration, migrationPolicies);
+  }
+}
