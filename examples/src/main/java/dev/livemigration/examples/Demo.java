@@ -171,8 +171,8 @@ public final class Demo implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
     out.printf(
-        "Live-migrating %s/%s (%s of memory, dirtying %s) from %s to %s on 127.0.0.1 over %s;"
-            + " strategy %s, bandwidth %s.%n",
+        "Live-migrating %s/%s (%s of memory, dirtying %s) from %s to %s on 127.0.0.1%n"
+            + "over %s; strategy %s, bandwidth %s.%n",
         DemoCluster.NAMESPACE,
         DemoCluster.VMI,
         Units.bytes(settings.memory()),
@@ -183,6 +183,11 @@ public final class Demo implements Callable<Integer> {
         settings.strategy(),
         Units.rate(settings.bandwidth()));
     ProgressBar bar = new ProgressBar(out, interactive, System::nanoTime);
+    PrintStream stderr = System.err;
+    if (interactive) {
+      // Log lines (stderr) start on a line of their own instead of trailing the bar.
+      System.setErr(bar.beside(stderr));
+    }
     long preparing = System.nanoTime();
     try (DemoCluster cluster = new DemoCluster(settings, bar)) {
       out.printf(
@@ -190,6 +195,10 @@ public final class Demo implements Callable<Integer> {
           Units.duration(Duration.ofNanos(System.nanoTime() - preparing)),
           settings.tls() ? "PKI made, " : "");
       return migrate(settings, cluster, bar);
+    } finally {
+      if (interactive) {
+        System.setErr(stderr);
+      }
     }
   }
 
@@ -203,13 +212,17 @@ public final class Demo implements Callable<Integer> {
             .engine()
             .migrate(VirtualMachineInstanceMigration.of("migration-job", DemoCluster.VMI));
     Duration cancelAfter = settings.cancelAfter();
-    if (cancelAfter != null && !finishedWithin(handle, cancelAfter)) {
+    boolean cancelled = cancelAfter != null && !finishedWithin(handle, cancelAfter);
+    if (cancelled) {
       cluster.engine().cancelForVmi(DemoCluster.NAMESPACE, DemoCluster.VMI);
     }
     MigrationState state = await(handle);
     Duration took = Duration.ofNanos(System.nanoTime() - started);
     long writesAtEnd = guest.writes();
     bar.finish();
+    if (cancelAfter != null && !cancelled) {
+      out.println("The migration ended before --cancel-after; there was nothing to cancel.");
+    }
     out.println();
     out.print(StatusFormat.describe(state));
     out.println();

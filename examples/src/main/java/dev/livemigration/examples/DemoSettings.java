@@ -64,7 +64,7 @@ record DemoSettings(
       throw new BadOption("--memory", "must be a positive multiple of 4Ki (the page size)", memory);
     }
     if (memoryBytes / PagedMemory.DEFAULT_PAGE_SIZE > Integer.MAX_VALUE) {
-      throw new BadOption("--memory", "must be at most 8Ti", memory);
+      throw new BadOption("--memory", "must be less than 8Ti", memory);
     }
     return new DemoSettings(
         strategy,

@@ -5,7 +5,9 @@ import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.api.event.MigrationListener;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -76,6 +78,43 @@ final class ProgressBar implements MigrationListener {
   /** The latest sample, if one came. */
   synchronized Optional<ProgressSample> last() {
     return Optional.ofNullable(last);
+  }
+
+  /**
+   * Returns a stream that writes to {@code target} starting on a line of its own: it ends the bar's
+   * line first. For the library's log lines while the bar is drawn in place; the bar is drawn again
+   * under them with the next sample.
+   */
+  PrintStream beside(PrintStream target) {
+    return new PrintStream(
+        new OutputStream() {
+          @Override
+          public void write(int b) {
+            breakLine();
+            target.write(b);
+          }
+
+          @Override
+          public void write(byte[] bytes, int offset, int length) {
+            breakLine();
+            target.write(bytes, offset, length);
+          }
+
+          @Override
+          public void flush() {
+            target.flush();
+          }
+        },
+        true,
+        StandardCharsets.UTF_8);
+  }
+
+  private synchronized void breakLine() {
+    if (inPlace && drawnWidth > 0) {
+      out.println();
+      out.flush();
+      drawnWidth = 0;
+    }
   }
 
   /** Ends the bar's line, so that what follows starts on a fresh one. Idempotent. */

@@ -149,4 +149,25 @@ class ProgressBarTest {
     assertThat(afterNote)
         .matches("(?s) *" + System.lineSeparator() + "\\r\\[.*remaining 800 MiB.*");
   }
+
+  @Test
+  @DisplayName("on a terminal, log lines written beside the bar start on a line of their own")
+  void beside() {
+    ProgressBar bar = new ProgressBar(out, true, clock::get);
+    ByteArrayOutputStream logs = new ByteArrayOutputStream();
+    PrintStream log = bar.beside(new PrintStream(logs, true, StandardCharsets.UTF_8));
+
+    bar.onEvent(progress(sample(900 * MIB, 100 * MIB, 1)));
+    log.print("WARN something");
+    log.print(" happened");
+    bar.onEvent(progress(sample(800 * MIB, 100 * MIB, 1)));
+
+    assertThat(logs.toString(StandardCharsets.UTF_8)).isEqualTo("WARN something happened");
+    // The bar's line was ended once, before the first log write, and the bar drawn again after.
+    assertThat(printed())
+        .matches(
+            "(?s)\\r\\[[^\\n]*remaining 900 MiB[^\\n]*"
+                + System.lineSeparator()
+                + "\\r\\[[^\\n]*remaining 800 MiB.*");
+  }
 }
