@@ -286,9 +286,9 @@ public final class Demo implements Callable<Integer> {
           .append(", ")
           .append(last.iteration())
           .append(last.iteration() == 1 ? " pass" : " passes");
-      if (last.mode() == MigrationMode.POST_COPY) {
-        verdict.append(", switched to post-copy");
-      }
+    }
+    if (state.mode() == MigrationMode.POST_COPY) {
+      verdict.append(", switched to post-copy");
     }
     verdict.append("), downtime ");
     verdict.append(

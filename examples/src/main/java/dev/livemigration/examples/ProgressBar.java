@@ -209,7 +209,8 @@ final class ProgressBar implements MigrationListener {
       return "auto-converge: guest CPU throttled to " + throttle.percent() + "%";
     }
     if (directive instanceof Directive.SwitchToPostCopy) {
-      return "switched to post-copy: the guest now runs on the target";
+      return "post-copy requested: the guest moves to the target unless pre-copy is already"
+          + " finishing";
     }
     if (directive instanceof Directive.SetBandwidth bandwidth) {
       return "bandwidth set to " + Units.rate(bandwidth.bytesPerSecond());
