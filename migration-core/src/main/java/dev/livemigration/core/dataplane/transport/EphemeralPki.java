@@ -158,6 +158,8 @@ public final class EphemeralPki implements AutoCloseable {
   private static void keytool(Object... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+    // Each run is a short-lived JVM: the quick compiler and the serial collector halve its start.
+    command.addAll(List.of("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC"));
     for (Object arg : args) {
       command.add(arg.toString());
     }

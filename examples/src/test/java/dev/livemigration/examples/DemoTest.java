@@ -1,0 +1,147 @@
+package dev.livemigration.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The demo run in-process on a small guest, as a user runs it. */
+@DisplayName("The demo")
+class DemoTest {
+
+  /** What one run printed and returned. */
+  private record Run(int code, String out, String err) {}
+
+  private static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        Demo.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            args);
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @AfterEach
+  void leavesNoThreads() throws InterruptedException {
+    // close() has joined what the demo started; joining here only covers a pool thread between
+    // its last task and its end, so the bound is generous and never decides a healthy run.
+    List<Thread> started =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(
+                thread ->
+                    thread.getName().startsWith("lm-dataplane-")
+                        || thread.getName().startsWith("simulated-guest-writer")
+                        || thread.getName().startsWith("live-migration-")
+                        || thread.getName().equals("demo-pki"))
+            .toList();
+    for (Thread thread : started) {
+      thread.join(TimeUnit.SECONDS.toMillis(30));
+    }
+    assertThat(started)
+        .filteredOn(Thread::isAlive)
+        .extracting(Thread::getName)
+        .as("threads the demo left running")
+        .isEmpty();
+  }
+
+  @Test
+  @DisplayName("migrates a busy guest over TLS, shows the state and verifies the memory")
+  void migratesOverTls() {
+    Run run = run("--memory", "16Mi", "--dirty-rate", "2Mi");
+
+    assertThat(run.code()).as("exit code; stderr: %s", run.err()).isEqualTo(Demo.OK);
+    assertThat(run.out())
+        .contains("over TLS")
+        .contains("Migration State:")
+        .containsPattern("Completed: +true")
+        .containsPattern("Phase: +Succeeded")
+        .containsPattern("Source Node: +node-a")
+        .containsPattern("Target Node: +node-b")
+        .doesNotContain("Abort Requested")
+        .containsPattern("\\[#{20}\\] 100%");
+    String verdict = verdict(run.out());
+    assertThat(verdict)
+        .startsWith("Verdict: migrated to node-b in ")
+        .contains("downtime ")
+        .contains("sent ")
+        .contains("memory verified identical: SHA-256 ");
+  }
+
+  @Test
+  @DisplayName(
+      "cancels a migration that cannot finish in time: aborted, guest intact on the source")
+  void cancels() {
+    // 16 MiB at 1 MiB/s needs 16 s: the bandwidth limit, not the machine, keeps it from finishing
+    // within the second before the cancel.
+    Run run = run("--memory", "16Mi", "--bandwidth", "1Mi", "--no-tls", "--cancel-after", "1");
+
+    assertThat(run.code()).as("exit code; stderr: %s", run.err()).isEqualTo(Demo.MIGRATION_FAILED);
+    assertThat(run.out())
+        .contains("over plain TCP")
+        .containsPattern("Abort Requested: +true")
+        .containsPattern("Abort Status: +Succeeded")
+        .containsPattern("Completed: +true")
+        .containsPattern("Failed: +true")
+        .containsPattern("Phase: +Failed");
+    assertThat(verdict(run.out()))
+        .startsWith("Verdict: cancelled after ")
+        .contains("the guest keeps running on node-a, intact")
+        .doesNotContain("NOT");
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "--memory, lots",
+    "--memory, 5000",
+    "--strategy, warp",
+    "--dirty-rate, -5Mi",
+    "--bandwidth, 1.5",
+    "--cancel-after, 0"
+  })
+  @DisplayName("refuses a bad option value with exit code 2, naming option and value")
+  void badOption(String option, String value) {
+    Run run = run(option, value);
+
+    assertThat(run.code()).isEqualTo(Demo.BAD_OPTION);
+    assertThat(run.err()).contains(option + " must ").contains("'" + value + "'");
+    assertThat(run.out()).doesNotContain("Live-migrating");
+  }
+
+  @Test
+  @DisplayName("refuses a guest too large to hold twice, before allocating anything")
+  void tooLarge() {
+    Run run = run("--memory", "4Ti");
+
+    assertThat(run.code()).isEqualTo(Demo.BAD_OPTION);
+    assertThat(run.err()).contains("--memory must fit twice").contains("'4Ti'");
+  }
+
+  @Test
+  @DisplayName("--help lists every option and exits 0")
+  void help() {
+    Run run = run("--help");
+
+    assertThat(run.code()).isEqualTo(Demo.OK);
+    assertThat(run.out())
+        .contains("--strategy", "--memory", "--dirty-rate", "--bandwidth", "--[no-]tls")
+        .contains("--cancel-after", "Exit codes");
+  }
+
+  private static String verdict(String out) {
+    return out.lines()
+        .filter(line -> line.startsWith("Verdict: "))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no verdict in:\n" + out));
+  }
+}
