@@ -30,7 +30,15 @@ final class TestPki {
 
   static synchronized TestPki get() throws IOException {
     if (instance == null) {
-      instance = new TestPki();
+      TestPki made = new TestPki();
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    made.pki.close();
+                    made.foreign.close();
+                  }));
+      instance = made;
     }
     return instance;
   }
