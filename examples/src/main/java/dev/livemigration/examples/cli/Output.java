@@ -3,12 +3,8 @@ package dev.livemigration.examples.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.livemigration.api.manifest.Manifests;
 import java.io.UncheckedIOException;
 import java.util.Locale;
@@ -29,18 +25,7 @@ enum Output {
   JSON,
   YAML;
 
-  private static final ObjectMapper JSON_MAPPER =
-      JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
-
-  private static final ObjectMapper YAML_MAPPER =
-      new YAMLMapper(
-          YAMLFactory.builder()
-              .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-              .disable(YAMLGenerator.Feature.SPLIT_LINES)
-              .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-              .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
-              .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
-              .build());
+  private static final ObjectMapper JSON_MAPPER = JsonMapper.builder().build();
 
   /**
    * Writes a value of the model: {@code human} as the function describes it, {@code json} and
@@ -55,16 +40,8 @@ enum Output {
   }
 
   /** Writes one of the CLI's own reports; {@code human} describes it for people. */
-  String report(JsonNode report, Function<JsonNode, String> human) {
-    try {
-      return switch (this) {
-        case HUMAN -> human.apply(report);
-        case JSON -> JSON_MAPPER.writeValueAsString(report) + "\n";
-        case YAML -> YAML_MAPPER.writeValueAsString(report);
-      };
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException("cannot write the report as " + this, e);
-    }
+  String report(ObjectNode report, Function<ObjectNode, String> human) {
+    return format(report, human);
   }
 
   /** Separates two documents of one output stream: {@code ---} in YAML, nothing otherwise. */

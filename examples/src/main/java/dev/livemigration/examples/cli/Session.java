@@ -1,6 +1,5 @@
 package dev.livemigration.examples.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livemigration.api.AbortStatus;
@@ -134,7 +133,7 @@ final class Session implements AutoCloseable {
   }
 
   /** The summary report: every migration with its final state, and the VMIs left behind. */
-  JsonNode report(List<Outcome> outcomes) {
+  ObjectNode report(List<Outcome> outcomes) {
     ObjectNode report = Output.object();
     ArrayNode list = report.putArray("migrations");
     for (Outcome outcome : outcomes) {

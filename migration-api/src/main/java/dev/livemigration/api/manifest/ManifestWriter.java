@@ -164,6 +164,9 @@ final class ManifestWriter {
    */
   static ObjectNode tree(Object value) {
     Objects.requireNonNull(value, "value");
+    if (value instanceof ObjectNode tree) {
+      return tree;
+    }
     if (value instanceof VirtualMachineInstanceMigration migration) {
       return migration(migration);
     }

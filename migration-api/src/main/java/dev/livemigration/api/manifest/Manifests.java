@@ -254,6 +254,9 @@ public final class Manifests {
    * where KubeVirt has them, as the capacity of an {@code emptyDisk} or {@code hostDisk}; other
    * volumes are read back with size zero.
    *
+   * <p>A Jackson {@code ObjectNode} is written as it is, in the same style: a report of your own
+   * that embeds manifests looks like them.
+   *
    * @throws IllegalArgumentException if {@code value} is of another type
    */
   public static String toYaml(Object value) {

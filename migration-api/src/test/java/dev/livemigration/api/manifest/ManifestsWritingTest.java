@@ -256,4 +256,15 @@ class ManifestsWritingTest {
         .isThrownBy(() -> Manifests.toJson(Duration.ZERO))
         .withMessageContaining("java.time.Duration");
   }
+
+  @Test
+  @DisplayName("a report of the caller's own, as a JSON tree, is written in the manifests' style")
+  void ownReport() {
+    com.fasterxml.jackson.databind.node.ObjectNode report =
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    report.putArray("skipped").addObject().put("vmi", "vmi-fedora").put("count", 2);
+
+    assertThat(Manifests.toYaml(report)).isEqualTo("skipped:\n  - vmi: vmi-fedora\n    count: 2\n");
+    assertThat(Manifests.toJson(report)).endsWith("}\n").contains("\"vmi\": \"vmi-fedora\"");
+  }
 }
