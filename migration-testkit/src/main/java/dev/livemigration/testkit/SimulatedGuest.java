@@ -1,6 +1,9 @@
 package dev.livemigration.testkit;
 
 import dev.livemigration.core.dataplane.PagedMemory;
+import dev.livemigration.testkit.model.GuestProfile;
+import dev.livemigration.testkit.model.ModelBackend;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -60,7 +63,8 @@ public final class SimulatedGuest implements AutoCloseable {
     return new Builder();
   }
 
-  private static void fill(PagedMemory memory, long seed) {
+  /** Fills {@code memory} with pseudo-random bytes from {@code seed}. */
+  static void fill(PagedMemory memory, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     ByteBuffer block = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
     for (long at = 0; at < memory.size(); at += block.capacity()) {
@@ -72,6 +76,15 @@ public final class SimulatedGuest implements AutoCloseable {
       block.limit(n);
       memory.write(at, block);
     }
+  }
+
+  /**
+   * Returns the profile of this guest for the {@link ModelBackend}: its dirty rate, its working set
+   * and how its pattern spreads the writes.
+   */
+  public GuestProfile profile() {
+    return new GuestProfile(
+        dirtyRate, (long) workingSetPages * memory.pageSize(), pattern.spread());
   }
 
   /** The guest's memory on its first node: register it with the data plane. */
@@ -109,17 +122,26 @@ public final class SimulatedGuest implements AutoCloseable {
     long sweep = 0;
     while (running) {
       long due = (long) ((System.nanoTime() - started) * pagesPerNano);
+      PagedMemory target = location.get();
+      if (target.isPaused()) {
+        // A paused guest does no work and never catches up; it may run elsewhere on the next look.
+        done = due;
+        sleepNanos(PACE_NANOS);
+        continue;
+      }
       if (due <= done) {
         sleepNanos(PACE_NANOS);
         continue;
       }
-      PagedMemory target = location.get();
-      for (long n = Math.min(due - done, 4096); n > 0 && running; n--) {
+      for (long n = Math.min(due - done, 4096); n > 0 && running && !target.isPaused(); n--) {
         int page = nextPage(random, sweep++);
         try {
           target.putLong((long) page * target.pageSize(), random.nextLong());
-        } catch (IllegalStateException closed) {
-          return;
+        } catch (IllegalStateException | UncheckedIOException gone) {
+          if (location.get() == target) {
+            return; // freed, or lost in post-copy: the guest is gone
+          }
+          break; // the memory it ran on was freed after a migration: go on where it runs now
         }
         writes.incrementAndGet();
         done++;
