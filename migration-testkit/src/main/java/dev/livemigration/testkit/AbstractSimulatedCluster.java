@@ -349,8 +349,7 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
   }
 
   private Node existingNode(String name) {
-    return findNode(name)
-        .orElseThrow(() -> new IllegalArgumentException("no node named " + name));
+    return findNode(name).orElseThrow(() -> new IllegalArgumentException("no node named " + name));
   }
 
   /** Closes the engine, if one was created, and everything the cluster holds. Idempotent. */

@@ -1,9 +1,9 @@
 package dev.livemigration.testkit;
 
 /**
- * What a {@link RealBytesCluster} saw when a migration completed: the SHA-256 digests of the guest's
- * memory on its source (as it was when the guest stopped there) and on its target, both over the
- * pages the guest has not written on the target since it started there.
+ * What a {@link RealBytesCluster} saw when a migration completed: the SHA-256 digests of the
+ * guest's memory on its source (as it was when the guest stopped there) and on its target, both
+ * over the pages the guest has not written on the target since it started there.
  *
  * @param migrationUid the migration's uid
  * @param namespace the VMI's namespace

@@ -71,8 +71,7 @@ public final class RealBytesCluster extends AbstractSimulatedCluster<RealBytesCl
 
   private RealBytesCluster(int nodes) {
     super(nodes);
-    this.backend =
-        DataPlaneBackend.builder().port(0).tls(tls).targetMemory(this::arriving).build();
+    this.backend = DataPlaneBackend.builder().port(0).tls(tls).targetMemory(this::arriving).build();
   }
 
   /**

@@ -47,7 +47,8 @@ class RealBytesClusterTest {
     assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
     String target = cluster.nodeOf("vmi-fedora");
     assertThat(target).isNotEqualTo("node01");
-    assertThat(handle.state().targetNodeAddress()).contains("127.0.0." + Integer.parseInt(target.substring(4)));
+    assertThat(handle.state().targetNodeAddress())
+        .contains("127.0.0." + Integer.parseInt(target.substring(4)));
     assertThat(cluster.backend().agentAddress(target, "tls")).isPresent();
     PagedMemory after = cluster.memory("vmi-fedora");
     assertThat(after).isNotSameAs(before);
@@ -128,8 +129,7 @@ class RealBytesClusterTest {
   void blockMigration() {
     cluster.configure(MigrationConfiguration.builder().disableTLS(true).build());
     cluster.addVmi(
-        "vmi-scratch",
-        vmi -> vmi.memory("8Mi").localDisk("scratch", VolumeType.EMPTY_DISK, "4Mi"));
+        "vmi-scratch", vmi -> vmi.memory("8Mi").localDisk("scratch", VolumeType.EMPTY_DISK, "4Mi"));
     PagedMemory disk =
         (PagedMemory) cluster.backend().disk("default", "vmi-scratch", "scratch").orElseThrow();
     String content = disk.digestHex();

@@ -221,8 +221,7 @@ public final class MigrationAssertions {
         } else if (event instanceof MigrationEvent.Succeeded) {
           succeeded++;
           ProgressSample sample = last.get(event.migrationUid());
-          Optional<Duration> downtime =
-              sample == null ? Optional.empty() : sample.downtime();
+          Optional<Duration> downtime = sample == null ? Optional.empty() : sample.downtime();
           if (downtime.isEmpty()) {
             fail(
                 "Expected migration "

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@link dev.livemigration.testkit.SimulatedCluster} in virtual time, or with {@link #realBytes()}
  * a {@link dev.livemigration.testkit.RealBytesCluster} whose threads, sockets and memory are all
  * released after the test. Test methods (and lifecycle methods) may declare parameters of type
- * {@code SimulatedCluster} or {@code ManualScheduler} (virtual time), {@code RealBytesCluster} (real
- * bytes), {@code AbstractSimulatedCluster} or {@code MigrationEngine} (either).
+ * {@code SimulatedCluster} or {@code ManualScheduler} (virtual time), {@code RealBytesCluster}
+ * (real bytes), {@code AbstractSimulatedCluster} or {@code MigrationEngine} (either).
  *
  * <pre>{@code
  * @WithSimulatedCluster(nodes = 3)

@@ -9,8 +9,8 @@ import java.util.Objects;
  * @param dirtyRate bytes per second the guest writes when not throttled; at least 0
  * @param workingSet how many distinct bytes it writes to (the most a pass can find dirty); at least
  *     0
- * @param spread how its writes spread over the working set, which decides how many distinct bytes
- *     a pass finds dirty
+ * @param spread how its writes spread over the working set, which decides how many distinct bytes a
+ *     pass finds dirty
  */
 public record GuestProfile(long dirtyRate, long workingSet, Spread spread) {
   /** A guest that writes nothing: every migration converges after one pass. */
