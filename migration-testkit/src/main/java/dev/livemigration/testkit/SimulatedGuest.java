@@ -1,5 +1,6 @@
 package dev.livemigration.testkit;
 
+import dev.livemigration.api.InvalidValueException;
 import dev.livemigration.core.dataplane.PagedMemory;
 import dev.livemigration.testkit.model.GuestProfile;
 import dev.livemigration.testkit.model.ModelBackend;
@@ -209,6 +210,10 @@ public final class SimulatedGuest implements AutoCloseable {
 
     /** The guest's memory in bytes, a positive multiple of 4 KiB; 64 MiB unless set. */
     public Builder memory(long bytes) {
+      if (bytes <= 0 || bytes % PagedMemory.DEFAULT_PAGE_SIZE != 0) {
+        throw new InvalidValueException(
+            "memory", "must be a positive multiple of 4096", Long.toString(bytes));
+      }
       this.memory = bytes;
       return this;
     }
@@ -216,7 +221,7 @@ public final class SimulatedGuest implements AutoCloseable {
     /** Bytes per second the guest dirties; 0 (idle) unless set. */
     public Builder dirtyRate(long bytesPerSecond) {
       if (bytesPerSecond < 0) {
-        throw new IllegalArgumentException("dirtyRate must be >= 0, but was " + bytesPerSecond);
+        throw new InvalidValueException("dirtyRate", "must be >= 0", Long.toString(bytesPerSecond));
       }
       this.dirtyRate = bytesPerSecond;
       return this;
@@ -225,7 +230,7 @@ public final class SimulatedGuest implements AutoCloseable {
     /** How many bytes the writes land in; all of the memory unless set. */
     public Builder workingSet(long bytes) {
       if (bytes <= 0) {
-        throw new IllegalArgumentException("workingSet must be > 0, but was " + bytes);
+        throw new InvalidValueException("workingSet", "must be > 0", Long.toString(bytes));
       }
       this.workingSet = bytes;
       return this;
@@ -246,7 +251,8 @@ public final class SimulatedGuest implements AutoCloseable {
     /** How many writer threads share the dirty rate; 1 to 16, 1 unless set. */
     public Builder writers(int writers) {
       if (writers < 1 || writers > 16) {
-        throw new IllegalArgumentException("writers must be between 1 and 16, but was " + writers);
+        throw new InvalidValueException(
+            "writers", "must be between 1 and 16", Integer.toString(writers));
       }
       this.writers = writers;
       return this;
