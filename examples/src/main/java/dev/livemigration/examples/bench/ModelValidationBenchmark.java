@@ -84,27 +84,27 @@ public final class ModelValidationBenchmark {
   private static List<Scenario> scenarios(Quantity size, Quantity bandwidth) {
     long memory = size.bytes();
     long limit = bandwidth.bytes();
-    String quarterRate = Long.toString(limit / 4);
-    String halfRate = Long.toString(limit / 2);
     return List.of(
         new Scenario("idle", vmi -> vmi.memory(size.toString())),
-        new Scenario(
-            "uniform, bw/4 over a quarter",
-            vmi ->
-                vmi.memory(size.toString())
-                    .dirtyRate(quarterRate)
-                    .workingSet(Long.toString(memory / 4))
-                    .pattern(DirtyPattern.UNIFORM)),
-        new Scenario(
-            "hot/cold, bw/2 over all",
-            vmi -> vmi.memory(size.toString()).dirtyRate(halfRate).pattern(DirtyPattern.HOT_COLD)),
-        new Scenario(
+        dirtying("uniform, bw/4 over a quarter", size, limit / 4, memory / 4, DirtyPattern.UNIFORM),
+        dirtying("hot/cold, bw/2 over all", size, limit / 2, memory, DirtyPattern.HOT_COLD),
+        dirtying(
             "sequential, bw/4 over an eighth",
-            vmi ->
-                vmi.memory(size.toString())
-                    .dirtyRate(quarterRate)
-                    .workingSet(Long.toString(memory / 8))
-                    .pattern(DirtyPattern.SEQUENTIAL)));
+            size,
+            limit / 4,
+            memory / 8,
+            DirtyPattern.SEQUENTIAL));
+  }
+
+  private static Scenario dirtying(
+      String name, Quantity size, long rate, long workingSet, DirtyPattern pattern) {
+    return new Scenario(
+        name,
+        vmi ->
+            vmi.memory(size.toString())
+                .dirtyRate(Long.toString(rate))
+                .workingSet(Long.toString(workingSet))
+                .pattern(pattern));
   }
 
   private static double seconds(ModelComparison.Outcome outcome) {

@@ -1,11 +1,8 @@
 package dev.livemigration.testkit.tck;
 
 import dev.livemigration.api.MigrationConfiguration;
-import dev.livemigration.api.MigrationMethod;
-import dev.livemigration.api.Node;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
-import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.spi.HypervisorBackend;
 import dev.livemigration.api.spi.MigrationSpec;
 import dev.livemigration.core.dataplane.DataPlaneBackend;
@@ -17,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 
@@ -65,20 +61,16 @@ class DataPlaneBackendTest extends HypervisorBackendCompatibilityKit {
     guests.add(simulated);
     String name = "vmi-" + guest.name().toLowerCase() + "-" + guests.size();
     dataPlane().register("default", name, simulated.memory());
-    String uid = UUID.randomUUID().toString();
-    sources.put(uid, simulated.memory());
-    return new MigrationSpec(
-        uid,
-        VirtualMachineInstanceMigration.of("job-" + name, name),
-        VirtualMachineInstance.builder()
-            .name(name)
-            .nodeName("node01")
-            .memory(Quantity.ofBytes(MEMORY))
-            .build(),
-        MigrationMethod.LIVE_MIGRATION,
-        Node.builder().name("node01").address("127.0.0.1").build(),
-        Node.builder().name("node02").address("127.0.0.2").build(),
-        configuration);
+    MigrationSpec spec =
+        loopbackMigration(
+            VirtualMachineInstance.builder()
+                .name(name)
+                .nodeName("node01")
+                .memory(Quantity.ofBytes(MEMORY))
+                .build(),
+            configuration);
+    sources.put(spec.migrationUid(), simulated.memory());
+    return spec;
   }
 
   @Override
