@@ -4,6 +4,7 @@ import static dev.livemigration.testkit.junit.MigrationAssertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.livemigration.api.Drain;
 import dev.livemigration.api.InvalidValueException;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationHandle;
@@ -142,6 +143,31 @@ class RealBytesClusterTest {
     assertThat(moved).isNotSameAs(disk);
     assertThat(disk.isClosed()).isTrue();
     assertThat(moved.digestHex()).isEqualTo(content);
+  }
+
+  @Test
+  @DisplayName("drains a node under the limits, every guest's memory intact")
+  void drainsUnderLimits() {
+    cluster.configure(
+        MigrationConfiguration.builder()
+            .parallelMigrationsPerCluster(2)
+            .parallelOutboundMigrationsPerNode(1)
+            .disableTLS(true)
+            .build());
+    for (int i = 1; i <= 3; i++) {
+      cluster.addVmi(
+          "vmi-" + i, vmi -> vmi.memory("8Mi").dirtyRate("1Mi").pattern(DirtyPattern.UNIFORM));
+    }
+    cluster.taint("node01", "kubevirt.io/drain");
+
+    Drain drain = cluster.engine().drain("node01");
+
+    assertThat(drain.migrations()).hasSize(3);
+    for (MigrationHandle handle : drain.migrations()) {
+      assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+      assertThat(cluster.nodeOf(handle.request().vmiName())).isNotEqualTo("node01");
+    }
+    assertThat(cluster.events()).eachMigrationEndsOnce().neverExceeds(2, 1);
   }
 
   @Test
