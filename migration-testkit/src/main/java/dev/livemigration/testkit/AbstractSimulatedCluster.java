@@ -186,8 +186,8 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
               + " are free)",
           "'" + vmi.nodeName() + "'");
     }
-    profiles.put(key(vmi.namespace(), vmi.name()), profile);
     placed(vmi, profile);
+    profiles.put(key(vmi.namespace(), vmi.name()), profile);
     inventory.add(vmi);
     return self();
   }
