@@ -1,6 +1,10 @@
 package dev.livemigration.testkit;
 
+import dev.livemigration.api.InvalidValueException;
 import dev.livemigration.core.dataplane.PagedMemory;
+import dev.livemigration.testkit.model.GuestProfile;
+import dev.livemigration.testkit.model.ModelBackend;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -60,7 +64,8 @@ public final class SimulatedGuest implements AutoCloseable {
     return new Builder();
   }
 
-  private static void fill(PagedMemory memory, long seed) {
+  /** Fills {@code memory} with pseudo-random bytes from {@code seed}. */
+  static void fill(PagedMemory memory, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     ByteBuffer block = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
     for (long at = 0; at < memory.size(); at += block.capacity()) {
@@ -72,6 +77,15 @@ public final class SimulatedGuest implements AutoCloseable {
       block.limit(n);
       memory.write(at, block);
     }
+  }
+
+  /**
+   * Returns the profile of this guest for the {@link ModelBackend}: its dirty rate, its working set
+   * and how its pattern spreads the writes.
+   */
+  public GuestProfile profile() {
+    return new GuestProfile(
+        dirtyRate, (long) workingSetPages * memory.pageSize(), pattern.spread());
   }
 
   /** The guest's memory on its first node: register it with the data plane. */
@@ -109,17 +123,26 @@ public final class SimulatedGuest implements AutoCloseable {
     long sweep = 0;
     while (running) {
       long due = (long) ((System.nanoTime() - started) * pagesPerNano);
+      PagedMemory target = location.get();
+      if (target.isPaused()) {
+        // A paused guest does no work and never catches up; it may run elsewhere on the next look.
+        done = due;
+        sleepNanos(PACE_NANOS);
+        continue;
+      }
       if (due <= done) {
         sleepNanos(PACE_NANOS);
         continue;
       }
-      PagedMemory target = location.get();
-      for (long n = Math.min(due - done, 4096); n > 0 && running; n--) {
+      for (long n = Math.min(due - done, 4096); n > 0 && running && !target.isPaused(); n--) {
         int page = nextPage(random, sweep++);
         try {
           target.putLong((long) page * target.pageSize(), random.nextLong());
-        } catch (IllegalStateException closed) {
-          return;
+        } catch (IllegalStateException | UncheckedIOException gone) {
+          if (location.get() == target) {
+            return; // freed, or lost in post-copy: the guest is gone
+          }
+          break; // the memory it ran on was freed after a migration: go on where it runs now
         }
         writes.incrementAndGet();
         done++;
@@ -187,6 +210,10 @@ public final class SimulatedGuest implements AutoCloseable {
 
     /** The guest's memory in bytes, a positive multiple of 4 KiB; 64 MiB unless set. */
     public Builder memory(long bytes) {
+      if (bytes <= 0 || bytes % PagedMemory.DEFAULT_PAGE_SIZE != 0) {
+        throw new InvalidValueException(
+            "memory", "must be a positive multiple of 4096", Long.toString(bytes));
+      }
       this.memory = bytes;
       return this;
     }
@@ -194,7 +221,7 @@ public final class SimulatedGuest implements AutoCloseable {
     /** Bytes per second the guest dirties; 0 (idle) unless set. */
     public Builder dirtyRate(long bytesPerSecond) {
       if (bytesPerSecond < 0) {
-        throw new IllegalArgumentException("dirtyRate must be >= 0, but was " + bytesPerSecond);
+        throw new InvalidValueException("dirtyRate", "must be >= 0", Long.toString(bytesPerSecond));
       }
       this.dirtyRate = bytesPerSecond;
       return this;
@@ -203,7 +230,7 @@ public final class SimulatedGuest implements AutoCloseable {
     /** How many bytes the writes land in; all of the memory unless set. */
     public Builder workingSet(long bytes) {
       if (bytes <= 0) {
-        throw new IllegalArgumentException("workingSet must be > 0, but was " + bytes);
+        throw new InvalidValueException("workingSet", "must be > 0", Long.toString(bytes));
       }
       this.workingSet = bytes;
       return this;
@@ -224,7 +251,8 @@ public final class SimulatedGuest implements AutoCloseable {
     /** How many writer threads share the dirty rate; 1 to 16, 1 unless set. */
     public Builder writers(int writers) {
       if (writers < 1 || writers > 16) {
-        throw new IllegalArgumentException("writers must be between 1 and 16, but was " + writers);
+        throw new InvalidValueException(
+            "writers", "must be between 1 and 16", Integer.toString(writers));
       }
       this.writers = writers;
       return this;

@@ -11,8 +11,8 @@ import dev.livemigration.testkit.model.GuestProfile;
 import java.util.Objects;
 
 /**
- * Describes a simulated VMI for {@link SimulatedCluster#addVmi}: where it runs, its memory, how
- * fast it dirties memory, its volumes, interfaces and labels.
+ * Describes a simulated VMI for {@link AbstractSimulatedCluster#addVmi}: where it runs, its memory,
+ * how fast and where it dirties memory, its volumes, interfaces and labels.
  *
  * <pre>{@code
  * cluster.addVmi("vmi-fedora", vmi -> vmi.on("node02").memory("1Gi").dirtyRate("50Mi"));
@@ -23,6 +23,7 @@ public final class SimulatedVmi {
   private Quantity memory = Quantity.parse("1Gi");
   private Quantity dirtyRate = Quantity.ZERO;
   private Quantity workingSet;
+  private DirtyPattern pattern = DirtyPattern.SEQUENTIAL;
   private String node;
 
   SimulatedVmi(String name, String defaultNode) {
@@ -57,6 +58,15 @@ public final class SimulatedVmi {
   /** Sets how much distinct memory the guest writes to; all of its memory unless set. */
   public SimulatedVmi workingSet(String quantity) {
     this.workingSet = Quantity.parse(quantity);
+    return this;
+  }
+
+  /**
+   * Sets which pages the guest's writes pick; {@link DirtyPattern#SEQUENTIAL} unless set, so that
+   * every write finds a clean page until the working set is full.
+   */
+  public SimulatedVmi pattern(DirtyPattern pattern) {
+    this.pattern = Objects.requireNonNull(pattern, "pattern");
     return this;
   }
 
@@ -96,6 +106,6 @@ public final class SimulatedVmi {
 
   GuestProfile profile() {
     long set = workingSet == null ? memory.bytes() : workingSet.bytes();
-    return new GuestProfile(dirtyRate.bytes(), set);
+    return new GuestProfile(dirtyRate.bytes(), set, pattern.spread());
   }
 }

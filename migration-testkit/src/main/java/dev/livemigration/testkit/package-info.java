@@ -1,5 +1,6 @@
 /**
- * What users test their own control planes with: simulated guests and clusters, virtual time, a
+ * What users test their own control planes with: simulated guests and clusters (in virtual time on
+ * the model backend, or with real bytes on the built-in data plane), a comparison of the two, a
  * JUnit 5 kit and the backend compatibility kit.
  */
 @NullMarked

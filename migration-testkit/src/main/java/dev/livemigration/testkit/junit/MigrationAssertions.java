@@ -7,11 +7,15 @@ import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.event.MigrationEvent;
+import dev.livemigration.testkit.MemoryHandoff;
+import dev.livemigration.testkit.RealBytesCluster;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -23,6 +27,8 @@ import java.util.concurrent.TimeoutException;
  * <pre>{@code
  * assertThat(handle).succeeded().endedInMode(MigrationMode.POST_COPY).usedPolicy("hpc");
  * assertThat(cluster.events()).eachMigrationEndsOnce().neverExceeds(5, 2);
+ * assertThat(handle).succeedsWithin(Duration.ofMinutes(1)).hasIdenticalMemory(realBytesCluster);
+ * assertThat(realBytesCluster.events()).downtimeBelow(Duration.ofMillis(300));
  * }</pre>
  */
 public final class MigrationAssertions {
@@ -131,6 +137,42 @@ public final class MigrationAssertions {
       return check(
           state().targetNode().filter(targetNode::equals).isPresent(), "to go to " + targetNode);
     }
+
+    /**
+     * Asserts that the migration moved the guest's memory intact on a real-bytes cluster: the
+     * SHA-256 digest of the target's memory equals the source's, leaving out the pages the guest
+     * wrote on the target after it started there.
+     */
+    public HandleAssert hasIdenticalMemory(RealBytesCluster cluster) {
+      Optional<MemoryHandoff> handoff = cluster.handoff(handle);
+      if (handoff.isEmpty()) {
+        fail(
+            "Expected migration "
+                + handle.request().name()
+                + " to have moved its guest's memory, but it did not complete on the data plane;"
+                + " its state is "
+                + state());
+      }
+      MemoryHandoff seen = handoff.orElseThrow();
+      if (!seen.identical()) {
+        fail(
+            "Expected the memory of VMI "
+                + seen.namespace()
+                + "/"
+                + seen.vmiName()
+                + " on "
+                + seen.targetNode()
+                + " to equal what it was on "
+                + seen.sourceNode()
+                + " (SHA-256 over "
+                + (seen.pageCount() - seen.pagesWrittenOnTarget())
+                + " pages), but the source's digest is "
+                + seen.sourceDigest()
+                + " and the target's "
+                + seen.targetDigest());
+      }
+      return this;
+    }
   }
 
   /** Assertions on the events of many migrations. */
@@ -163,6 +205,43 @@ public final class MigrationAssertions {
                       + " times");
             }
           });
+      return this;
+    }
+
+    /**
+     * Asserts that at least one migration succeeded and that each one that did reported, in its
+     * last sample, a downtime (the guest's pause at the switch) below {@code max}.
+     */
+    public EventsAssert downtimeBelow(Duration max) {
+      Map<String, ProgressSample> last = new HashMap<>();
+      int succeeded = 0;
+      for (MigrationEvent event : events) {
+        if (event instanceof MigrationEvent.Progress progress) {
+          last.put(event.migrationUid(), progress.sample());
+        } else if (event instanceof MigrationEvent.Succeeded) {
+          succeeded++;
+          ProgressSample sample = last.get(event.migrationUid());
+          Optional<Duration> downtime = sample == null ? Optional.empty() : sample.downtime();
+          if (downtime.isEmpty()) {
+            fail(
+                "Expected migration "
+                    + event.request().name()
+                    + " to report its downtime, but its last sample has none: "
+                    + sample);
+          } else if (downtime.get().compareTo(max) >= 0) {
+            fail(
+                "Expected migration "
+                    + event.request().name()
+                    + " to pause its guest for less than "
+                    + max
+                    + ", but the downtime was "
+                    + downtime.get());
+          }
+        }
+      }
+      if (succeeded == 0) {
+        fail("Expected succeeded migrations with a downtime below " + max + ", but none succeeded");
+      }
       return this;
     }
 

@@ -2,19 +2,31 @@ package dev.livemigration.testkit.junit;
 
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.core.ManualScheduler;
+import dev.livemigration.testkit.AbstractSimulatedCluster;
+import dev.livemigration.testkit.RealBytesCluster;
 import dev.livemigration.testkit.SimulatedCluster;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.platform.commons.support.AnnotationSupport;
 
-/** The extension behind {@link WithSimulatedCluster}; one cluster per test method. */
+/**
+ * The extension behind {@link WithSimulatedCluster}; one cluster per test method, closed (with its
+ * engine, and for real bytes its threads, sockets and memory) when the test ends.
+ */
 public final class SimulatedClusterExtension implements ParameterResolver {
   private static final ExtensionContext.Namespace NAMESPACE =
       ExtensionContext.Namespace.create(SimulatedClusterExtension.class);
   private static final Set<Class<?>> TYPES =
-      Set.of(SimulatedCluster.class, MigrationEngine.class, ManualScheduler.class);
+      Set.of(
+          AbstractSimulatedCluster.class,
+          SimulatedCluster.class,
+          RealBytesCluster.class,
+          MigrationEngine.class,
+          ManualScheduler.class);
 
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -23,19 +35,36 @@ public final class SimulatedClusterExtension implements ParameterResolver {
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-    SimulatedCluster cluster = cluster(context);
+    WithSimulatedCluster settings = settings(context);
+    AbstractSimulatedCluster<?> cluster = cluster(context, settings);
     Class<?> type = parameter.getParameter().getType();
     if (type == MigrationEngine.class) {
       return cluster.engine();
     }
     if (type == ManualScheduler.class) {
-      return cluster.time();
+      if (cluster instanceof SimulatedCluster simulated) {
+        return simulated.time();
+      }
+      throw new ParameterResolutionException(
+          "a real-bytes cluster (@WithSimulatedCluster(realBytes = true)) runs in real time and has"
+              + " no ManualScheduler; declare a RealBytesCluster parameter instead");
+    }
+    if (!type.isInstance(cluster)) {
+      throw new ParameterResolutionException(
+          "@WithSimulatedCluster(realBytes = "
+              + settings.realBytes()
+              + ") gives a "
+              + cluster.getClass().getSimpleName()
+              + ", not a "
+              + type.getSimpleName()
+              + "; declare a parameter of that type, or set realBytes = "
+              + !settings.realBytes());
     }
     return cluster;
   }
 
-  private static SimulatedCluster cluster(ExtensionContext context) {
-    int nodes =
+  private static WithSimulatedCluster settings(ExtensionContext context) {
+    Optional<WithSimulatedCluster> found =
         AnnotationSupport.findAnnotation(context.getElement(), WithSimulatedCluster.class)
             .or(
                 () ->
@@ -43,20 +72,32 @@ public final class SimulatedClusterExtension implements ParameterResolver {
                         .getTestClass()
                         .flatMap(
                             type ->
-                                AnnotationSupport.findAnnotation(type, WithSimulatedCluster.class)))
-            .map(WithSimulatedCluster::nodes)
-            .orElse(2);
+                                AnnotationSupport.findAnnotation(
+                                    type, WithSimulatedCluster.class)));
+    return found.orElseGet(() -> Defaults.class.getAnnotation(WithSimulatedCluster.class));
+  }
+
+  private static AbstractSimulatedCluster<?> cluster(
+      ExtensionContext context, WithSimulatedCluster settings) {
     return context
         .getStore(NAMESPACE)
         .getOrComputeIfAbsent(
             "cluster",
-            key -> new ClosingCluster(SimulatedCluster.withNodes(nodes)),
+            key ->
+                new ClosingCluster(
+                    settings.realBytes()
+                        ? RealBytesCluster.withNodes(settings.nodes())
+                        : SimulatedCluster.withNodes(settings.nodes())),
             ClosingCluster.class)
         .cluster();
   }
 
+  /** Carries the annotation's defaults for tests registered without it. */
+  @WithSimulatedCluster
+  private static final class Defaults {}
+
   /** Closes the cluster when JUnit closes the test's store. */
-  private record ClosingCluster(SimulatedCluster cluster)
+  private record ClosingCluster(AbstractSimulatedCluster<?> cluster)
       implements ExtensionContext.Store.CloseableResource {
     @Override
     public void close() {

@@ -9,15 +9,24 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Gives each test method a fresh {@link dev.livemigration.testkit.SimulatedCluster} with {@link
- * #nodes()} nodes, closed after the test. Test methods (and lifecycle methods) may declare
- * parameters of type {@code SimulatedCluster}, {@code MigrationEngine} or {@code ManualScheduler}.
+ * Gives each test method a fresh cluster with {@link #nodes()} nodes, closed after the test: a
+ * {@link dev.livemigration.testkit.SimulatedCluster} in virtual time, or with {@link #realBytes()}
+ * a {@link dev.livemigration.testkit.RealBytesCluster} whose threads, sockets and memory are all
+ * released after the test. Test methods (and lifecycle methods) may declare parameters of type
+ * {@code SimulatedCluster} or {@code ManualScheduler} (virtual time), {@code RealBytesCluster}
+ * (real bytes), {@code AbstractSimulatedCluster} or {@code MigrationEngine} (either).
  *
  * <pre>{@code
  * @WithSimulatedCluster(nodes = 3)
  * class DrainTest {
  *   @Test
  *   void drains(SimulatedCluster cluster, MigrationEngine engine) { ... }
+ * }
+ *
+ * @WithSimulatedCluster(realBytes = true)
+ * class MoveTest {
+ *   @Test
+ *   void moves(RealBytesCluster cluster) { ... }
  * }
  * }</pre>
  */
@@ -29,4 +38,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 public @interface WithSimulatedCluster {
   /** How many nodes the cluster has, named {@code node01}, {@code node02}, …; 2 by default. */
   int nodes() default 2;
+
+  /**
+   * Whether the cluster moves real bytes on the built-in data plane in real time ({@code
+   * RealBytesCluster}) instead of modelling migrations in virtual time; false by default.
+   */
+  boolean realBytes() default false;
 }

@@ -1,5 +1,6 @@
 package dev.livemigration.testkit.model;
 
+import dev.livemigration.api.InvalidValueException;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.spi.HypervisorBackend;
 import dev.livemigration.api.spi.MigrationSession;
@@ -42,7 +43,7 @@ public final class ModelBackend implements HypervisorBackend {
   public ModelBackend(
       Scheduler clock, Function<VirtualMachineInstance, GuestProfile> profiles, long linkSpeed) {
     if (linkSpeed <= 0) {
-      throw new IllegalArgumentException("linkSpeed must be > 0, but was " + linkSpeed);
+      throw new InvalidValueException("linkSpeed", "must be > 0", Long.toString(linkSpeed));
     }
     this.clock = Objects.requireNonNull(clock, "clock");
     this.profiles = Objects.requireNonNull(profiles, "profiles");

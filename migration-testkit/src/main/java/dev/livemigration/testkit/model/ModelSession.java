@@ -27,9 +27,13 @@ final class ModelSession implements MigrationSession {
   private MigrationMode mode = MigrationMode.PRE_COPY;
   private @Nullable Instant startedAt;
   private @Nullable Instant lastUpdate;
+  private @Nullable Instant endedAt;
   private long iteration;
   private double passRemaining;
+  private double written;
   private double dirty;
+  private boolean stopping;
+  private double pausedFor;
   private double processed;
   private int throttle;
   private long bandwidth;
@@ -70,12 +74,12 @@ final class ModelSession implements MigrationSession {
     ProgressSample.Builder sample =
         ProgressSample.builder()
             .status(status)
-            .elapsed(Duration.between(startedAt, lastUpdate))
+            .elapsed(Duration.between(startedAt, endedAt != null ? endedAt : lastUpdate))
             .dataTotal(total)
             .dataProcessed((long) processed)
             .dataRemaining(
                 status == ProgressSample.Status.ACTIVE ? (long) (passRemaining + dirty) : 0)
-            .dirtyRate(mode == MigrationMode.PRE_COPY ? (long) guest.dirtyRateAt(throttle) : 0)
+            .dirtyRate(dirtying() ? (long) guest.dirtyRateAt(throttle) : 0)
             .transferRate(bandwidth)
             .iteration(iteration)
             .mode(mode)
@@ -98,10 +102,12 @@ final class ModelSession implements MigrationSession {
       maxDowntime = d.maxDowntime();
     } else if (directive instanceof Directive.SetBandwidth b) {
       bandwidth = b.bytesPerSecond() == 0 ? linkSpeed : Math.min(b.bytesPerSecond(), linkSpeed);
-    } else if (directive instanceof Directive.SwitchToPostCopy && mode == MigrationMode.PRE_COPY) {
+    } else if (directive instanceof Directive.SwitchToPostCopy && dirtying()) {
       mode = MigrationMode.POST_COPY;
       passRemaining += dirty;
       dirty = 0;
+      written = 0;
+      iteration++;
       downtime = ModelBackend.POST_COPY_SWITCH_DOWNTIME;
     } else if (directive instanceof Directive.Abort) {
       abort();
@@ -115,6 +121,11 @@ final class ModelSession implements MigrationSession {
       status = ProgressSample.Status.FAILED;
       failure = "aborted; the guest keeps running on " + spec.source().name();
     }
+  }
+
+  /** Whether the guest runs on the source and dirties memory: pre-copy before the pause. */
+  private boolean dirtying() {
+    return mode == MigrationMode.PRE_COPY && !stopping;
   }
 
   /** Moves the model forward to the clock's time, pass by pass. */
@@ -132,31 +143,47 @@ final class ModelSession implements MigrationSession {
       double sent = spent >= passTime ? passRemaining : bandwidth * spent;
       processed += sent;
       passRemaining -= sent;
-      if (mode == MigrationMode.PRE_COPY) {
-        dirty = Math.min(guest.workingSet(), dirty + guest.dirtyRateAt(throttle) * spent);
+      if (dirtying()) {
+        written += guest.dirtyRateAt(throttle) * spent;
+        dirty = guest.dirtyAfter(written);
       }
       if (spent >= passTime) {
         endPass();
+        if (status == ProgressSample.Status.COMPLETED) {
+          endedAt = now.minusNanos((long) (left * NANOS));
+        }
       }
     }
   }
 
+  /**
+   * Ends a pass as the data plane does: after post-copy's push or the stop-and-copy pass the job
+   * completes; after a pre-copy pass the guest is paused and the rest sent (one more pass, counted
+   * as an iteration) once that fits the allowed downtime, else the next pass sends what the guest
+   * dirtied during this one.
+   */
   private void endPass() {
     passRemaining = 0;
     if (mode == MigrationMode.POST_COPY) {
       status = ProgressSample.Status.COMPLETED;
       return;
     }
-    double pause = dirty / bandwidth;
-    if (pause * NANOS <= maxDowntime.toNanos()) {
-      processed += dirty;
-      dirty = 0;
-      downtime = Duration.ofNanos((long) (pause * NANOS));
+    if (stopping) {
+      downtime = Duration.ofNanos((long) (pausedFor * NANOS));
       status = ProgressSample.Status.COMPLETED;
       return;
     }
+    double pause = dirty / bandwidth;
     iteration++;
     passRemaining = dirty;
     dirty = 0;
+    written = 0;
+    if (pause * NANOS <= maxDowntime.toNanos()) {
+      stopping = true;
+      pausedFor = pause;
+      if (passRemaining == 0) {
+        endPass();
+      }
+    }
   }
 }

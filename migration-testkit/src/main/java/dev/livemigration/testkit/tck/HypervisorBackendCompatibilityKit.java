@@ -7,15 +7,20 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.livemigration.api.Directive;
 import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.Node;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.ProgressSample.Status;
 import dev.livemigration.api.Quantity;
+import dev.livemigration.api.VirtualMachineInstance;
+import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.spi.HypervisorBackend;
 import dev.livemigration.api.spi.MigrationSession;
 import dev.livemigration.api.spi.MigrationSpec;
 import dev.livemigration.api.spi.TargetEndpoint;
 import java.time.Duration;
+import java.util.UUID;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -72,6 +77,23 @@ public abstract class HypervisorBackendCompatibilityKit {
   /** How long the kit waits between samples; 1 second by default. */
   protected Duration sampleInterval() {
     return Duration.ofSeconds(1);
+  }
+
+  /**
+   * Returns a migration of {@code vmi} from {@code node01} ({@code 127.0.0.1}) to {@code node02}
+   * ({@code 127.0.0.2}) with a fresh uid, requested by a job named {@code job-<vmi>}: a helper for
+   * {@link #migration}.
+   */
+  protected static MigrationSpec loopbackMigration(
+      VirtualMachineInstance vmi, MigrationConfiguration configuration) {
+    return new MigrationSpec(
+        UUID.randomUUID().toString(),
+        VirtualMachineInstanceMigration.of("job-" + vmi.name(), vmi.name()),
+        vmi,
+        MigrationMethod.LIVE_MIGRATION,
+        Node.builder().name("node01").address("127.0.0.1").build(),
+        Node.builder().name("node02").address("127.0.0.2").build(),
+        configuration);
   }
 
   private HypervisorBackend theBackend() {

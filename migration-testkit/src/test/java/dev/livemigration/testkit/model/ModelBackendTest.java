@@ -1,12 +1,9 @@
 package dev.livemigration.testkit.model;
 
 import dev.livemigration.api.MigrationConfiguration;
-import dev.livemigration.api.MigrationMethod;
-import dev.livemigration.api.Node;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
-import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.spi.HypervisorBackend;
 import dev.livemigration.api.spi.MigrationSession;
 import dev.livemigration.api.spi.MigrationSpec;
@@ -15,7 +12,6 @@ import dev.livemigration.testkit.tck.HypervisorBackendCompatibilityKit;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.DisplayName;
 
 @DisplayName("The model backend keeps the backend contract")
@@ -57,14 +53,7 @@ class ModelBackendTest extends HypervisorBackendCompatibilityKit {
     if (guest == Guest.BUSY) {
       vmi.putLabels("busy", "true");
     }
-    return new MigrationSpec(
-        UUID.randomUUID().toString(),
-        VirtualMachineInstanceMigration.of("job", "vmi"),
-        vmi.build(),
-        MigrationMethod.LIVE_MIGRATION,
-        Node.builder().name("node01").address("127.0.0.1").build(),
-        Node.builder().name("node02").address("127.0.0.2").build(),
-        configuration);
+    return loopbackMigration(vmi.build(), configuration);
   }
 
   @Override
