@@ -56,7 +56,10 @@ public final class LibvirtBackend implements HypervisorBackend {
   /** The id of this backend: {@code libvirt}. */
   public static final String ID = "libvirt";
 
-  /** How long {@code start()} waits for libvirt's migration job unless told otherwise: 60 s. */
+  /**
+   * How long {@code start()} waits for libvirt's migration job to start moving data unless told
+   * otherwise: 60 s.
+   */
   public static final Duration DEFAULT_JOB_START_TIMEOUT = Duration.ofSeconds(60);
 
   /** Reason of the {@code LiveMigratable} condition for a domain with a host device. */
@@ -74,7 +77,7 @@ public final class LibvirtBackend implements HypervisorBackend {
    *
    * @param peerToPeer whether the source daemon connects to the target's itself
    * @param parallelConnections connections to move memory over (multifd); 0 or 1 for one
-   * @param jobStartTimeout how long {@code start()} waits for the migration job to appear
+   * @param jobStartTimeout how long {@code start()} waits for the migration job to move data
    */
   record Settings(boolean peerToPeer, int parallelConnections, Duration jobStartTimeout) {}
 
@@ -130,7 +133,7 @@ public final class LibvirtBackend implements HypervisorBackend {
     HostConnection target = host(spec.target().name());
     String name = spec.vmi().name();
     try {
-      Domain domain = source.connect().domainLookupByName(name);
+      Domain domain = source.call(connection -> connection.domainLookupByName(name));
       try {
         if (domain.isActive() != 1) {
           throw new BackendException(
@@ -169,7 +172,7 @@ public final class LibvirtBackend implements HypervisorBackend {
       return Optional.empty();
     }
     try {
-      Domain domain = connection.connect().domainLookupByName(vmi.name());
+      Domain domain = connection.call(c -> c.domainLookupByName(vmi.name()));
       try {
         List<String> devices = DomainXml.parse(domain.getXMLDesc(0)).hostDevices();
         if (!devices.isEmpty()) {
@@ -263,7 +266,10 @@ public final class LibvirtBackend implements HypervisorBackend {
       return this;
     }
 
-    /** How long {@code start()} waits for libvirt's job to appear; positive, 60 s unless set. */
+    /**
+     * How long {@code start()} waits for libvirt's job to start moving data (after libvirt's
+     * handshake with the target); positive, 60 s unless set.
+     */
     public Builder jobStartTimeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("jobStartTimeout must be positive, but was " + timeout);
