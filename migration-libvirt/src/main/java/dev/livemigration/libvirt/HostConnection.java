@@ -144,8 +144,8 @@ final class HostConnection implements AutoCloseable {
       if (alive(connection)) {
         throw e;
       }
-      LOG.warn("The connection to {} ({}) was lost: {}; reconnecting", node, uri, e.getMessage());
-      return call.run(connect());
+      LOG.debug("A call to {} failed on a dead connection: {}", node, e.getMessage());
+      return call.run(connect()); // reconnects, with a warning
     }
   }
 

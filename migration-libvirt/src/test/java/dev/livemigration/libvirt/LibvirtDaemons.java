@@ -59,7 +59,8 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
   private static final List<String> BINARIES =
-      List.of("libvirtd", "qemu-system-x86_64", "qemu-img", "virsh", "unshare", "mount");
+      List.of(
+          "libvirtd", "qemu-system-x86_64", "qemu-img", "virsh", "virt-admin", "unshare", "mount");
 
   /** Whether this run is CI, where the libvirt tests must run: {@code CI=true}. */
   static boolean inCi() {
@@ -256,6 +257,52 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
      */
     public void kill(String node) {
       daemon(node).kill();
+    }
+
+    /**
+     * Returns the process ids of the daemon's clients connected over its unix socket, one per
+     * connection, as {@code virt-admin client-info} reports them.
+     */
+    public List<Long> unixClientPids(String node) {
+      String admin =
+          "libvirtd:///system?socket=" + daemon(node).dir.resolve("run/libvirt/libvirt-admin-sock");
+      List<Long> pids = new ArrayList<>();
+      for (String line : virtAdmin(admin, "srv-clients-list", "libvirtd").split("\n")) {
+        String[] columns = line.trim().split("\\s+");
+        if (columns.length > 1 && columns[0].matches("\\d+") && columns[1].equals("unix")) {
+          String info;
+          try {
+            info = virtAdmin(admin, "client-info", "libvirtd", columns[0]);
+          } catch (IllegalStateException e) {
+            continue; // the client left meanwhile
+          }
+          info.lines()
+              .filter(l -> l.startsWith("unix_process_id"))
+              .map(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim()))
+              .forEach(pids::add);
+        }
+      }
+      return pids;
+    }
+
+    private static String virtAdmin(String uri, String... command) {
+      List<String> line = new ArrayList<>(List.of("virt-admin", "-c", uri));
+      line.addAll(List.of(command));
+      try {
+        Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+            || process.exitValue() != 0) {
+          process.destroyForcibly();
+          throw new IllegalStateException(String.join(" ", line) + " failed: " + out);
+        }
+        return out;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
     }
 
     /** Starts a killed daemon again, on the same directories and ports; it finds its domains. */

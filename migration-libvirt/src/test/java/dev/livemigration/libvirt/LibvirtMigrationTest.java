@@ -33,6 +33,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -111,6 +114,19 @@ class LibvirtMigrationTest {
 
     MigrationState there = run.migrate("shop", "there", name, "idle (pre-copy) A to B");
     assertSucceeded(there, B);
+    assertThat(there.targetNodeAddress()).contains("127.0.0.1");
+    assertThat(there.targetPod()).contains("libvirt://node-b/idle");
+    assertThat(there.progress())
+        .as("libvirt's completed-job statistics, kept in the state")
+        .hasValueSatisfying(
+            last -> {
+              assertThat(last.status()).isEqualTo(ProgressSample.Status.COMPLETED);
+              assertThat(last.dataTotal()).isGreaterThanOrEqualTo(128L << 20);
+              assertThat(last.dataProcessed()).isPositive();
+              assertThat(last.dataRemaining()).isZero();
+              assertThat(last.iteration()).isPositive();
+              assertThat(last.downtime()).isPresent();
+            });
     assertRunsOnlyOn(name, nodeB, nodeA);
     assertThat(run.inventory.find("shop", name).orElseThrow().nodeName()).isEqualTo(B);
 
@@ -148,6 +164,15 @@ class LibvirtMigrationTest {
     assertThat(state.abortRequested()).isTrue();
     assertThat(state.abortStatus()).contains(AbortStatus.SUCCEEDED);
     assertThat(state.phase()).isEqualTo(MigrationPhase.FAILED);
+    assertThat(state.progress())
+        .as("the aborted job's last statistics")
+        .hasValueSatisfying(
+            last -> {
+              assertThat(last.status()).isEqualTo(ProgressSample.Status.FAILED);
+              assertThat(last.dataProcessed()).isPositive();
+              assertThat(last.failureReason())
+                  .hasValueSatisfying(r -> assertThat(r).contains("VIR_ERR_OPERATION_ABORTED"));
+            });
     assertRunsOnlyOn(name, nodeA, nodeB);
   }
 
@@ -331,6 +356,25 @@ class LibvirtMigrationTest {
       session.apply(new Directive.SetMaxDowntime(Duration.ofMillis(123)));
       assertThat(NativeLibvirt.maxDowntimeMillis(pointer, uuid)).isEqualTo(123);
       session.apply(new Directive.Throttle(40)); // left to QEMU: no error
+      // Calls back to back while the migration call blocks all return (they once could hang on
+      // a connection shared with that call until the migration ended).
+      ExecutorService steering = Executors.newSingleThreadExecutor();
+      try {
+        Future<ProgressSample> steered =
+            steering.submit(
+                () -> {
+                  ProgressSample latest = null;
+                  for (int i = 0; i < 300; i++) {
+                    session.apply(new Directive.SetBandwidth(1L << 20));
+                    latest = session.sample();
+                  }
+                  return latest;
+                });
+        assertThat(steered.get(WAIT.toSeconds(), TimeUnit.SECONDS).status())
+            .isEqualTo(ProgressSample.Status.ACTIVE);
+      } finally {
+        steering.shutdownNow();
+      }
       assertThatThrownBy(() -> session.apply(new Directive.SwitchToPostCopy()))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("allowPostCopy false");
@@ -362,20 +406,7 @@ class LibvirtMigrationTest {
   }
 
   Run engine(MigrationConfiguration config) {
-    LibvirtBackend backend = LibvirtBackend.of(hosts.uris());
-    LibvirtInventory inventory = LibvirtInventory.of(backend);
-    Scheduler scheduler = Scheduler.system(4);
-    Events events = new Events();
-    MigrationEngine engine =
-        MigrationEngines.builder()
-            .configuration(config)
-            .backend(backend)
-            .inventory(inventory)
-            .scheduler(scheduler)
-            .sampleInterval(SAMPLE_INTERVAL)
-            .listener(events::add)
-            .build();
-    Run run = new Run(engine, inventory, scheduler, events);
+    Run run = Run.of(hosts.uris(), config);
     toClose.add(run);
     return run;
   }
@@ -383,6 +414,24 @@ class LibvirtMigrationTest {
   /** An engine on the two daemons, with the events it published. */
   record Run(MigrationEngine engine, LibvirtInventory inventory, Scheduler scheduler, Events events)
       implements AutoCloseable {
+
+    /** Starts an engine on these hosts, sampling every {@link #SAMPLE_INTERVAL}. */
+    static Run of(java.util.Map<String, String> uris, MigrationConfiguration config) {
+      LibvirtBackend backend = LibvirtBackend.of(uris);
+      LibvirtInventory inventory = LibvirtInventory.of(backend);
+      Scheduler scheduler = Scheduler.system(4);
+      Events events = new Events();
+      MigrationEngine engine =
+          MigrationEngines.builder()
+              .configuration(config)
+              .backend(backend)
+              .inventory(inventory)
+              .scheduler(scheduler)
+              .sampleInterval(SAMPLE_INTERVAL)
+              .listener(events::add)
+              .build();
+      return new Run(engine, inventory, scheduler, events);
+    }
 
     /** Migrates and waits; records the figures under {@code figure} if it succeeded. */
     MigrationState migrate(String namespace, String migration, String vmi, String figure)
