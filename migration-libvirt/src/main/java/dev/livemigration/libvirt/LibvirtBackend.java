@@ -37,19 +37,22 @@ import org.slf4j.LoggerFactory;
  *     .build();
  * }</pre>
  *
- * <p>One connection per host is opened on first use, reopened when libvirt reports it lost, and
- * closed by {@link #close()} (which the engine calls when it closes). The engine's effective
- * configuration becomes libvirt migration flags and parameters (see {@code MigrationPlan}): live,
- * peer-to-peer unless {@link Builder#managed()}, TLS unless {@code disableTLS}, auto-converge,
- * post-copy, parallel connections, non-shared disk copy for {@code BlockMigration}, unsafe only
- * with {@code unsafeMigrationOverride}, bandwidth, and the target's (migration network) address as
- * migration URI and listen address. Directives are applied to the running job: {@code
- * SetMaxDowntime} by {@code virDomainMigrateSetMaxDowntime}, {@code SetBandwidth} by {@code
- * virDomainMigrateSetMaxSpeed}, {@code SwitchToPostCopy} by {@code virDomainMigrateStartPostCopy},
- * {@code Abort} by {@code virDomainAbortJob}; {@code Throttle} is left to QEMU's auto-converge,
- * which libvirt cannot set per call. Every libvirt failure becomes a {@link
- * LibvirtBackendException} with libvirt's message and code; libvirt's own printing of errors to
- * standard error is routed to this module's SLF4J loggers (at debug) instead, for the whole
+ * <p>One connection per host is opened on first use, reopened (and the call repeated) when a call
+ * finds it dead, and closed by {@link #close()} (which the engine calls when it closes); only the
+ * blocking migration call runs on a source connection of its own, opened and closed with it. The
+ * target endpoint reports the target's address and the daemon's port from its URI (mapped to 0:
+ * libvirt's own migration channel); libvirt picks the memory and disk ports during the migration.
+ * The engine's effective configuration becomes libvirt migration flags and parameters (see {@code
+ * MigrationPlan}): live, peer-to-peer unless {@link Builder#managed()}, TLS unless {@code
+ * disableTLS}, auto-converge, post-copy, parallel connections, non-shared disk copy for {@code
+ * BlockMigration}, unsafe only with {@code unsafeMigrationOverride}, bandwidth, and the target's
+ * (migration network) address as migration URI and listen address. Directives are applied to the
+ * running job: {@code SetMaxDowntime} by {@code virDomainMigrateSetMaxDowntime}, {@code
+ * SetBandwidth} by {@code virDomainMigrateSetMaxSpeed}, {@code SwitchToPostCopy} by {@code
+ * virDomainMigrateStartPostCopy}, {@code Abort} by {@code virDomainAbortJob}; {@code Throttle} is
+ * left to QEMU's auto-converge, which libvirt cannot set per call. Every libvirt failure becomes a
+ * {@link LibvirtBackendException} with libvirt's message and code; libvirt's own printing of errors
+ * to standard error is routed to this module's SLF4J loggers (at debug) instead, for the whole
  * process.
  */
 public final class LibvirtBackend implements HypervisorBackend {

@@ -288,21 +288,7 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
     private static String virtAdmin(String uri, String... command) {
       List<String> line = new ArrayList<>(List.of("virt-admin", "-c", uri));
       line.addAll(List.of(command));
-      try {
-        Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
-            || process.exitValue() != 0) {
-          process.destroyForcibly();
-          throw new IllegalStateException(String.join(" ", line) + " failed: " + out);
-        }
-        return out;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted", e);
-      }
+      return run(STOP_TIMEOUT, line);
     }
 
     /** Starts a killed daemon again, on the same directories and ports; it finds its domains. */
@@ -679,6 +665,32 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
       } catch (IOException e) {
         return "";
       }
+    }
+  }
+
+  /**
+   * Runs a command and returns its output (standard output and error).
+   *
+   * @throws IllegalStateException if it does not finish within the timeout or exits with an error
+   */
+  static String run(Duration timeout, List<String> command) {
+    String line = String.join(" ", command);
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException(line + " did not finish: " + out);
+      }
+      if (process.exitValue() != 0) {
+        throw new IllegalStateException(line + " exited with " + process.exitValue() + ": " + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running " + line, e);
     }
   }
 

@@ -25,8 +25,6 @@ import dev.livemigration.core.Admission;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.core.Scheduler;
 import dev.livemigration.libvirt.LibvirtDaemons.Hosts;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -577,17 +575,7 @@ class LibvirtMigrationTest {
     return matcher.find() ? Optional.of(Long.parseLong(matcher.group(1))) : Optional.empty();
   }
 
-  static String run(String... command) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError(String.join(" ", command) + " did not finish: " + out);
-    }
-    if (process.exitValue() != 0) {
-      throw new AssertionError(
-          String.join(" ", command) + " exited with " + process.exitValue() + ": " + out);
-    }
-    return out;
+  static String run(String... command) {
+    return LibvirtDaemons.run(WAIT, List.of(command));
   }
 }
