@@ -192,7 +192,9 @@ final class LibvirtSession implements MigrationSession {
     try {
       Domain moved = target.call(connection -> connection.domainLookupByUUIDString(uuid));
       try {
-        DomainJobStats stats = moved.getJobStats(GetJobStatsFlags.COMPLETED);
+        // Kept, so that `virsh domjobinfo --completed` and other clients still see them.
+        DomainJobStats stats =
+            moved.getJobStats(GetJobStatsFlags.COMPLETED | GetJobStatsFlags.KEEP_COMPLETED);
         JobStats job = JobStats.of(stats.type, stats.stats);
         if (job.type() == JobStats.COMPLETED && job.find("data_total").isPresent()) {
           return job.toSample(ProgressSample.Status.COMPLETED, mode, elapsed);

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
+import org.libvirt.DomainInfo.DomainState;
 import org.libvirt.LibvirtException;
 
 /**
@@ -106,8 +107,7 @@ class LibvirtBackendCompatibilityTest extends HypervisorBackendCompatibilityKit 
             Domain domain = connection.domainLookupByID(id);
             try {
               if (domain.getName().equals(name)) {
-                return domain.getInfo().state
-                    == org.libvirt.DomainInfo.DomainState.VIR_DOMAIN_RUNNING;
+                return domain.getInfo().state == DomainState.VIR_DOMAIN_RUNNING;
               }
             } finally {
               domain.free();

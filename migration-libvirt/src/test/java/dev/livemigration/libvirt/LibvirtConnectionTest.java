@@ -17,6 +17,7 @@ import dev.livemigration.libvirt.LibvirtDaemons.Hosts;
 import dev.livemigration.libvirt.LibvirtMigrationTest.Run;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.AfterEach;
@@ -48,7 +49,7 @@ class LibvirtConnectionTest {
     hosts.destroyAllDomains();
   }
 
-  private Run engine(java.util.Map<String, String> uris, MigrationConfiguration config) {
+  private Run engine(Map<String, String> uris, MigrationConfiguration config) {
     Run run = Run.of(uris, config);
     runs.add(run);
     return run;
@@ -165,7 +166,7 @@ class LibvirtConnectionTest {
     assertThat(running.targetNodeAddress()).contains("127.0.0.1");
     assertThat(running.targetDirectMigrationNodePorts())
         .as("the target daemon's port carries libvirt's own migration channel")
-        .containsExactly(java.util.Map.entry(hosts.tcpPort(B), 0));
+        .containsExactly(Map.entry(hosts.tcpPort(B), 0));
 
     hosts.kill(A);
     MigrationState state;

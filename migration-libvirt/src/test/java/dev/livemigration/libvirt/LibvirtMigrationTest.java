@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -410,11 +411,16 @@ class LibvirtMigrationTest {
   }
 
   /** An engine on the two daemons, with the events it published. */
-  record Run(MigrationEngine engine, LibvirtInventory inventory, Scheduler scheduler, Events events)
+  record Run(
+      MigrationEngine engine,
+      LibvirtInventory inventory,
+      Scheduler scheduler,
+      Events events,
+      Map<String, String> uris)
       implements AutoCloseable {
 
     /** Starts an engine on these hosts, sampling every {@link #SAMPLE_INTERVAL}. */
-    static Run of(java.util.Map<String, String> uris, MigrationConfiguration config) {
+    static Run of(Map<String, String> uris, MigrationConfiguration config) {
       LibvirtBackend backend = LibvirtBackend.of(uris);
       LibvirtInventory inventory = LibvirtInventory.of(backend);
       Scheduler scheduler = Scheduler.system(4);
@@ -428,7 +434,7 @@ class LibvirtMigrationTest {
               .sampleInterval(SAMPLE_INTERVAL)
               .listener(events::add)
               .build();
-      return new Run(engine, inventory, scheduler, events);
+      return new Run(engine, inventory, scheduler, events, uris);
     }
 
     /** Migrates and waits; records the figures under {@code figure} if it succeeded. */
@@ -445,16 +451,7 @@ class LibvirtMigrationTest {
       MigrationState state = handle.completion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
       long wall = Duration.ofNanos(System.nanoTime() - started).toMillis();
       if (figure != null && !state.failed()) {
-        Optional<ProgressSample> last =
-            events.samples(handle.uid()).stream()
-                .filter(s -> s.status() == ProgressSample.Status.COMPLETED)
-                .reduce((first, second) -> second);
-        Figures.record(
-            figure,
-            "engine",
-            wall,
-            last.map(s -> s.elapsed().toMillis()),
-            last.flatMap(ProgressSample::downtime).map(Duration::toMillis));
+        recordFigure(figure, "engine", wall, uris.get(state.targetNode().orElseThrow()), vmi);
       }
       return state;
     }
@@ -561,13 +558,14 @@ class LibvirtMigrationTest {
     long started = System.nanoTime();
     run(command.toArray(String[]::new));
     long wall = Duration.ofNanos(System.nanoTime() - started).toMillis();
-    String info = run("virsh", "-c", hosts.uri(to), "domjobinfo", "--completed", name);
+    recordFigure(figure, "virsh migrate " + String.join(" ", extra), wall, hosts.uri(to), name);
+  }
+
+  /** Records a migration with the job time and downtime of libvirt's completed-job statistics. */
+  static void recordFigure(String figure, String tool, long wall, String targetUri, String name) {
+    String info = run("virsh", "-c", targetUri, "domjobinfo", "--completed", name);
     Figures.record(
-        figure,
-        "virsh migrate " + String.join(" ", extra),
-        wall,
-        millis(info, "Time elapsed:"),
-        millis(info, "Total downtime:"));
+        figure, tool, wall, millis(info, "Time elapsed:"), millis(info, "Total downtime:"));
   }
 
   static Optional<Long> millis(String info, String label) {
