@@ -251,6 +251,9 @@ class LibvirtMigrationTest {
     assertThat(throttles.get(0)).isEqualTo(20);
     assertThat(throttles.get(throttles.size() - 1)).isGreaterThan(throttles.get(0));
     assertThat(throttles).isSorted();
+    assertThat(run.events.samples())
+        .as("QEMU's dirty rate and passes, read from libvirt's job statistics")
+        .anyMatch(s -> s.dirtyRate() > 0 && s.iteration() >= 2);
     run.engine.cancel("default", "auto-converge");
     MigrationState state = handle.completion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     if (state.failed()) {
