@@ -102,6 +102,13 @@ public abstract class MigrationState {
    */
   public abstract Map<Integer, Integer> targetDirectMigrationNodePorts();
 
+  /**
+   * The latest progress the backend reported; once the migration has ended, its final job
+   * statistics (data moved, passes, rates and, where the backend measured it, the downtime). Not
+   * part of KubeVirt's {@code migrationState}: manifests leave it out.
+   */
+  public abstract Optional<ProgressSample> progress();
+
   @Value.Check
   void check() {
     Checks.notBlank("migrationUid", migrationUid());

@@ -341,11 +341,16 @@ final class DefaultMigrationEngine implements MigrationEngine {
         }
         ProgressSample sample = session.sample();
         m.remember(sample);
-        if (sample.mode() == MigrationMode.POST_COPY) {
-          // Post-copy cannot be undone: a later sample that leaves the mode out (a failed or
-          // completed job) must not make the state claim the guest is whole on the source.
-          m.update(s -> s.mode(MigrationMode.POST_COPY));
-        }
+        m.update(
+            s -> {
+              s.progress(sample);
+              if (sample.mode() == MigrationMode.POST_COPY) {
+                // Post-copy cannot be undone: a later sample that leaves the mode out (a failed or
+                // completed job) must not make the state claim the guest is whole on the source.
+                s.mode(MigrationMode.POST_COPY);
+              }
+              return s;
+            });
         publish(new MigrationEvent.Progress(m.uid(), m.request, scheduler.now(), sample));
         switch (sample.status()) {
           case COMPLETED -> {

@@ -121,6 +121,18 @@ class MigrationLifecycleTest {
       assertThat(state.abortRequested()).isFalse();
       assertThat(state.abortStatus()).isEmpty();
       assertThat(state.failureReason()).isEmpty();
+      assertThat(state.progress())
+          .as("the final job statistics")
+          .hasValueSatisfying(
+              last -> {
+                assertThat(last.status()).isEqualTo(ProgressSample.Status.COMPLETED);
+                assertThat(last.dataProcessed()).isEqualTo(GIB);
+                assertThat(last.dataRemaining()).isZero();
+              })
+          .isEqualTo(
+              harness.events.of(handle.uid(), MigrationEvent.Progress.class).stream()
+                  .map(MigrationEvent.Progress::sample)
+                  .reduce((first, second) -> second));
     }
 
     @Test

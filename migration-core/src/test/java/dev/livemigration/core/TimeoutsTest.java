@@ -16,6 +16,7 @@ import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VolumeType;
 import dev.livemigration.api.event.MigrationEvent;
@@ -96,6 +97,9 @@ class TimeoutsTest {
       assertThat(harness.events.story(handle.uid()))
           .containsExactly("Queued", "Scheduled", "TargetReady", "Running", "Progress", "Failed");
       assertThat(handle.completion()).isCompletedWithValue(state);
+      ProgressSample last = state.progress().orElseThrow(); // the failed job's last statistics
+      assertThat(last.status()).isEqualTo(ProgressSample.Status.FAILED);
+      assertThat(last.dataProcessed()).isPositive();
     }
 
     @Test

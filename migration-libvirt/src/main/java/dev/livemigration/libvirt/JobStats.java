@@ -64,7 +64,9 @@ record JobStats(int type, Map<String, Long> fields) {
    * Reads the statistics as a progress sample with this status and mode: data total, processed and
    * remaining (memory plus disks), the dirty rate in bytes per second (pages per second times the
    * page size), the memory and disk transfer rate, the iteration, the auto-converge throttle and,
-   * once the guest has switched, the downtime.
+   * once the guest has switched, the downtime. The elapsed time is the caller's: libvirt's {@code
+   * time_elapsed} counts from the start of the job on the source while it runs, but its completed
+   * statistics on the target count a shorter span, so a sequence of samples would go back in time.
    */
   ProgressSample toSample(ProgressSample.Status status, MigrationMode mode, Duration elapsed) {
     long pageSize = find("memory_page_size").filter(size -> size > 0).orElse(DEFAULT_PAGE_SIZE);
@@ -73,7 +75,7 @@ record JobStats(int type, Map<String, Long> fields) {
         ProgressSample.builder()
             .status(status)
             .mode(mode)
-            .elapsed(find("time_elapsed").map(Duration::ofMillis).orElse(elapsed))
+            .elapsed(elapsed)
             .dataTotal(Math.max(0, get("data_total")))
             .dataProcessed(Math.max(0, get("data_processed")))
             .dataRemaining(Math.max(0, remaining))

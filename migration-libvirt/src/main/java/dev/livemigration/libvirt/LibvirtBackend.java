@@ -37,26 +37,32 @@ import org.slf4j.LoggerFactory;
  *     .build();
  * }</pre>
  *
- * <p>One connection per host is opened on first use, reopened when libvirt reports it lost, and
- * closed by {@link #close()} (which the engine calls when it closes). The engine's effective
- * configuration becomes libvirt migration flags and parameters (see {@code MigrationPlan}): live,
- * peer-to-peer unless {@link Builder#managed()}, TLS unless {@code disableTLS}, auto-converge,
- * post-copy, parallel connections, non-shared disk copy for {@code BlockMigration}, unsafe only
- * with {@code unsafeMigrationOverride}, bandwidth, and the target's (migration network) address as
- * migration URI and listen address. Directives are applied to the running job: {@code
- * SetMaxDowntime} by {@code virDomainMigrateSetMaxDowntime}, {@code SetBandwidth} by {@code
- * virDomainMigrateSetMaxSpeed}, {@code SwitchToPostCopy} by {@code virDomainMigrateStartPostCopy},
- * {@code Abort} by {@code virDomainAbortJob}; {@code Throttle} is left to QEMU's auto-converge,
- * which libvirt cannot set per call. Every libvirt failure becomes a {@link
- * LibvirtBackendException} with libvirt's message and code; libvirt's own printing of errors to
- * standard error is routed to this module's SLF4J loggers (at debug) instead, for the whole
+ * <p>One connection per host is opened on first use, reopened (and the call repeated) when a call
+ * finds it dead, and closed by {@link #close()} (which the engine calls when it closes); only the
+ * blocking migration call runs on a source connection of its own, opened and closed with it. The
+ * target endpoint reports the target's address and the daemon's port from its URI (mapped to 0:
+ * libvirt's own migration channel); libvirt picks the memory and disk ports during the migration.
+ * The engine's effective configuration becomes libvirt migration flags and parameters (see {@code
+ * MigrationPlan}): live, peer-to-peer unless {@link Builder#managed()}, TLS unless {@code
+ * disableTLS}, auto-converge, post-copy, parallel connections, non-shared disk copy for {@code
+ * BlockMigration}, unsafe only with {@code unsafeMigrationOverride}, bandwidth, and the target's
+ * (migration network) address as migration URI and listen address. Directives are applied to the
+ * running job: {@code SetMaxDowntime} by {@code virDomainMigrateSetMaxDowntime}, {@code
+ * SetBandwidth} by {@code virDomainMigrateSetMaxSpeed}, {@code SwitchToPostCopy} by {@code
+ * virDomainMigrateStartPostCopy}, {@code Abort} by {@code virDomainAbortJob}; {@code Throttle} is
+ * left to QEMU's auto-converge, which libvirt cannot set per call. Every libvirt failure becomes a
+ * {@link LibvirtBackendException} with libvirt's message and code; libvirt's own printing of errors
+ * to standard error is routed to this module's SLF4J loggers (at debug) instead, for the whole
  * process.
  */
 public final class LibvirtBackend implements HypervisorBackend {
   /** The id of this backend: {@code libvirt}. */
   public static final String ID = "libvirt";
 
-  /** How long {@code start()} waits for libvirt's migration job unless told otherwise: 60 s. */
+  /**
+   * How long {@code start()} waits for libvirt's migration job to start moving data unless told
+   * otherwise: 60 s.
+   */
   public static final Duration DEFAULT_JOB_START_TIMEOUT = Duration.ofSeconds(60);
 
   /** Reason of the {@code LiveMigratable} condition for a domain with a host device. */
@@ -74,7 +80,7 @@ public final class LibvirtBackend implements HypervisorBackend {
    *
    * @param peerToPeer whether the source daemon connects to the target's itself
    * @param parallelConnections connections to move memory over (multifd); 0 or 1 for one
-   * @param jobStartTimeout how long {@code start()} waits for the migration job to appear
+   * @param jobStartTimeout how long {@code start()} waits for the migration job to move data
    */
   record Settings(boolean peerToPeer, int parallelConnections, Duration jobStartTimeout) {}
 
@@ -130,7 +136,7 @@ public final class LibvirtBackend implements HypervisorBackend {
     HostConnection target = host(spec.target().name());
     String name = spec.vmi().name();
     try {
-      Domain domain = source.connect().domainLookupByName(name);
+      Domain domain = source.call(connection -> connection.domainLookupByName(name));
       try {
         if (domain.isActive() != 1) {
           throw new BackendException(
@@ -169,7 +175,7 @@ public final class LibvirtBackend implements HypervisorBackend {
       return Optional.empty();
     }
     try {
-      Domain domain = connection.connect().domainLookupByName(vmi.name());
+      Domain domain = connection.call(c -> c.domainLookupByName(vmi.name()));
       try {
         List<String> devices = DomainXml.parse(domain.getXMLDesc(0)).hostDevices();
         if (!devices.isEmpty()) {
@@ -263,7 +269,10 @@ public final class LibvirtBackend implements HypervisorBackend {
       return this;
     }
 
-    /** How long {@code start()} waits for libvirt's job to appear; positive, 60 s unless set. */
+    /**
+     * How long {@code start()} waits for libvirt's job to start moving data (after libvirt's
+     * handshake with the target); positive, 60 s unless set.
+     */
     public Builder jobStartTimeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("jobStartTimeout must be positive, but was " + timeout);

@@ -131,7 +131,8 @@ public final class LibvirtInventory implements ClusterInventory {
     List<Found> found = new ArrayList<>();
     Domain[] domains;
     try {
-      domains = backend.host(node).connect().listAllDomains(1); // VIR_CONNECT_LIST_DOMAINS_ACTIVE
+      domains =
+          backend.host(node).call(c -> c.listAllDomains(1)); // VIR_CONNECT_LIST_DOMAINS_ACTIVE
     } catch (LibvirtException e) {
       LOG.warn(
           "Cannot read the VMIs of {}: {}",

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.Domain.GetJobStatsFlags;
 import org.libvirt.Domain.MigrateFlags;
@@ -23,9 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One libvirt migration. {@link #start()} runs the blocking {@code virDomainMigrateToURI3} (or
- * {@code virDomainMigrate3} when managed) on a thread of its own, so that the engine's thread can
- * sample the job, steer it and abort it meanwhile; the outcome of that call decides whether the
- * migration completed or failed.
+ * {@code virDomainMigrate3} when managed) on a thread and a source connection of its own, so that
+ * the engine's thread can sample the job, steer it and abort it meanwhile over the host's shared
+ * connection; the outcome of that call decides whether the migration completed or failed.
  */
 final class LibvirtSession implements MigrationSession {
   private static final Logger LOG = LoggerFactory.getLogger(LibvirtSession.class);
@@ -76,7 +77,7 @@ final class LibvirtSession implements MigrationSession {
   @Override
   public TargetEndpoint prepareTarget() {
     try {
-      Domain existing = target.connect().domainLookupByUUIDString(uuid);
+      Domain existing = target.call(connection -> connection.domainLookupByUUIDString(uuid));
       try {
         if (existing.isActive() == 1) {
           throw new BackendException(
@@ -97,10 +98,13 @@ final class LibvirtSession implements MigrationSession {
         throw error;
       }
     }
-    // libvirt's target daemon prepares the receiving QEMU itself, inside the migration call,
-    // and picks its port from its own migration port range then.
+    // libvirt's target daemon prepares the receiving QEMU itself, inside the migration call, and
+    // picks its memory and disk ports from its own migration port range then: what is known now
+    // is the daemon's port, which carries libvirt's own migration channel (mapped to 0).
+    Map<Integer, Integer> ports =
+        HostConnection.daemonPort(target.uri()).map(port -> Map.of(port, 0)).orElse(Map.of());
     return new TargetEndpoint(
-        spec.targetAddress(), Map.of(), "libvirt://" + spec.target().name() + "/" + name);
+        spec.targetAddress(), ports, "libvirt://" + spec.target().name() + "/" + name);
   }
 
   @Override
@@ -113,8 +117,9 @@ final class LibvirtSession implements MigrationSession {
         description,
         planned.flagNames(),
         planned.describe());
+    Connect own = source.openSeparate();
     startNanos = System.nanoTime();
-    Thread thread = new Thread(() -> migrate(planned), "libvirt-migration-" + name);
+    Thread thread = new Thread(() -> migrate(own, planned), "libvirt-migration-" + name);
     thread.setDaemon(true);
     worker = thread;
     thread.start();
@@ -128,7 +133,10 @@ final class LibvirtSession implements MigrationSession {
         return;
       }
       try {
-        if (jobStats(0).active()) {
+        // libvirt's job runs from the handshake on; QEMU's migration, which directives such as
+        // the switch to post-copy act on, runs once the job reports data to move.
+        JobStats stats = jobStats(0);
+        if (stats.active() && stats.get("data_total") > 0) {
           return;
         }
       } catch (LibvirtBackendException e) {
@@ -139,23 +147,29 @@ final class LibvirtSession implements MigrationSession {
         throw new BackendException(
             "the migration job of "
                 + description
-                + " did not start within "
+                + " did not start moving data within "
                 + settings.jobStartTimeout().toSeconds()
                 + " s");
       }
     }
   }
 
-  private void migrate(MigrationPlan planned) {
+  /** Runs the blocking migration call on its own connection to the source, then closes it. */
+  private void migrate(Connect own, MigrationPlan planned) {
     TypedParameter[] parameters = planned.parameters().toArray(TypedParameter[]::new);
     try {
-      if (settings.peerToPeer()) {
-        domain.migrateToURI(target.uri(), parameters, planned.flags());
-      } else {
-        Domain moved = domain.migrate(target.connect(), parameters, planned.flags());
-        if (moved != null) {
-          moved.free();
+      Domain moving = own.domainLookupByUUIDString(uuid);
+      try {
+        if (settings.peerToPeer()) {
+          moving.migrateToURI(target.uri(), parameters, planned.flags());
+        } else {
+          Domain moved = moving.migrate(target.connect(), parameters, planned.flags());
+          if (moved != null) {
+            moved.free();
+          }
         }
+      } finally {
+        moving.free();
       }
       completed = completedSample();
       LOG.info("Migrated {}", description);
@@ -166,6 +180,7 @@ final class LibvirtSession implements MigrationSession {
     } catch (RuntimeException e) {
       failure = new BackendException("migrating " + description + " failed: " + e, e);
     } finally {
+      source.closeQuietly(own);
       done.countDown();
     }
   }
@@ -175,9 +190,11 @@ final class LibvirtSession implements MigrationSession {
     MigrationMode mode = inPostCopy || postCopyRequested ? MigrationMode.POST_COPY : modeNow();
     Duration elapsed = elapsed();
     try {
-      Domain moved = target.connect().domainLookupByUUIDString(uuid);
+      Domain moved = target.call(connection -> connection.domainLookupByUUIDString(uuid));
       try {
-        DomainJobStats stats = moved.getJobStats(GetJobStatsFlags.COMPLETED);
+        // Kept, so that `virsh domjobinfo --completed` and other clients still see them.
+        DomainJobStats stats =
+            moved.getJobStats(GetJobStatsFlags.COMPLETED | GetJobStatsFlags.KEEP_COMPLETED);
         JobStats job = JobStats.of(stats.type, stats.stats);
         if (job.type() == JobStats.COMPLETED && job.find("data_total").isPresent()) {
           return job.toSample(ProgressSample.Status.COMPLETED, mode, elapsed);

@@ -3,13 +3,12 @@ package dev.livemigration.libvirt;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the test guest from {@code guest/dirty.S} with gcc, once per run, into {@code
@@ -67,17 +66,10 @@ final class GuestKernels {
                   "-Wl,-e,_start"));
       command.addAll(defines);
       command.addAll(List.of("-o", output.toString(), source.toString()));
-      Process gcc = new ProcessBuilder(command).redirectErrorStream(true).start();
-      String out = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!gcc.waitFor(60, TimeUnit.SECONDS) || gcc.exitValue() != 0) {
-        throw new IllegalStateException("gcc could not build the test guest: " + out);
-      }
+      LibvirtDaemons.run(Duration.ofSeconds(60), command);
       return output;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while building the test guest", e);
     }
   }
 }

@@ -64,6 +64,21 @@ class LibvirtBackendTest {
   }
 
   @Test
+  @DisplayName("the target's daemon port comes from its URI, or its transport's default")
+  void daemonPorts() {
+    assertThat(HostConnection.daemonPort("qemu+tls://node-b.example/system")).contains(16514);
+    assertThat(HostConnection.daemonPort("qemu://node-b.example/system")).contains(16514);
+    assertThat(HostConnection.daemonPort("qemu+tcp://10.0.0.2/system")).contains(16509);
+    assertThat(HostConnection.daemonPort("qemu+tcp://10.0.0.2:16600/system")).contains(16600);
+    assertThat(HostConnection.daemonPort("qemu+ssh://root@node-b/system")).contains(22);
+    assertThat(HostConnection.daemonPort("qemu+libssh2://node-b:2222/system")).contains(2222);
+    assertThat(HostConnection.daemonPort("qemu:///system")).isEmpty();
+    assertThat(HostConnection.daemonPort("qemu+unix:///system?socket=/run/a.sock")).isEmpty();
+    assertThat(HostConnection.daemonPort("qemu+ext://node-b/system?command=x")).isEmpty();
+    assertThat(HostConnection.daemonPort("not a uri")).isEmpty();
+  }
+
+  @Test
   @DisplayName("an SR-IOV interface makes a VMI not live-migratable")
   void sriov() {
     try (LibvirtBackend backend = LibvirtBackend.of(Map.of("node-a", "test:///default"))) {

@@ -2,6 +2,8 @@ package dev.livemigration.libvirt;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -38,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * port range, and private copies of {@code /etc/passwd} and {@code /etc/group} that add the {@code
  * libvirt-qemu} user the QEMU driver looks up (the real files are not touched). Each daemon also
  * has a started directory pool {@code images} on {@code /var/lib/libvirt/images}, so that libvirt
- * creates the disk images of a block migration.
+ * creates the disk images of a block migration. Each daemon also listens on TCP on 127.0.0.1 (a
+ * free port, no authentication), so that tests can reach it by a network URI too.
  *
  * <p>Test classes get the daemons as a {@link Hosts} parameter. The daemons start once, when the
  * first class that uses them starts, and stop at the end of the run, after every domain on them has
@@ -56,7 +59,8 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
   private static final List<String> BINARIES =
-      List.of("libvirtd", "qemu-system-x86_64", "qemu-img", "virsh", "unshare", "mount");
+      List.of(
+          "libvirtd", "qemu-system-x86_64", "qemu-img", "virsh", "virt-admin", "unshare", "mount");
 
   /** Whether this run is CI, where the libvirt tests must run: {@code CI=true}. */
   static boolean inCi() {
@@ -235,6 +239,69 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
       return daemon(node).uri();
     }
 
+    /** Returns the nodes' names and their {@code qemu+tcp://127.0.0.1:<port>/system} URIs. */
+    public Map<String, String> tcpUris() {
+      Map<String, String> uris = new LinkedHashMap<>();
+      daemons.forEach((node, daemon) -> uris.put(node, daemon.tcpUri()));
+      return uris;
+    }
+
+    /** Returns the TCP port a node's daemon listens on. */
+    public int tcpPort(String node) {
+      return daemon(node).tcpPort;
+    }
+
+    /**
+     * Kills a node's daemon as a crash would (SIGKILL): its clients lose their connection, its QEMU
+     * processes go on running. {@link #restart(String)} brings it back.
+     */
+    public void kill(String node) {
+      daemon(node).kill();
+    }
+
+    /**
+     * Returns the process ids of the daemon's clients connected over its unix socket, one per
+     * connection, as {@code virt-admin client-info} reports them.
+     */
+    public List<Long> unixClientPids(String node) {
+      String admin =
+          "libvirtd:///system?socket=" + daemon(node).dir.resolve("run/libvirt/libvirt-admin-sock");
+      List<Long> pids = new ArrayList<>();
+      for (String line : virtAdmin(admin, "srv-clients-list", "libvirtd").split("\n")) {
+        String[] columns = line.trim().split("\\s+");
+        if (columns.length > 1 && columns[0].matches("\\d+") && columns[1].equals("unix")) {
+          String info;
+          try {
+            info = virtAdmin(admin, "client-info", "libvirtd", columns[0]);
+          } catch (IllegalStateException e) {
+            continue; // the client left meanwhile
+          }
+          info.lines()
+              .filter(l -> l.startsWith("unix_process_id"))
+              .map(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim()))
+              .forEach(pids::add);
+        }
+      }
+      return pids;
+    }
+
+    private static String virtAdmin(String uri, String... command) {
+      List<String> line = new ArrayList<>(List.of("virt-admin", "-c", uri));
+      line.addAll(List.of(command));
+      return run(STOP_TIMEOUT, line);
+    }
+
+    /** Starts a killed daemon again, on the same directories and ports; it finds its domains. */
+    public void restart(String node) {
+      Daemon daemon = daemon(node);
+      try {
+        daemon.launch();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      daemon.awaitReady();
+    }
+
     /** Returns where a node's {@code /var/lib/libvirt/images} (pool {@code images}) really is. */
     public Path imagesDir(String node) {
       return daemon(node).dir.resolve("var/lib/libvirt/images");
@@ -367,18 +434,24 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
     private final int index;
     private final Path workDir;
     private final Path dir;
+    private final int tcpPort;
+    private final List<String> mountNamespaces = new ArrayList<>();
     private Process process;
-    private String mountNamespace;
 
     Daemon(String node, int index, Path workDir) {
       this.node = node;
       this.index = index;
       this.workDir = workDir;
       this.dir = workDir.resolve(node);
+      this.tcpPort = freePort();
     }
 
     String uri() {
       return "qemu+unix:///system?socket=" + dir.resolve("run/libvirt/libvirt-sock");
+    }
+
+    String tcpUri() {
+      return "qemu+tcp://127.0.0.1:" + tcpPort + "/system";
     }
 
     Path log() {
@@ -397,6 +470,11 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
               "auth_unix_ro = \"none\"",
               "auth_unix_rw = \"none\"",
               "unix_sock_rw_perms = \"0700\"",
+              "listen_tcp = 1",
+              "listen_tls = 0",
+              "listen_addr = \"127.0.0.1\"",
+              "tcp_port = \"" + tcpPort + "\"",
+              "auth_tcp = \"none\"",
               ""));
       int portBase = 49152 + 100 * index;
       Files.writeString(
@@ -421,7 +499,7 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
               "mount --bind " + dir.resolve("etc") + " /etc/libvirt",
               "mount --bind " + workDir.resolve("passwd") + " /etc/passwd",
               "mount --bind " + workDir.resolve("group") + " /etc/group",
-              "exec " + which("libvirtd").orElseThrow());
+              "exec " + which("libvirtd").orElseThrow() + " --listen");
       ProcessBuilder builder =
           new ProcessBuilder(
                   which("unshare").orElseThrow().toString(),
@@ -433,7 +511,7 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
                   "-c",
                   script)
               .redirectErrorStream(true)
-              .redirectOutput(log().toFile());
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
       process = builder.start();
       LOG.info("Starting libvirtd for {} (pid {}) in {}", node, process.pid(), dir);
     }
@@ -452,17 +530,22 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
             Connect connect = new Connect(uri());
             try {
               connect.getCapabilities(); // waits for QEMU capability probing
-              connect.storagePoolCreateXML(
-                  "<pool type='dir'><name>images</name><target><path>"
-                      + "/var/lib/libvirt/images</path></target></pool>",
-                  0);
+              if (!List.of(connect.listStoragePools()).contains("images")) {
+                connect
+                    .storagePoolCreateXML(
+                        "<pool type='dir'><name>images</name><target><path>"
+                            + "/var/lib/libvirt/images</path></target></pool>",
+                        0)
+                    .free(); // else the pool keeps the connection open
+              }
             } finally {
               connect.close();
             }
-            mountNamespace = namespaceOf(process.pid()).orElseThrow();
-            if (mountNamespace.equals(namespaceOf(ProcessHandle.current().pid()).orElse(""))) {
+            String namespace = namespaceOf(process.pid()).orElseThrow();
+            if (namespace.equals(namespaceOf(ProcessHandle.current().pid()).orElse(""))) {
               throw new IllegalStateException("libvirtd for " + node + " shares our namespace");
             }
+            mountNamespaces.add(namespace);
             return;
           } catch (LibvirtException e) {
             last = e;
@@ -508,6 +591,19 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
       }
     }
 
+    void kill() {
+      process.destroyForcibly();
+      try {
+        if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+          throw new IllegalStateException("libvirtd for " + node + " did not die");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+      LOG.info("Killed libvirtd for {}", node);
+    }
+
     void stop() {
       if (process == null) {
         return;
@@ -525,17 +621,21 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
       killNamespace();
     }
 
-    /** Kills whatever still runs in the daemon's private mount namespace: its QEMU processes. */
+    /**
+     * Kills whatever still runs in the daemon's private mount namespaces (one per start): its QEMU
+     * processes.
+     */
     private void killNamespace() {
       String own = namespaceOf(ProcessHandle.current().pid()).orElse("");
-      if (mountNamespace == null || mountNamespace.equals(own)) {
+      List<String> namespaces = mountNamespaces.stream().filter(ns -> !ns.equals(own)).toList();
+      if (namespaces.isEmpty()) {
         return;
       }
       List<ProcessHandle> left = new ArrayList<>();
       try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
         for (Path entry : proc) {
           long pid = Long.parseLong(entry.getFileName().toString());
-          if (namespaceOf(pid).filter(mountNamespace::equals).isPresent()) {
+          if (namespaceOf(pid).filter(namespaces::contains).isPresent()) {
             ProcessHandle.of(pid).ifPresent(left::add);
           }
         }
@@ -565,6 +665,41 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
       } catch (IOException e) {
         return "";
       }
+    }
+  }
+
+  /**
+   * Runs a command and returns its output (standard output and error).
+   *
+   * @throws IllegalStateException if it does not finish within the timeout or exits with an error
+   */
+  static String run(Duration timeout, List<String> command) {
+    String line = String.join(" ", command);
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException(line + " did not finish: " + out);
+      }
+      if (process.exitValue() != 0) {
+        throw new IllegalStateException(line + " exited with " + process.exitValue() + ": " + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running " + line, e);
+    }
+  }
+
+  /** Returns a TCP port that is free on 127.0.0.1 now. */
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

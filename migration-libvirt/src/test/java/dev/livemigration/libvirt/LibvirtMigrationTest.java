@@ -25,14 +25,16 @@ import dev.livemigration.core.Admission;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.core.Scheduler;
 import dev.livemigration.libvirt.LibvirtDaemons.Hosts;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -111,6 +113,19 @@ class LibvirtMigrationTest {
 
     MigrationState there = run.migrate("shop", "there", name, "idle (pre-copy) A to B");
     assertSucceeded(there, B);
+    assertThat(there.targetNodeAddress()).contains("127.0.0.1");
+    assertThat(there.targetPod()).contains("libvirt://node-b/idle");
+    assertThat(there.progress())
+        .as("libvirt's completed-job statistics, kept in the state")
+        .hasValueSatisfying(
+            last -> {
+              assertThat(last.status()).isEqualTo(ProgressSample.Status.COMPLETED);
+              assertThat(last.dataTotal()).isGreaterThanOrEqualTo(128L << 20);
+              assertThat(last.dataProcessed()).isPositive();
+              assertThat(last.dataRemaining()).isZero();
+              assertThat(last.iteration()).isPositive();
+              assertThat(last.downtime()).isPresent();
+            });
     assertRunsOnlyOn(name, nodeB, nodeA);
     assertThat(run.inventory.find("shop", name).orElseThrow().nodeName()).isEqualTo(B);
 
@@ -148,6 +163,15 @@ class LibvirtMigrationTest {
     assertThat(state.abortRequested()).isTrue();
     assertThat(state.abortStatus()).contains(AbortStatus.SUCCEEDED);
     assertThat(state.phase()).isEqualTo(MigrationPhase.FAILED);
+    assertThat(state.progress())
+        .as("the aborted job's last statistics")
+        .hasValueSatisfying(
+            last -> {
+              assertThat(last.status()).isEqualTo(ProgressSample.Status.FAILED);
+              assertThat(last.dataProcessed()).isPositive();
+              assertThat(last.failureReason())
+                  .hasValueSatisfying(r -> assertThat(r).contains("VIR_ERR_OPERATION_ABORTED"));
+            });
     assertRunsOnlyOn(name, nodeA, nodeB);
   }
 
@@ -227,6 +251,9 @@ class LibvirtMigrationTest {
     assertThat(throttles.get(0)).isEqualTo(20);
     assertThat(throttles.get(throttles.size() - 1)).isGreaterThan(throttles.get(0));
     assertThat(throttles).isSorted();
+    assertThat(run.events.samples())
+        .as("QEMU's dirty rate and passes, read from libvirt's job statistics")
+        .anyMatch(s -> s.dirtyRate() > 0 && s.iteration() >= 2);
     run.engine.cancel("default", "auto-converge");
     MigrationState state = handle.completion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     if (state.failed()) {
@@ -318,13 +345,8 @@ class LibvirtMigrationTest {
     MigrationSession session = backend.open(spec);
     try {
       assertThat(session.prepareTarget().address()).isEqualTo("127.0.0.1");
-      session.start();
+      session.start(); // returns once QEMU's migration moves data
       ProgressSample sample = session.sample();
-      long until = System.nanoTime() + WAIT.toNanos();
-      while (sample.dataTotal() == 0 && System.nanoTime() < until) {
-        Thread.sleep(100); // libvirt reports the totals once QEMU's job has set up
-        sample = session.sample();
-      }
       assertThat(sample.status()).isEqualTo(ProgressSample.Status.ACTIVE);
       assertThat(sample.dataTotal()).isGreaterThanOrEqualTo(128L << 20);
       // Read the settings back over a connection of their own, as another client would.
@@ -336,6 +358,25 @@ class LibvirtMigrationTest {
       session.apply(new Directive.SetMaxDowntime(Duration.ofMillis(123)));
       assertThat(NativeLibvirt.maxDowntimeMillis(pointer, uuid)).isEqualTo(123);
       session.apply(new Directive.Throttle(40)); // left to QEMU: no error
+      // Calls back to back while the migration call blocks all return (they once could hang on
+      // a connection shared with that call until the migration ended).
+      ExecutorService steering = Executors.newSingleThreadExecutor();
+      try {
+        Future<ProgressSample> steered =
+            steering.submit(
+                () -> {
+                  ProgressSample latest = null;
+                  for (int i = 0; i < 300; i++) {
+                    session.apply(new Directive.SetBandwidth(1L << 20));
+                    latest = session.sample();
+                  }
+                  return latest;
+                });
+        assertThat(steered.get(WAIT.toSeconds(), TimeUnit.SECONDS).status())
+            .isEqualTo(ProgressSample.Status.ACTIVE);
+      } finally {
+        steering.shutdownNow();
+      }
       assertThatThrownBy(() -> session.apply(new Directive.SwitchToPostCopy()))
           .isInstanceOf(BackendException.class)
           .hasMessageContaining("allowPostCopy false");
@@ -367,27 +408,37 @@ class LibvirtMigrationTest {
   }
 
   Run engine(MigrationConfiguration config) {
-    LibvirtBackend backend = LibvirtBackend.of(hosts.uris());
-    LibvirtInventory inventory = LibvirtInventory.of(backend);
-    Scheduler scheduler = Scheduler.system(4);
-    Events events = new Events();
-    MigrationEngine engine =
-        MigrationEngines.builder()
-            .configuration(config)
-            .backend(backend)
-            .inventory(inventory)
-            .scheduler(scheduler)
-            .sampleInterval(SAMPLE_INTERVAL)
-            .listener(events::add)
-            .build();
-    Run run = new Run(engine, inventory, scheduler, events);
+    Run run = Run.of(hosts.uris(), config);
     toClose.add(run);
     return run;
   }
 
   /** An engine on the two daemons, with the events it published. */
-  record Run(MigrationEngine engine, LibvirtInventory inventory, Scheduler scheduler, Events events)
+  record Run(
+      MigrationEngine engine,
+      LibvirtInventory inventory,
+      Scheduler scheduler,
+      Events events,
+      Map<String, String> uris)
       implements AutoCloseable {
+
+    /** Starts an engine on these hosts, sampling every {@link #SAMPLE_INTERVAL}. */
+    static Run of(Map<String, String> uris, MigrationConfiguration config) {
+      LibvirtBackend backend = LibvirtBackend.of(uris);
+      LibvirtInventory inventory = LibvirtInventory.of(backend);
+      Scheduler scheduler = Scheduler.system(4);
+      Events events = new Events();
+      MigrationEngine engine =
+          MigrationEngines.builder()
+              .configuration(config)
+              .backend(backend)
+              .inventory(inventory)
+              .scheduler(scheduler)
+              .sampleInterval(SAMPLE_INTERVAL)
+              .listener(events::add)
+              .build();
+      return new Run(engine, inventory, scheduler, events, uris);
+    }
 
     /** Migrates and waits; records the figures under {@code figure} if it succeeded. */
     MigrationState migrate(String namespace, String migration, String vmi, String figure)
@@ -403,16 +454,7 @@ class LibvirtMigrationTest {
       MigrationState state = handle.completion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
       long wall = Duration.ofNanos(System.nanoTime() - started).toMillis();
       if (figure != null && !state.failed()) {
-        Optional<ProgressSample> last =
-            events.samples(handle.uid()).stream()
-                .filter(s -> s.status() == ProgressSample.Status.COMPLETED)
-                .reduce((first, second) -> second);
-        Figures.record(
-            figure,
-            "engine",
-            wall,
-            last.map(s -> s.elapsed().toMillis()),
-            last.flatMap(ProgressSample::downtime).map(Duration::toMillis));
+        recordFigure(figure, "engine", wall, uris.get(state.targetNode().orElseThrow()), vmi);
       }
       return state;
     }
@@ -519,13 +561,14 @@ class LibvirtMigrationTest {
     long started = System.nanoTime();
     run(command.toArray(String[]::new));
     long wall = Duration.ofNanos(System.nanoTime() - started).toMillis();
-    String info = run("virsh", "-c", hosts.uri(to), "domjobinfo", "--completed", name);
+    recordFigure(figure, "virsh migrate " + String.join(" ", extra), wall, hosts.uri(to), name);
+  }
+
+  /** Records a migration with the job time and downtime of libvirt's completed-job statistics. */
+  static void recordFigure(String figure, String tool, long wall, String targetUri, String name) {
+    String info = run("virsh", "-c", targetUri, "domjobinfo", "--completed", name);
     Figures.record(
-        figure,
-        "virsh migrate " + String.join(" ", extra),
-        wall,
-        millis(info, "Time elapsed:"),
-        millis(info, "Total downtime:"));
+        figure, tool, wall, millis(info, "Time elapsed:"), millis(info, "Total downtime:"));
   }
 
   static Optional<Long> millis(String info, String label) {
@@ -533,17 +576,7 @@ class LibvirtMigrationTest {
     return matcher.find() ? Optional.of(Long.parseLong(matcher.group(1))) : Optional.empty();
   }
 
-  static String run(String... command) throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError(String.join(" ", command) + " did not finish: " + out);
-    }
-    if (process.exitValue() != 0) {
-      throw new AssertionError(
-          String.join(" ", command) + " exited with " + process.exitValue() + ": " + out);
-    }
-    return out;
+  static String run(String... command) {
+    return LibvirtDaemons.run(WAIT, List.of(command));
   }
 }
