@@ -96,12 +96,7 @@ public final class DataPlaneBenchmark {
         List<long[]> samples = new ArrayList<>();
         try (TargetAgent agent = TargetAgent.start(tcp, LOOPBACK, options.ioTimeout())) {
           String uid = UUID.randomUUID().toString();
-          IncomingMigration incoming =
-              agent.expect(
-                  uid,
-                  guest.pageSize(),
-                  guest.pageCount(),
-                  () -> PagedMemory.allocate(guest.pageSize(), guest.pageCount()));
+          IncomingMigration incoming = expect(agent, uid, guest);
           try (OutgoingMigration out =
               OutgoingMigration.start(
                   guest, tcp, agent.address(), uid, incoming.token(), options)) {
@@ -212,12 +207,7 @@ public final class DataPlaneBenchmark {
         DirtyingGuest writer = new DirtyingGuest(guest, dirtyRate);
         TargetAgent agent = TargetAgent.start(tcp, LOOPBACK, options.ioTimeout())) {
       String uid = UUID.randomUUID().toString();
-      IncomingMigration incoming =
-          agent.expect(
-              uid,
-              guest.pageSize(),
-              guest.pageCount(),
-              () -> PagedMemory.allocate(guest.pageSize(), guest.pageCount()));
+      IncomingMigration incoming = expect(agent, uid, guest);
       long started = System.nanoTime();
       ProgressSample last;
       int throttle = 0;
@@ -406,10 +396,7 @@ public final class DataPlaneBenchmark {
     TransferOptions options = TransferOptions.defaults().withChannels(channels);
     try (TargetAgent agent = TargetAgent.start(transport, LOOPBACK, options.ioTimeout())) {
       String uid = UUID.randomUUID().toString();
-      int pageSize = guest.pageSize();
-      int pages = guest.pageCount();
-      IncomingMigration incoming =
-          agent.expect(uid, pageSize, pages, () -> PagedMemory.allocate(pageSize, pages));
+      IncomingMigration incoming = expect(agent, uid, guest);
       long started = System.nanoTime();
       ProgressSample last;
       try (OutgoingMigration out =
@@ -432,4 +419,13 @@ public final class DataPlaneBenchmark {
   }
 
   /** A TLS transport on a throwaway self-signed key that trusts itself (made with keytool). */
+
+  /** Announces a migration of {@code guest} to the agent, received into fresh memory. */
+  private static IncomingMigration expect(TargetAgent agent, String uid, PagedMemory guest) {
+    return agent.expect(
+        uid,
+        guest.pageSize(),
+        guest.pageCount(),
+        () -> PagedMemory.allocate(guest.pageSize(), guest.pageCount()));
+  }
 }
