@@ -1,5 +1,6 @@
 package dev.livemigration.core;
 
+import dev.livemigration.api.AccessMode;
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.InterfaceBinding;
 import dev.livemigration.api.MigrationMethod;
@@ -35,7 +36,9 @@ public final class Admission {
             "volume '"
                 + volume.name()
                 + "' is a claim with access modes "
-                + volume.accessModes()
+                + volume.accessModes().stream()
+                    .map(AccessMode::kubernetesName)
+                    .collect(Collectors.joining(", ", "[", "]"))
                 + "; live migration needs ReadWriteMany");
       }
     }

@@ -41,6 +41,17 @@ final class ClusterOptions {
       })
   List<String> hosts = new ArrayList<>();
 
+  @Option(
+      names = "--cluster",
+      paramLabel = "FILE",
+      description = {
+        "KubeVirt manifests for the simulated cluster instead of its vmi-fedora: running"
+            + " VirtualMachineInstances (placed on their status.nodeName, nodes added as"
+            + " needed; idle guests) with their PersistentVolumeClaims, MigrationPolicies and a"
+            + " KubeVirt CR."
+      })
+  Path cluster;
+
   @Mixin Output.Option outputOption;
 
   /** The {@code --output} format. */
@@ -116,8 +127,15 @@ final class ClusterOptions {
     Map<String, String> libvirtHosts = hosts();
     MigrationConfiguration configuration = configuration();
     List<MigrationPolicy> migrationPolicies = policies();
-    return libvirtHosts.isEmpty()
-        ? new SimulatedTarget(configuration, migrationPolicies)
-        : new LibvirtTarget(libvirtHosts, configuration, migrationPolicies);
+    if (libvirtHosts.isEmpty()) {
+      return new SimulatedTarget(configuration, migrationPolicies, cluster);
+    }
+    if (cluster != null) {
+      throw new IllegalArgumentException(
+          "--cluster describes the simulated cluster and cannot be given with --host, but was '"
+              + cluster
+              + "'");
+    }
+    return new LibvirtTarget(libvirtHosts, configuration, migrationPolicies);
   }
 }

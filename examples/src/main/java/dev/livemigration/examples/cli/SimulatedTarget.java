@@ -5,22 +5,39 @@ import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.VirtualMachineInstance;
+import dev.livemigration.api.manifest.Manifests;
 import dev.livemigration.testkit.SimulatedCluster;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The CLI's default target: a simulated cluster of three nodes with the guide's {@code vmi-fedora}
- * (1Gi, dirtying 50Mi/s over 256Mi, label {@code special: vmi-fedora}) on {@code node02}, run in
- * virtual time that starts at the guide's {@code 2019-03-29T04:02:47Z}.
+ * (1Gi, dirtying 50Mi/s over 256Mi, label {@code special: vmi-fedora}) on {@code node02}, or the
+ * VMIs of a {@code --cluster} file instead, run in virtual time that starts at the guide's {@code
+ * 2019-03-29T04:02:47Z}.
  */
 final class SimulatedTarget implements Target {
   private final SimulatedCluster cluster = SimulatedCluster.withNodes(3);
 
-  SimulatedTarget(MigrationConfiguration configuration, List<MigrationPolicy> policies) {
+  SimulatedTarget(
+      MigrationConfiguration configuration,
+      List<MigrationPolicy> policies,
+      @Nullable Path manifests) {
     cluster.configure(configuration);
     policies.forEach(cluster::addPolicy);
+    if (manifests != null) {
+      for (Object document : Manifests.readAll(manifests)) {
+        if (document instanceof VirtualMachineInstance vmi) {
+          cluster.node(vmi.nodeName(), node -> {});
+        }
+      }
+      cluster.load(manifests);
+      return;
+    }
     cluster.addVmi(
         "vmi-fedora",
         vmi ->
