@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
@@ -33,8 +34,8 @@ import java.util.Objects;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 import org.jspecify.annotations.Nullable;
 
@@ -112,7 +113,7 @@ public final class TlsTransport implements MigrationTransport {
         throw new SSLException("TLS handshake with " + address + " failed: " + explain(e), e);
       }
       socket.setSoTimeout(0);
-      return new SocketChannelAdapter(socket);
+      return new SocketChannelAdapter(socket, null);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
@@ -121,12 +122,10 @@ public final class TlsTransport implements MigrationTransport {
 
   @Override
   public Listener listen(InetSocketAddress address) throws IOException {
-    SSLServerSocket server =
-        (SSLServerSocket) context().getServerSocketFactory().createServerSocket();
+    SSLSocketFactory factory = context().getSocketFactory();
+    ServerSocket server = new ServerSocket();
     try {
       server.setReuseAddress(true);
-      server.setEnabledProtocols(PROTOCOLS);
-      server.setNeedClientAuth(true);
       server.bind(address, 64);
     } catch (IOException | RuntimeException e) {
       server.close();
@@ -141,9 +140,19 @@ public final class TlsTransport implements MigrationTransport {
 
       @Override
       public ByteChannel accept() throws IOException {
-        SSLSocket socket = (SSLSocket) server.accept();
-        socket.setTcpNoDelay(true);
-        return new SocketChannelAdapter(socket);
+        Socket raw = server.accept();
+        try {
+          raw.setTcpNoDelay(true);
+          // Layered over a socket of our own (not auto-closed), so that a refused peer can be
+          // told why before the connection closes: see SocketChannelAdapter#close.
+          SSLSocket socket = (SSLSocket) factory.createSocket(raw, null, false);
+          socket.setEnabledProtocols(PROTOCOLS);
+          socket.setNeedClientAuth(true);
+          return new SocketChannelAdapter(socket, raw);
+        } catch (IOException | RuntimeException e) {
+          raw.close();
+          throw e;
+        }
       }
 
       @Override
@@ -184,15 +193,25 @@ public final class TlsTransport implements MigrationTransport {
 
   /** A blocking byte channel over a socket's streams; closing it closes the socket. */
   private static final class SocketChannelAdapter implements ByteChannel {
+    /** How long a refused peer has to close its side before the connection is dropped. */
+    private static final int LINGER_MILLIS = 1000;
+
     private final Socket socket;
+    private final @Nullable Socket raw;
+    private volatile boolean refused;
     private final InputStream in;
     private final OutputStream out;
     private final byte[] readScratch = new byte[64 << 10];
     private final byte[] writeScratch = new byte[64 << 10];
     private volatile boolean open = true;
 
-    SocketChannelAdapter(Socket socket) throws IOException {
+    /**
+     * @param socket the TLS socket
+     * @param raw the TCP socket under it, on the accepting side; closed by {@link #close()}
+     */
+    SocketChannelAdapter(Socket socket, @Nullable Socket raw) throws IOException {
       this.socket = socket;
+      this.raw = raw;
       this.in = socket.getInputStream();
       this.out = socket.getOutputStream();
     }
@@ -202,18 +221,23 @@ public final class TlsTransport implements MigrationTransport {
       if (!open) {
         throw new ClosedChannelException();
       }
-      if (dst.hasArray()) {
-        int n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+      try {
+        if (dst.hasArray()) {
+          int n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+          if (n > 0) {
+            dst.position(dst.position() + n);
+          }
+          return n;
+        }
+        int n = in.read(readScratch, 0, Math.min(readScratch.length, dst.remaining()));
         if (n > 0) {
-          dst.position(dst.position() + n);
+          dst.put(readScratch, 0, n);
         }
         return n;
+      } catch (SSLException e) {
+        refused = true;
+        throw e;
       }
-      int n = in.read(readScratch, 0, Math.min(readScratch.length, dst.remaining()));
-      if (n > 0) {
-        dst.put(readScratch, 0, n);
-      }
-      return n;
     }
 
     @Override
@@ -241,10 +265,41 @@ public final class TlsTransport implements MigrationTransport {
       return open;
     }
 
+    /**
+     * Closes the connection. On the accepting side after a failed handshake, the peer may have sent
+     * data already (in TLS 1.3 a client writes before the server has checked its certificate):
+     * closing with it unread would reset the connection and lose the alert that says why the peer
+     * was refused. So the TCP socket first ends its output, then reads what the peer still sends
+     * until it closes (at most {@value #LINGER_MILLIS} ms), then closes.
+     */
     @Override
     public void close() throws IOException {
       open = false;
-      socket.close();
+      try {
+        socket.close();
+      } finally {
+        if (raw != null) {
+          if (refused) {
+            lingerForPeer(raw);
+          }
+          raw.close();
+        }
+      }
+    }
+
+    private static void lingerForPeer(Socket raw) {
+      try {
+        raw.shutdownOutput();
+        raw.setSoTimeout(LINGER_MILLIS);
+        long deadline = System.nanoTime() + LINGER_MILLIS * 1_000_000L;
+        InputStream input = raw.getInputStream();
+        byte[] sink = new byte[16 << 10];
+        while (System.nanoTime() < deadline && input.read(sink) >= 0) {
+          // Discard: only the peer's end of stream matters.
+        }
+      } catch (IOException e) {
+        // The peer is gone or slow: close anyway.
+      }
     }
   }
 
