@@ -1,6 +1,5 @@
 package dev.livemigration.examples;
 
-import dev.livemigration.api.Directive;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.event.MigrationEvent;
@@ -66,7 +65,7 @@ final class ProgressBar implements MigrationListener {
                       .reduce((a, b) -> a + ", " + b)
                       .orElse("none"));
     } else if (event instanceof MigrationEvent.DirectiveApplied applied) {
-      note(describe(applied.directive()) + " (" + applied.reason() + ")");
+      note(Units.directive(applied.directive()) + " (" + applied.reason() + ")");
     } else if (event instanceof MigrationEvent.AbortRequested) {
       note("abort requested");
     } else if (event instanceof MigrationEvent.Succeeded
@@ -202,22 +201,5 @@ final class ProgressBar implements MigrationListener {
     return seconds < 60
         ? seconds + "s"
         : TimeUnit.SECONDS.toMinutes(seconds) + "m" + (seconds % 60) + "s";
-  }
-
-  private static String describe(Directive directive) {
-    if (directive instanceof Directive.Throttle throttle) {
-      return "auto-converge: guest CPU throttled to " + throttle.percent() + "%";
-    }
-    if (directive instanceof Directive.SwitchToPostCopy) {
-      return "post-copy requested: the guest moves to the target unless pre-copy is already"
-          + " finishing";
-    }
-    if (directive instanceof Directive.SetBandwidth bandwidth) {
-      return "bandwidth set to " + Units.rate(bandwidth.bytesPerSecond());
-    }
-    if (directive instanceof Directive.SetMaxDowntime downtime) {
-      return "maximum downtime set to " + Units.millis(downtime.maxDowntime());
-    }
-    return directive.toString();
   }
 }

@@ -1,16 +1,17 @@
 package dev.livemigration.examples;
 
+import dev.livemigration.api.Directive;
 import java.time.Duration;
 import java.util.Locale;
 
-/** How the demo writes byte counts, rates and durations for people. */
-final class Units {
+/** How the demo and the CLI write byte counts, rates and durations for people. */
+public final class Units {
   private static final String[] BINARY = {"B", "KiB", "MiB", "GiB", "TiB"};
 
   private Units() {}
 
   /** {@code 1536} → {@code 1.5 KiB}; {@code 1073741824} → {@code 1.00 GiB}. */
-  static String bytes(long bytes) {
+  public static String bytes(long bytes) {
     if (bytes < 1024) {
       return bytes + " B";
     }
@@ -25,7 +26,7 @@ final class Units {
   }
 
   /** Bytes per second, or {@code unlimited} for 0. */
-  static String rate(long bytesPerSecond) {
+  public static String rate(long bytesPerSecond) {
     return bytesPerSecond == 0 ? "unlimited" : bytes(bytesPerSecond) + "/s";
   }
 
@@ -44,5 +45,23 @@ final class Units {
     return duration.compareTo(Duration.ofSeconds(1)) < 0
         ? duration.toMillis() + " ms"
         : duration(duration);
+  }
+
+  /** A strategy's directive in words: {@code auto-converge: guest CPU throttled to 30%}. */
+  public static String directive(Directive directive) {
+    if (directive instanceof Directive.Throttle throttle) {
+      return "auto-converge: guest CPU throttled to " + throttle.percent() + "%";
+    }
+    if (directive instanceof Directive.SwitchToPostCopy) {
+      return "post-copy requested: the guest moves to the target unless pre-copy is already"
+          + " finishing";
+    }
+    if (directive instanceof Directive.SetBandwidth bandwidth) {
+      return "bandwidth set to " + rate(bandwidth.bytesPerSecond());
+    }
+    if (directive instanceof Directive.SetMaxDowntime downtime) {
+      return "maximum downtime set to " + millis(downtime.maxDowntime());
+    }
+    return directive.toString();
   }
 }

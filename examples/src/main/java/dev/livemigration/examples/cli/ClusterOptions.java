@@ -12,7 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The options of every command that runs an engine: the cluster's {@code KubeVirt} CR, migration
@@ -53,6 +55,9 @@ final class ClusterOptions {
   Path cluster;
 
   @Mixin Output.Option outputOption;
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
 
   /** The {@code --output} format. */
   Output output() {
@@ -136,6 +141,10 @@ final class ClusterOptions {
               + cluster
               + "'");
     }
-    return new LibvirtTarget(libvirtHosts, configuration, migrationPolicies);
+    return new LibvirtTarget(
+        libvirtHosts,
+        configuration,
+        migrationPolicies,
+        new ProgressLines(command.commandLine().getErr()));
   }
 }

@@ -5,6 +5,7 @@ import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.event.MigrationListener;
 import dev.livemigration.api.spi.PolicySource;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.libvirt.LibvirtBackend;
@@ -17,9 +18,9 @@ import java.util.concurrent.CancellationException;
 
 /**
  * Real hosts: one libvirt daemon per node ({@code --host node01=qemu+tls://…}), their running
- * domains as the VMIs, on the wall clock. If the process is stopped (Ctrl-C) while migrations run,
- * a shutdown hook closes the engine, which aborts those still in pre-copy rather than leave them to
- * the daemons.
+ * domains as the VMIs, on the wall clock, with progress lines on standard error. If the process is
+ * stopped (Ctrl-C) while migrations run, a shutdown hook closes the engine, which aborts those
+ * still in pre-copy rather than leave them to the daemons.
  */
 final class LibvirtTarget implements Target {
   private final MigrationEngine engine;
@@ -28,7 +29,8 @@ final class LibvirtTarget implements Target {
   LibvirtTarget(
       Map<String, String> hosts,
       MigrationConfiguration configuration,
-      List<MigrationPolicy> policies) {
+      List<MigrationPolicy> policies,
+      MigrationListener progress) {
     LibvirtBackend backend = LibvirtBackend.of(hosts);
     this.engine =
         MigrationEngines.builder()
@@ -36,6 +38,7 @@ final class LibvirtTarget implements Target {
             .policies(PolicySource.of(policies))
             .backend(backend)
             .inventory(LibvirtInventory.of(backend))
+            .listener(progress)
             .build();
     this.shutdownHook = new Thread(engine::close, "livemigration-cli-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
