@@ -55,7 +55,8 @@ class LibvirtConnectionTest {
     return run;
   }
 
-  private void create(String node, String xml) throws LibvirtException {
+  /** Starts a transient domain on a node. */
+  static void create(Hosts hosts, String node, String xml) throws LibvirtException {
     Connect connection = new Connect(hosts.uri(node));
     try {
       connection.domainCreateXML(xml, 0).free();
@@ -65,7 +66,7 @@ class LibvirtConnectionTest {
   }
 
   /** Asserts where a domain runs, over connections of its own (the daemons may have restarted). */
-  private void assertOnlyOn(String name, String on, String notOn) throws Exception {
+  static void assertOnlyOn(Hosts hosts, String name, String on, String notOn) throws Exception {
     Connect yes = new Connect(hosts.uri(on));
     Connect no = new Connect(hosts.uri(notOn));
     try {
@@ -95,7 +96,7 @@ class LibvirtConnectionTest {
   @DisplayName("one connection per host, reused by every migration, closed when the engine closes")
   void oneConnectionPerHost() throws Exception {
     String name = "conn";
-    create(A, TestDomains.idle(name));
+    create(hosts, A, TestDomains.idle(name));
     int before = awaitOwnConnections(A, n -> true);
     int beforeB = awaitOwnConnections(B, n -> true);
     Run run =
@@ -129,7 +130,7 @@ class LibvirtConnectionTest {
   @DisplayName("a libvirt error fails the migration with libvirt's message and code in the reason")
   void libvirtErrorInReason() throws Exception {
     String name = "tls";
-    create(A, TestDomains.idle(name));
+    create(hosts, A, TestDomains.idle(name));
     // TLS is on by default, and the private daemons have no migration certificates.
     Run run = engine(hosts.uris(), MigrationConfiguration.defaults());
     MigrationState state = run.migrate("default", "tls", name, null);
@@ -140,7 +141,7 @@ class LibvirtConnectionTest {
                 assertThat(reason)
                     .contains("migrating domain 'tls' from node-a to node-b failed: ")
                     .containsPattern("\\(libvirt error [1-9]\\d* VIR_ERR_\\w+\\)"));
-    assertOnlyOn(name, A, B);
+    assertOnlyOn(hosts, name, A, B);
   }
 
   @Test
@@ -149,7 +150,7 @@ class LibvirtConnectionTest {
           + " same engine reconnects and migrates")
   void lostSourceHost() throws Exception {
     String name = "lost";
-    create(A, TestDomains.kernel(name, GuestKernels.filledIdle()));
+    create(hosts, A, TestDomains.kernel(name, GuestKernels.filledIdle()));
     Run run =
         engine(
             hosts.tcpUris(),
@@ -181,7 +182,7 @@ class LibvirtConnectionTest {
     assertThat(state.failureReason())
         .hasValueSatisfying(
             reason -> assertThat(reason).containsPattern("\\(libvirt error \\d+ VIR_ERR_\\w+\\)"));
-    assertOnlyOn(name, A, B);
+    assertOnlyOn(hosts, name, A, B);
 
     run.engine()
         .reconfigure(
@@ -190,6 +191,6 @@ class LibvirtConnectionTest {
                 .bandwidthPerMigration(Quantity.ZERO)
                 .build());
     assertSucceeded(run.migrate("default", "again", name, null), B);
-    assertOnlyOn(name, B, A);
+    assertOnlyOn(hosts, name, B, A);
   }
 }

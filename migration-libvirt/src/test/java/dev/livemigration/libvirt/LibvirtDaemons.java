@@ -41,7 +41,10 @@ import org.slf4j.LoggerFactory;
  * libvirt-qemu} user the QEMU driver looks up (the real files are not touched). Each daemon also
  * has a started directory pool {@code images} on {@code /var/lib/libvirt/images}, so that libvirt
  * creates the disk images of a block migration. Each daemon also listens on TCP on 127.0.0.1 (a
- * free port, no authentication), so that tests can reach it by a network URI too.
+ * free port, no authentication), so that tests can reach it by a network URI too. QEMU's migration
+ * TLS directory ({@code migrate_tls_x509_cert_dir}, with client certificates verified) is a private
+ * one per daemon, {@link Hosts#migrationTlsDir(String)}, empty unless a test puts certificates
+ * there.
  *
  * <p>Test classes get the daemons as a {@link Hosts} parameter. The daemons start once, when the
  * first class that uses them starts, and stop at the end of the run, after every domain on them has
@@ -312,6 +315,16 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
       return "/var/lib/libvirt/images";
     }
 
+    /**
+     * Returns a node's migration TLS certificate directory, {@code migrate_tls_x509_cert_dir} in
+     * its {@code qemu.conf} (with {@code migrate_tls_x509_verify = 1}): empty unless a test puts
+     * {@code ca-cert.pem}, {@code server-cert.pem}, {@code server-key.pem}, {@code client-cert.pem}
+     * and {@code client-key.pem} there. QEMU reads them at each TLS migration.
+     */
+    public Path migrationTlsDir(String node) {
+      return daemon(node).migrationTlsDir();
+    }
+
     /** Returns the run's work directory. */
     public Path workDir() {
       return workDir;
@@ -458,8 +471,14 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
       return dir.resolve("libvirtd.log");
     }
 
+    /** QEMU's migration TLS certificate directory (same path inside the namespace: /tmp). */
+    Path migrationTlsDir() {
+      return dir.resolve("pki");
+    }
+
     void launch() throws IOException {
-      for (String sub : List.of("run", "var/lib/libvirt/images", "var/log", "var/cache", "etc")) {
+      for (String sub :
+          List.of("run", "var/lib/libvirt/images", "var/log", "var/cache", "etc", "pki")) {
         Files.createDirectories(dir.resolve(sub));
       }
       Files.writeString(
@@ -490,6 +509,8 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
               "stdio_handler = \"file\"",
               "migration_port_min = " + portBase,
               "migration_port_max = " + (portBase + 63),
+              "migrate_tls_x509_cert_dir = \"" + migrationTlsDir() + "\"",
+              "migrate_tls_x509_verify = 1",
               ""));
       String script =
           String.join(

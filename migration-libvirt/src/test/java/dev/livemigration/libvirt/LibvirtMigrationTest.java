@@ -54,8 +54,9 @@ import org.libvirt.LibvirtException;
  * Real QEMU migrations between two private libvirt daemons ({@link LibvirtDaemons}), driven by the
  * engine through {@link LibvirtBackend} and {@link LibvirtInventory}. Timeouts are tight and guests
  * small (128 MiB, TCG), so that the whole class runs in a couple of minutes on two cores; nothing
- * asserts on timing. TLS is disabled because the private daemons have no certificates ({@link
- * MigrationPlanTest} checks the TLS flag itself).
+ * asserts on timing. TLS is disabled because the private daemons have no migration certificates
+ * ({@link MigrationPlanTest} checks the TLS flag; {@link LibvirtTlsTest} migrates over TLS with
+ * certificates of its own).
  */
 @ExtendWith(LibvirtDaemons.class)
 @DisplayName("Real QEMU migrations between two libvirt daemons, through the engine")
@@ -101,8 +102,9 @@ class LibvirtMigrationTest {
   @DisplayName("an idle domain migrates there and back; it then runs on the target only")
   void idleThereAndBack() throws Exception {
     String name = "idle";
-    nodeA.domainCreateXML(
-        TestDomains.withMetadata(TestDomains.idle(name), "shop", "app", "web"), 0);
+    nodeA
+        .domainCreateXML(TestDomains.withMetadata(TestDomains.idle(name), "shop", "app", "web"), 0)
+        .free();
     Run run = engine(MigrationConfiguration.builder().disableTLS(true).build());
     VirtualMachineInstance vmi = run.inventory.find("shop", name).orElseThrow();
     assertThat(vmi.nodeName()).isEqualTo(A);
@@ -134,7 +136,7 @@ class LibvirtMigrationTest {
     assertRunsOnlyOn(name, nodeA, nodeB);
 
     String twin = "idle-virsh";
-    nodeA.domainCreateXML(TestDomains.idle(twin), 0);
+    nodeA.domainCreateXML(TestDomains.idle(twin), 0).free();
     virshMigrate("idle (pre-copy) A to B", twin, A, B, "--bandwidth", "64");
     assertRunsOnlyOn(twin, nodeB, nodeA);
     virshMigrate("idle (pre-copy) B to A", twin, B, A, "--bandwidth", "64");
@@ -145,7 +147,7 @@ class LibvirtMigrationTest {
   @DisplayName("a throttled migration is cancelled: Completed, Failed, abort Succeeded, still on A")
   void cancelThrottled() throws Exception {
     String name = "filled";
-    nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.filledIdle()), 0);
+    nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.filledIdle()), 0).free();
     Run run =
         engine(
             MigrationConfiguration.builder()
@@ -179,7 +181,7 @@ class LibvirtMigrationTest {
   @DisplayName("a guest dirtying memory faster than the bandwidth: pre-copy times out and aborts")
   void preCopyTimesOut() throws Exception {
     String name = "dirty-pre";
-    nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.dirtying()), 0);
+    nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.dirtying()), 0).free();
     Run run = engine(dirtyConfig().build());
     MigrationState state = run.migrate("default", "pre-copy", name, null);
     assertThat(state.failed()).isTrue();
@@ -193,7 +195,7 @@ class LibvirtMigrationTest {
   @DisplayName("the same guest with post-copy allowed switches at the timeout and completes")
   void postCopyCompletes() throws Exception {
     String name = "dirty-post";
-    nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.dirtying()), 0);
+    nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.dirtying()), 0).free();
     Run run = engine(dirtyConfig().allowPostCopy(true).build());
     MigrationState state =
         run.migrate("default", "post-copy", name, "dirty 64 MiB, 8 MiB/s, post-copy after 6 s");
@@ -208,7 +210,7 @@ class LibvirtMigrationTest {
     assertRunsOnlyOn(name, nodeB, nodeA);
 
     String twin = "dirty-post-virsh";
-    nodeA.domainCreateXML(TestDomains.kernel(twin, GuestKernels.dirtying()), 0);
+    nodeA.domainCreateXML(TestDomains.kernel(twin, GuestKernels.dirtying()), 0).free();
     virshMigrate(
         "dirty 64 MiB, 8 MiB/s, post-copy after 6 s",
         twin,
@@ -227,7 +229,7 @@ class LibvirtMigrationTest {
   @DisplayName("the same guest with auto-converge allowed gets throttled more and more")
   void autoConvergeThrottles() throws Exception {
     String name = "dirty-ac";
-    nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.dirtying()), 0);
+    nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.dirtying()), 0).free();
     Run run =
         engine(
             MigrationConfiguration.builder()
@@ -271,7 +273,9 @@ class LibvirtMigrationTest {
     Path image = hosts.imagesDir(A).resolve("disk.qcow2");
     run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "32M");
     run("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 8M", image.toString());
-    nodeA.domainCreateXML(TestDomains.withDisk(name, hosts.imagesPathInNode() + "/disk.qcow2"), 0);
+    nodeA
+        .domainCreateXML(TestDomains.withDisk(name, hosts.imagesPathInNode() + "/disk.qcow2"), 0)
+        .free();
     Run run =
         engine(
             MigrationConfiguration.builder()
@@ -296,6 +300,7 @@ class LibvirtMigrationTest {
     assertRunsOnlyOn(name, nodeB, nodeA);
     Domain moved = nodeB.domainLookupByName(name);
     moved.destroy();
+    moved.free();
     Path copy = hosts.imagesDir(B).resolve("disk.qcow2");
     run("qemu-img", "compare", "-q", image.toString(), copy.toString());
 
@@ -303,8 +308,10 @@ class LibvirtMigrationTest {
     Path twinImage = hosts.imagesDir(A).resolve("disk-virsh.qcow2");
     run("qemu-img", "create", "-q", "-f", "qcow2", twinImage.toString(), "32M");
     run("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 8M", twinImage.toString());
-    nodeA.domainCreateXML(
-        TestDomains.withDisk(twin, hosts.imagesPathInNode() + "/disk-virsh.qcow2"), 0);
+    nodeA
+        .domainCreateXML(
+            TestDomains.withDisk(twin, hosts.imagesPathInNode() + "/disk-virsh.qcow2"), 0)
+        .free();
     virshMigrate(
         "32 MiB qcow2 disk, unlimited",
         twin,
@@ -324,6 +331,7 @@ class LibvirtMigrationTest {
     String name = "steered";
     Domain domain = nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.filledIdle()), 0);
     String uuid = domain.getUUIDString();
+    domain.free(); // else it keeps nodeA's connection open after close()
     LibvirtBackend backend = LibvirtBackend.of(hosts.uris());
     toClose.add(backend);
     LibvirtInventory inventory = LibvirtInventory.of(backend);
@@ -525,11 +533,18 @@ class LibvirtMigrationTest {
     while (System.nanoTime() < deadline) {
       try {
         Domain domain = on.domainLookupByName(name);
-        assertThat(domain.getInfo().state).isEqualTo(DomainState.VIR_DOMAIN_RUNNING);
+        try {
+          assertThat(domain.getInfo().state).isEqualTo(DomainState.VIR_DOMAIN_RUNNING);
+        } finally {
+          domain.free(); // an unfreed domain keeps its connection open after close()
+        }
         for (int id : notOn.listDomains()) {
-          assertThat(notOn.domainLookupByID(id).getName())
-              .as("a domain on the other node")
-              .isNotEqualTo(name);
+          Domain other = notOn.domainLookupByID(id);
+          try {
+            assertThat(other.getName()).as("a domain on the other node").isNotEqualTo(name);
+          } finally {
+            other.free();
+          }
         }
         return;
       } catch (AssertionError e) {
