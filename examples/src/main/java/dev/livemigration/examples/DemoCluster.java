@@ -12,6 +12,7 @@ import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.core.dataplane.DataPlaneBackend;
 import dev.livemigration.core.dataplane.PagedMemory;
 import dev.livemigration.core.dataplane.transport.EphemeralPki;
+import dev.livemigration.examples.text.Units;
 import dev.livemigration.testkit.InMemoryInventory;
 import dev.livemigration.testkit.SimulatedGuest;
 import java.io.IOException;

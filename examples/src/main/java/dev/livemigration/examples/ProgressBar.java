@@ -4,6 +4,7 @@ import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.api.event.MigrationListener;
+import dev.livemigration.examples.text.Units;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

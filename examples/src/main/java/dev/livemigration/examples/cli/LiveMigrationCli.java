@@ -5,6 +5,7 @@ import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.manifest.ManifestException;
 import dev.livemigration.api.spi.BackendException;
+import dev.livemigration.examples.text.StatusFormat;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.Reader;

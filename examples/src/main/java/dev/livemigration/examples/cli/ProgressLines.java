@@ -3,7 +3,7 @@ package dev.livemigration.examples.cli;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.api.event.MigrationListener;
-import dev.livemigration.examples.Units;
+import dev.livemigration.examples.text.Units;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;

@@ -8,6 +8,7 @@ import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
+import dev.livemigration.examples.text.StatusFormat;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

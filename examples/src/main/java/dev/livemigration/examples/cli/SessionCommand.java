@@ -7,6 +7,7 @@ import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationRejectedException;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
+import dev.livemigration.examples.text.StatusFormat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;

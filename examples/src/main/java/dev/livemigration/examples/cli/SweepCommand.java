@@ -10,6 +10,7 @@ import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.core.strategy.Strategies;
+import dev.livemigration.examples.text.StatusFormat;
 import dev.livemigration.testkit.SimulatedCluster;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,4 +1,4 @@
-package dev.livemigration.examples;
+package dev.livemigration.examples.text;
 
 import dev.livemigration.api.Directive;
 import java.time.Duration;
@@ -31,7 +31,7 @@ public final class Units {
   }
 
   /** {@code 0.4 s}, {@code 12.3 s}, {@code 2 min 5 s}. */
-  static String duration(Duration duration) {
+  public static String duration(Duration duration) {
     double seconds = duration.toNanos() / 1e9;
     if (seconds < 120) {
       return String.format(Locale.ROOT, seconds < 10 ? "%.2f s" : "%.1f s", seconds);
@@ -41,7 +41,7 @@ public final class Units {
   }
 
   /** {@code 280 ms} below a second, else as {@link #duration}. */
-  static String millis(Duration duration) {
+  public static String millis(Duration duration) {
     return duration.compareTo(Duration.ofSeconds(1)) < 0
         ? duration.toMillis() + " ms"
         : duration(duration);

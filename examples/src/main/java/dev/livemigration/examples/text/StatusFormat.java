@@ -1,4 +1,4 @@
-package dev.livemigration.examples.cli;
+package dev.livemigration.examples.text;
 
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.MigrationConfiguration;
@@ -94,7 +94,7 @@ public final class StatusFormat {
   }
 
   /** PRE_COPY → PreCopy, as the guide writes enum values. */
-  static String pascal(String constant) {
+  public static String pascal(String constant) {
     StringBuilder out = new StringBuilder();
     for (String part : constant.split("_")) {
       out.append(part.charAt(0)).append(part.substring(1).toLowerCase(Locale.ROOT));
