@@ -5,6 +5,9 @@ import dev.livemigration.api.spi.ReceivingMemory;
 import java.nio.ByteBuffer;
 import java.util.BitSet;
 import java.util.List;
+import java.util.function.BiPredicate;
+import java.util.function.ObjIntConsumer;
+import java.util.function.ToIntFunction;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,73 +18,104 @@ import org.jspecify.annotations.Nullable;
 final class CompositeMemory {
   private CompositeMemory() {}
 
-  private static int[] offsets(List<Integer> counts) {
-    int[] offsets = new int[counts.size() + 1];
-    long total = 0;
-    for (int i = 0; i < counts.size(); i++) {
-      offsets[i] = (int) total;
-      total += counts.get(i);
-      if (total > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException(
-            "memory and disks need " + total + " pages, more than " + Integer.MAX_VALUE);
-      }
-    }
-    offsets[counts.size()] = (int) total;
-    return offsets;
-  }
+  /** Where each part's pages lie in the one page space. */
+  private static final class Layout<P> {
+    final List<P> parts;
+    final int pageSize;
 
-  private static int part(int[] offsets, int index) {
-    Checks.index(index, offsets[offsets.length - 1]);
-    int low = 0;
-    int high = offsets.length - 2;
-    while (low < high) {
-      int mid = (low + high + 1) >>> 1;
-      if (offsets[mid] <= index) {
-        low = mid;
-      } else {
-        high = mid - 1;
-      }
-    }
-    return low;
-  }
+    /** offsets[i] is part i's first page; the last entry is the page count. */
+    final int[] offsets;
 
-  private static int pageSizeOf(List<Integer> sizes) {
-    int size = sizes.get(0);
-    for (int other : sizes) {
-      if (other != size) {
-        throw new IllegalArgumentException(
-            "every part must have pages of " + size + " bytes, but one has " + other);
-      }
+    Layout(List<P> parts, ToIntFunction<P> pageSize, ToIntFunction<P> pageCount) {
+      this.parts = List.copyOf(parts);
+      this.pageSize = pageSizeOf(this.parts, pageSize);
+      this.offsets = offsetsOf(this.parts, pageCount);
     }
-    return size;
+
+    int pageCount() {
+      return offsets[offsets.length - 1];
+    }
+
+    /** Calls {@code action} with the part that holds {@code index} and the page's index in it. */
+    void at(int index, ObjIntConsumer<P> action) {
+      int part = partOf(index);
+      action.accept(parts.get(part), index - offsets[part]);
+    }
+
+    /** Returns what {@code query} says of the part that holds {@code index} and its own index. */
+    boolean test(int index, BiPredicate<P, Integer> query) {
+      int part = partOf(index);
+      return query.test(parts.get(part), index - offsets[part]);
+    }
+
+    private int partOf(int index) {
+      Checks.index(index, pageCount());
+      int low = 0;
+      int high = offsets.length - 2;
+      while (low < high) {
+        int mid = (low + high + 1) >>> 1;
+        if (offsets[mid] <= index) {
+          low = mid;
+        } else {
+          high = mid - 1;
+        }
+      }
+      return low;
+    }
+
+    private static <P> int pageSizeOf(List<P> parts, ToIntFunction<P> pageSize) {
+      int size = pageSize.applyAsInt(parts.get(0));
+      for (P part : parts) {
+        int other = pageSize.applyAsInt(part);
+        if (other != size) {
+          throw new IllegalArgumentException(
+              "every part must have pages of " + size + " bytes, but one has " + other);
+        }
+      }
+      return size;
+    }
+
+    private static <P> int[] offsetsOf(List<P> parts, ToIntFunction<P> pageCount) {
+      int[] offsets = new int[parts.size() + 1];
+      long total = 0;
+      for (int i = 0; i < parts.size(); i++) {
+        offsets[i] = (int) total;
+        total += pageCount.applyAsInt(parts.get(i));
+        if (total > Integer.MAX_VALUE) {
+          throw new IllegalArgumentException(
+              "memory and disks need " + total + " pages, more than " + Integer.MAX_VALUE);
+        }
+      }
+      offsets[parts.size()] = (int) total;
+      return offsets;
+    }
   }
 
   /** The source side. */
   static final class Source implements MigratableMemory {
+    private final Layout<MigratableMemory> layout;
     private final List<MigratableMemory> parts;
-    private final int pageSize;
     private final int[] offsets;
 
     Source(List<MigratableMemory> parts) {
-      this.parts = List.copyOf(parts);
-      this.pageSize = pageSizeOf(this.parts.stream().map(MigratableMemory::pageSize).toList());
-      this.offsets = offsets(this.parts.stream().map(MigratableMemory::pageCount).toList());
+      this.layout = new Layout<>(parts, MigratableMemory::pageSize, MigratableMemory::pageCount);
+      this.parts = layout.parts;
+      this.offsets = layout.offsets;
     }
 
     @Override
     public int pageSize() {
-      return pageSize;
+      return layout.pageSize;
     }
 
     @Override
     public int pageCount() {
-      return offsets[offsets.length - 1];
+      return layout.pageCount();
     }
 
     @Override
     public void readPage(int index, ByteBuffer dst) {
-      int part = part(offsets, index);
-      parts.get(part).readPage(index - offsets[part], dst);
+      layout.at(index, (part, page) -> part.readPage(page, dst));
     }
 
     @Override
@@ -128,14 +162,14 @@ final class CompositeMemory {
 
   /** The target side. */
   static final class Target implements ReceivingMemory {
+    private final Layout<ReceivingMemory> layout;
     private final List<ReceivingMemory> parts;
-    private final int pageSize;
     private final int[] offsets;
 
     Target(List<ReceivingMemory> parts) {
-      this.parts = List.copyOf(parts);
-      this.pageSize = pageSizeOf(this.parts.stream().map(ReceivingMemory::pageSize).toList());
-      this.offsets = offsets(this.parts.stream().map(ReceivingMemory::pageCount).toList());
+      this.layout = new Layout<>(parts, ReceivingMemory::pageSize, ReceivingMemory::pageCount);
+      this.parts = layout.parts;
+      this.offsets = layout.offsets;
     }
 
     List<ReceivingMemory> parts() {
@@ -144,30 +178,27 @@ final class CompositeMemory {
 
     @Override
     public int pageSize() {
-      return pageSize;
+      return layout.pageSize;
     }
 
     @Override
     public int pageCount() {
-      return offsets[offsets.length - 1];
+      return layout.pageCount();
     }
 
     @Override
     public void receivePage(int index, ByteBuffer src) {
-      int part = part(offsets, index);
-      parts.get(part).receivePage(index - offsets[part], src);
+      layout.at(index, (part, page) -> part.receivePage(page, src));
     }
 
     @Override
     public boolean isPresent(int index) {
-      int part = part(offsets, index);
-      return parts.get(part).isPresent(index - offsets[part]);
+      return layout.test(index, ReceivingMemory::isPresent);
     }
 
     @Override
     public void discardPage(int index) {
-      int part = part(offsets, index);
-      parts.get(part).discardPage(index - offsets[part]);
+      layout.at(index, ReceivingMemory::discardPage);
     }
 
     @Override
