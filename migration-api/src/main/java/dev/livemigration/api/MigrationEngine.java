@@ -18,8 +18,12 @@ public interface MigrationEngine extends AutoCloseable {
    *
    * @return a handle on the migration; its {@link MigrationHandle#completion()} completes when the
    *     migration succeeds or fails
+   *     <p>Admission decides on the VMI's location and on "not migrating" atomically with creating
+   *     the migration's record: a VMI whose previous migration ends meanwhile is read again, so the
+   *     migration never starts from a node the VMI has left. A finished migration's name may be
+   *     used again; {@link #find} then returns the newest migration of that name.
    * @throws MigrationRejectedException if the VMI is unknown, not live-migratable, already
-   *     migrating, or a migration of that name exists
+   *     migrating, a migration of that name is in progress, or the engine is closed
    */
   MigrationHandle migrate(VirtualMachineInstanceMigration request);
 

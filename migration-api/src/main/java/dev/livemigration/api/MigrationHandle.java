@@ -22,9 +22,10 @@ public interface MigrationHandle {
   CompletableFuture<MigrationState> completion();
 
   /**
-   * Asks the migration to stop. A pending migration leaves the queue at once; a running one in
-   * pre-copy is aborted and the guest stays on the source; one in post-copy or already finished
-   * cannot be stopped, which the state reports as {@link AbortStatus#FAILED}. Idempotent.
+   * Asks the migration to stop, and returns at once with what the request did; it never waits for
+   * the backend. A pending migration leaves the queue at once; a running one in pre-copy is aborted
+   * at its next step and the guest stays on the source; one in post-copy cannot be stopped (the
+   * state reports {@link AbortStatus#FAILED}); a finished one is left as it ended. Idempotent.
    */
-  void cancel();
+  CancelResult cancel();
 }

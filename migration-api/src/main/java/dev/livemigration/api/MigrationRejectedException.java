@@ -16,6 +16,13 @@ public class MigrationRejectedException extends RuntimeException {
     DUPLICATE_NAME,
     /** The node to drain is not known to the cluster inventory. */
     NODE_NOT_FOUND,
+    /** The inventory describes the VMI in a way that cannot be migrated (no memory, say). */
+    INVALID_VMI,
+    /**
+     * The VMI's location could not be read consistently: it kept moving while the request was
+     * admitted. Retrying later is safe.
+     */
+    VMI_MOVING,
     /** The engine was closed. */
     ENGINE_CLOSED
   }

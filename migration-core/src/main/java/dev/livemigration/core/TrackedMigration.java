@@ -88,8 +88,10 @@ final class TrackedMigration implements MigrationHandle {
   }
 
   @Override
-  public void cancel() {
+  public dev.livemigration.api.CancelResult cancel() {
     engine.cancel(this);
+    return new dev.livemigration.api.CancelResult(
+        dev.livemigration.api.CancelResult.Outcome.ABORT_REQUESTED, "requested");
   }
 
   boolean isTerminal() {

@@ -2,6 +2,7 @@ package dev.livemigration.api.spi;
 
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.VirtualMachineInstance;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -26,6 +27,20 @@ public interface HypervisorBackend extends AutoCloseable {
    * device that cannot be migrated), as a {@code LiveMigratable} condition that is false.
    */
   default Optional<Condition> checkMigratable(VirtualMachineInstance vmi) {
+    return Optional.empty();
+  }
+
+  /**
+   * Resumes driving a migration whose engine stopped (crashed, restarted, lost its lease), from the
+   * {@link MigrationSession#resumeData() resume data} the session gave when it started. Returns a
+   * session on the migration as it is now: its next {@link MigrationSession#sample()} says whether
+   * it still runs, completed (the guest runs on the target) or failed; {@code prepareTarget} and
+   * {@code start} are not called on it. Returns empty when this backend cannot resume migrations
+   * (the default), and the engine records the migration as failed with that reason.
+   *
+   * @throws BackendException if the backend cannot find out what became of the migration
+   */
+  default Optional<MigrationSession> resume(MigrationSpec spec, Map<String, String> resumeData) {
     return Optional.empty();
   }
 

@@ -2,6 +2,7 @@ package dev.livemigration.api.spi;
 
 import dev.livemigration.api.Directive;
 import dev.livemigration.api.ProgressSample;
+import java.util.Map;
 
 /**
  * One migration as a backend runs it. The engine calls the methods in order — {@link
@@ -31,6 +32,15 @@ public interface MigrationSession extends AutoCloseable {
    * samples (FAILED when stopped, COMPLETED when it was too late). Idempotent.
    */
   void abort();
+
+  /**
+   * What {@link HypervisorBackend#resume} needs to find this migration again from another process
+   * (for example the hypervisor's job and domain), read once after {@link #start()} and kept with
+   * the migration's record; empty (the default) when the migration cannot outlive its engine.
+   */
+  default Map<String, String> resumeData() {
+    return Map.of();
+  }
 
   /** Releases what the session holds; after a failure, discards partial state on the target. */
   @Override
