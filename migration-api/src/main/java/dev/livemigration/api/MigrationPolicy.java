@@ -33,6 +33,16 @@ public abstract class MigrationPolicy {
   /** Labels that the VMI must all carry; empty matches every VMI. */
   public abstract Map<String, String> virtualMachineInstanceSelector();
 
+  /**
+   * Whether the policy has {@code spec.selectors} at all. As in KubeVirt, a policy without them
+   * matches no VMI, while {@code selectors: {}} (this set, both selectors empty) matches every VMI.
+   * True unless set when either selector has a label.
+   */
+  @Value.Default
+  public boolean hasSelectors() {
+    return !namespaceSelector().isEmpty() || !virtualMachineInstanceSelector().isEmpty();
+  }
+
   /** Overrides {@link MigrationConfiguration#allowAutoConverge()}. */
   public abstract Optional<Boolean> allowAutoConverge();
 
@@ -51,7 +61,8 @@ public abstract class MigrationPolicy {
    */
   public boolean matches(
       Map<String, String> namespaceLabels, Map<String, String> virtualMachineInstanceLabels) {
-    return containsAll(namespaceLabels, namespaceSelector())
+    return hasSelectors()
+        && containsAll(namespaceLabels, namespaceSelector())
         && containsAll(virtualMachineInstanceLabels, virtualMachineInstanceSelector());
   }
 

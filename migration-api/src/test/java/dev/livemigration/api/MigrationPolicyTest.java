@@ -32,9 +32,19 @@ class MigrationPolicyTest {
   @Test
   @DisplayName("with empty selectors matches every VMI")
   void emptySelectorsMatchAll() {
-    MigrationPolicy all = MigrationPolicy.builder().name("all").build();
+    MigrationPolicy all = MigrationPolicy.builder().name("all").hasSelectors(true).build();
 
     assertThat(all.matches(Map.of(), Map.of())).isTrue();
+  }
+
+  @Test
+  @DisplayName("without selectors matches no VMI, as KubeVirt's nil selectors")
+  void noSelectorsMatchNothing() {
+    MigrationPolicy none = MigrationPolicy.builder().name("none").build();
+
+    assertThat(none.hasSelectors()).isFalse();
+    assertThat(none.matches(Map.of(), Map.of())).isFalse();
+    assertThat(none.matches(Map.of("a", "b"), Map.of("c", "d"))).isFalse();
   }
 
   @Test

@@ -5,6 +5,7 @@ import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.event.MigrationListener;
 import dev.livemigration.api.spi.ClusterInventory;
 import dev.livemigration.api.spi.HypervisorBackend;
+import dev.livemigration.api.spi.MigrationStore;
 import dev.livemigration.api.spi.MigrationStrategy;
 import dev.livemigration.api.spi.PolicySource;
 import dev.livemigration.api.spi.TargetSelector;
@@ -31,6 +32,12 @@ public final class MigrationEngines {
   /** How often a running migration's progress is sampled unless told otherwise: 1 second. */
   public static final Duration DEFAULT_SAMPLE_INTERVAL = Duration.ofSeconds(1);
 
+  /** How long a replica's lease on a shared store lasts unless renewed: 15 seconds. */
+  public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(15);
+
+  /** How long {@code close()} waits for migrations and the backend unless told otherwise: 30 s. */
+  public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
   private MigrationEngines() {}
 
   /** Returns a builder; {@code backend} and {@code inventory} are required. */
@@ -49,6 +56,10 @@ public final class MigrationEngines {
     Scheduler scheduler;
     final List<MigrationListener> listeners = new ArrayList<>();
     Duration sampleInterval = DEFAULT_SAMPLE_INTERVAL;
+    MigrationStore store;
+    String replica = defaultReplicaName();
+    Duration leaseDuration = DEFAULT_LEASE_DURATION;
+    Duration closeTimeout = DEFAULT_CLOSE_TIMEOUT;
 
     Builder() {}
 
@@ -111,6 +122,65 @@ public final class MigrationEngines {
       }
       this.sampleInterval = sampleInterval;
       return this;
+    }
+
+    /**
+     * Where migration records, the queue and the limits live. Unless set, the engine keeps them in
+     * its own memory ({@code InMemoryMigrationStore}): nothing to set up, and nothing survives the
+     * engine. A store given here is shared: several engine replicas (in one JVM or many) on one
+     * store share the queue and the limits, each migration is driven by one replica at a time, and
+     * a replica that stops has its migrations adopted by another. The engine does not close it.
+     */
+    public Builder store(MigrationStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /**
+     * This engine's name among the replicas that share a store: unique, and the same across
+     * restarts of one replica (so that a restarted replica's migrations are adopted at once);
+     * {@code <host>-<pid>} unless set.
+     */
+    public Builder replica(String replica) {
+      Objects.requireNonNull(replica, "replica");
+      if (replica.isBlank() || replica.length() > 200) {
+        throw new IllegalArgumentException(
+            "replica must be 1 to 200 characters and not blank, but was '" + replica + "'");
+      }
+      this.replica = replica;
+      return this;
+    }
+
+    /**
+     * How long this replica's lease on a shared store lasts unless renewed; renewed every third of
+     * it. A replica that stops is noticed within this time. Positive; 15 seconds unless set.
+     */
+    public Builder leaseDuration(Duration leaseDuration) {
+      this.leaseDuration = positive("leaseDuration", leaseDuration);
+      return this;
+    }
+
+    /**
+     * The bound on {@code close()} with the engine's own scheduler: how long it waits for aborted
+     * migrations to end and for the backend to close. Positive; 30 seconds unless set.
+     */
+    public Builder closeTimeout(Duration closeTimeout) {
+      this.closeTimeout = positive("closeTimeout", closeTimeout);
+      return this;
+    }
+
+    private static Duration positive(String name, Duration value) {
+      Objects.requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, but was " + value);
+      }
+      return value;
+    }
+
+    private static String defaultReplicaName() {
+      // The host name from the environment: a DNS lookup could stall the builder.
+      String host = System.getenv().getOrDefault("HOSTNAME", "engine");
+      return (host.isBlank() ? "engine" : host) + "-" + ProcessHandle.current().pid();
     }
 
     /**

@@ -1,26 +1,27 @@
 package dev.livemigration.core;
 
 import dev.livemigration.api.MigrationConfiguration;
-import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
+import dev.livemigration.api.spi.MigrationRecord;
 import dev.livemigration.api.spi.MigrationSession;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One migration the engine tracks. Its mutable fields are touched only while holding its own
- * monitor, so the backend session sees one call at a time.
+ * A migration this engine replica drives: its latest stored record, the backend session and the
+ * monitor loop's memory. The session and the loop's fields are touched only while holding this
+ * object's monitor, so the backend sees one call at a time; {@link #cancelRequested} and the record
+ * are read without it.
  */
-final class TrackedMigration implements MigrationHandle {
+final class TrackedMigration {
   static final int HISTORY = 128;
 
   final VirtualMachineInstanceMigration request;
@@ -28,16 +29,19 @@ final class TrackedMigration implements MigrationHandle {
   final MigrationMethod method;
   final MigrationConfiguration configuration;
   final Duration completionTimeout;
-  final CompletableFuture<MigrationState> completion = new CompletableFuture<>();
-  private final DefaultMigrationEngine engine;
-  private volatile MigrationState state;
+  private final RecordWriter writer;
+  private final Object recordLock = new Object();
+  private volatile MigrationRecord record;
 
-  /** Set by {@link #cancel()}; acted upon by the migration's own steps. */
+  /** Set by a cancel here or seen in the stored record; acted upon by the migration's own steps. */
   volatile boolean cancelRequested;
 
-  // Guarded by the engine's lock.
-  boolean holdsSlot;
+  /** Set once a step saw {@code postCopyRequested}: read by a cancel without the monitor. */
+  volatile boolean postCopyRequested;
+
+  // Guarded by the dispatcher's lock.
   @Nullable String targetNode;
+  boolean abortRequestPublished;
 
   // Guarded by this.
   @Nullable MigrationSession session;
@@ -46,61 +50,71 @@ final class TrackedMigration implements MigrationHandle {
   long lowWater = Long.MAX_VALUE;
   @Nullable String abortReason;
   @Nullable Instant abortSentAt;
-  boolean postCopyRequested;
   boolean postCopyTimeoutReported;
   @Nullable Object lastDirective;
   final ArrayDeque<ProgressSample> history = new ArrayDeque<>();
 
-  TrackedMigration(
-      DefaultMigrationEngine engine,
-      VirtualMachineInstanceMigration request,
-      VirtualMachineInstance vmi,
-      MigrationMethod method,
-      MigrationConfiguration configuration,
-      MigrationState initial) {
-    this.engine = engine;
-    this.request = request;
-    this.vmi = vmi;
-    this.method = method;
-    this.configuration = configuration;
+  /** Writes a record to the store and returns what the store kept. */
+  interface RecordWriter {
+    MigrationRecord write(MigrationRecord next);
+  }
+
+  TrackedMigration(MigrationRecord record, RecordWriter writer) {
+    this.record = record;
+    this.writer = writer;
+    this.request = record.request();
+    this.vmi = record.vmi();
+    this.method = record.method();
+    this.configuration = record.configuration();
     this.completionTimeout = configuration.completionTimeoutFor(vmi.bytesToCopy());
-    this.state = initial;
+    this.cancelRequested = record.cancelRequested();
   }
 
-  @Override
-  public String uid() {
-    return state.migrationUid();
+  String uid() {
+    return record.uid();
   }
 
-  @Override
-  public VirtualMachineInstanceMigration request() {
-    return request;
+  MigrationState state() {
+    return record.state();
   }
 
-  @Override
-  public MigrationState state() {
-    return state;
-  }
-
-  @Override
-  public CompletableFuture<MigrationState> completion() {
-    return completion.copy();
-  }
-
-  @Override
-  public dev.livemigration.api.CancelResult cancel() {
-    engine.cancel(this);
-    return new dev.livemigration.api.CancelResult(
-        dev.livemigration.api.CancelResult.Outcome.ABORT_REQUESTED, "requested");
+  MigrationRecord record() {
+    return record;
   }
 
   boolean isTerminal() {
-    return state.phase().isTerminal();
+    return record.isTerminal();
   }
 
-  synchronized MigrationState update(UnaryOperator<MigrationState.Builder> change) {
-    state = change.apply(MigrationState.builder().from(state)).build();
-    return state;
+  /**
+   * Changes the state and writes it to the store. Takes only the record's own lock, never the
+   * session's, so that an engine closing beside a hung backend can still record an end.
+   *
+   * @throws dev.livemigration.api.spi.FencedException if this replica no longer owns the migration
+   */
+  MigrationState update(UnaryOperator<MigrationState.Builder> change) {
+    synchronized (recordLock) {
+      return store(
+          record.withState(change.apply(MigrationState.builder().from(record.state())).build()));
+    }
+  }
+
+  /** Writes the record with the backend's resume data. */
+  void keepResumeData(java.util.Map<String, String> data) {
+    synchronized (recordLock) {
+      if (!data.isEmpty()) {
+        store(record.withResumeData(data));
+      }
+    }
+  }
+
+  private MigrationState store(MigrationRecord next) {
+    MigrationRecord written = writer.write(next);
+    record = written;
+    if (written.cancelRequested()) {
+      cancelRequested = true;
+    }
+    return written.state();
   }
 
   synchronized void remember(ProgressSample sample) {
@@ -112,10 +126,6 @@ final class TrackedMigration implements MigrationHandle {
 
   synchronized List<ProgressSample> historyBefore(ProgressSample latest) {
     return history.stream().filter(sample -> sample != latest).toList();
-  }
-
-  String key() {
-    return DefaultMigrationEngine.key(request.namespace(), request.name());
   }
 
   @Override

@@ -4,6 +4,7 @@ import static dev.livemigration.core.Harness.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.livemigration.api.AbortStatus;
+import dev.livemigration.api.CancelResult;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationMode;
@@ -248,20 +249,24 @@ class CancellationTest {
     private final Harness harness = Harness.twoNodes().vmis("node02", "vmi-fedora");
 
     @Test
-    @DisplayName("fails: the migration stays succeeded and ends only once")
+    @DisplayName(
+        "says it already ended and leaves the final state exactly as completion() delivered it")
     void succeeded() {
       MigrationHandle handle = harness.migrate("job", "vmi-fedora");
       harness.runUntilIdle();
 
-      handle.cancel();
+      MigrationState ended = handle.completion().join();
+
+      CancelResult result = handle.cancel();
 
       MigrationState state = handle.state();
+      assertThat(result.outcome()).isEqualTo(CancelResult.Outcome.ALREADY_ENDED);
+      assertThat(result.message()).contains("already succeeded");
+      assertThat(state).isEqualTo(ended);
       assertThat(state.phase()).isEqualTo(MigrationPhase.SUCCEEDED);
-      assertThat(state.completed()).isTrue();
-      assertThat(state.failed()).isFalse();
-      assertThat(state.abortRequested()).isTrue();
-      assertThat(state.abortStatus()).contains(AbortStatus.FAILED);
-      assertThat(state.failureReason().orElseThrow()).contains("already completed");
+      assertThat(state.abortRequested()).isFalse();
+      assertThat(state.abortStatus()).isEmpty();
+      assertThat(state.failureReason()).isEmpty();
       assertThat(harness.events.kinds(handle.uid())).containsOnlyOnce("Succeeded");
       assertThat(
               harness.events.kinds(handle.uid()).get(harness.events.kinds(handle.uid()).size() - 1))
@@ -270,15 +275,20 @@ class CancellationTest {
     }
 
     @Test
-    @DisplayName("fails for a failed migration too, keeping its failure reason")
+    @DisplayName("leaves a failed migration as it ended too")
     void failed() {
       harness.backend.defaultScript(Script.neverConverging());
       MigrationHandle handle = harness.migrate("job", "vmi-fedora");
       harness.runUntilIdle();
 
-      handle.cancel();
+      MigrationState ended = handle.completion().join();
 
-      assertThat(handle.state().abortStatus()).contains(AbortStatus.FAILED);
+      CancelResult result = handle.cancel();
+
+      assertThat(result.outcome()).isEqualTo(CancelResult.Outcome.ALREADY_ENDED);
+      assertThat(result.message()).contains("already failed");
+      assertThat(handle.state()).isEqualTo(ended);
+      assertThat(handle.state().abortStatus()).isEmpty();
       assertThat(handle.state().failureReason().orElseThrow()).contains("progress timeout");
       assertThat(harness.events.kinds(handle.uid())).containsOnlyOnce("Failed").endsWith("Failed");
     }

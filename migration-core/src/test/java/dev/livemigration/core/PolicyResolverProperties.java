@@ -29,7 +29,7 @@ class PolicyResolverProperties {
       List<MigrationPolicy> policies, Map<String, String> namespace, Map<String, String> vmi) {
     List<MigrationPolicy> matching = new ArrayList<>();
     for (MigrationPolicy policy : policies) {
-      boolean all = true;
+      boolean all = policy.hasSelectors();
       for (Map.Entry<String, String> label : policy.namespaceSelector().entrySet()) {
         all &= label.getValue().equals(namespace.get(label.getKey()));
       }
@@ -116,13 +116,15 @@ class PolicyResolverProperties {
             .ofMaxSize(2);
     Arbitrary<String> name = Arbitraries.strings().withChars("abc").ofMinLength(1).ofMaxLength(3);
     Arbitrary<MigrationPolicy> policy =
-        Combinators.combine(name, selector, selector)
+        Combinators.combine(name, selector, selector, Arbitraries.integers().between(0, 3))
             .as(
-                (n, ns, vmi) ->
+                (n, ns, vmi, nil) ->
                     MigrationPolicy.builder()
                         .name(n)
                         .namespaceSelector(ns)
                         .virtualMachineInstanceSelector(vmi)
+                        // A quarter of the policies without labels have no selectors at all.
+                        .hasSelectors(nil != 0 || !ns.isEmpty() || !vmi.isEmpty())
                         .build());
     return policy.list().ofMaxSize(8).uniqueElements(MigrationPolicy::name);
   }

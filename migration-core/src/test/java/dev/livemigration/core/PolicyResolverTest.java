@@ -28,11 +28,15 @@ class PolicyResolverTest {
 
   /**
    * A policy from a compact spec: {@code name ns:k=v,... vmi:k=v,...}, for example {@code "gold
-   * ns:tier=prod vmi:app=db"}.
+   * ns:tier=prod vmi:app=db"}; {@code "name {}"} has empty selectors, a bare {@code "name"} none.
    */
   static MigrationPolicy policy(String spec) {
     String[] parts = spec.split(" ");
-    MigrationPolicy.Builder builder = MigrationPolicy.builder().name(parts[0]);
+    MigrationPolicy.Builder builder =
+        MigrationPolicy.builder().name(parts[0]).hasSelectors(parts.length > 1);
+    if (parts.length == 2 && parts[1].equals("{}")) {
+      return builder.build();
+    }
     for (String part : Arrays.copyOfRange(parts, 1, parts.length)) {
       Map<String, String> labels = labels(part.substring(part.indexOf(':') + 1));
       if (part.startsWith("ns:")) {
@@ -60,7 +64,13 @@ class PolicyResolverTest {
     String vmi = "app=db,os=linux";
     return Stream.of(
         Arguments.of("no policy", List.of(), ns, vmi, null),
-        Arguments.of("empty selectors match every VMI", List.of("any"), ns, vmi, "any"),
+        Arguments.of("empty selectors match every VMI", List.of("any {}"), ns, vmi, "any"),
+        Arguments.of(
+            "no selectors match no VMI, as KubeVirt's nil selectors",
+            List.of("none"),
+            ns,
+            vmi,
+            null),
         Arguments.of(
             "a selector label with another value does not match",
             List.of("other ns:tier=test"),
@@ -112,7 +122,7 @@ class PolicyResolverTest {
             "alpha"),
         Arguments.of(
             "a more specific policy that does not match loses to a general one that does",
-            List.of("general", "specific ns:tier=prod vmi:app=web"),
+            List.of("general {}", "specific ns:tier=prod vmi:app=web"),
             ns,
             vmi,
             "general"));

@@ -138,6 +138,7 @@ class TimeoutsTest {
               .policies(
                   dev.livemigration.api.MigrationPolicy.builder()
                       .name("fast")
+                      .hasSelectors(true)
                       .completionTimeoutPerGiB(Duration.ofSeconds(60))
                       .build());
       harness.inventory.vmi(vmi("vmi-fedora", "node02").build());

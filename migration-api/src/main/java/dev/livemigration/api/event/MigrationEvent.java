@@ -16,6 +16,7 @@ public sealed interface MigrationEvent
         MigrationEvent.Progress,
         MigrationEvent.DirectiveApplied,
         MigrationEvent.AbortRequested,
+        MigrationEvent.Adopted,
         MigrationEvent.Succeeded,
         MigrationEvent.Failed {
 
@@ -74,6 +75,21 @@ public sealed interface MigrationEvent
   /** Someone asked to cancel the migration. */
   record AbortRequested(
       String migrationUid, VirtualMachineInstanceMigration request, Instant timestamp)
+      implements MigrationEvent {}
+
+  /**
+   * An engine replica took over a migration whose previous owner stopped (crashed, restarted or
+   * lost its lease); published on the adopting replica, which drives the migration from then on.
+   *
+   * @param previousOwner the replica that drove the migration until now
+   * @param replica the replica that drives it from now on
+   */
+  record Adopted(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      String previousOwner,
+      String replica)
       implements MigrationEvent {}
 
   /** The guest runs on the target; the migration's last event. */

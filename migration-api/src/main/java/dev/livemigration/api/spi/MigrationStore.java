@@ -73,7 +73,7 @@ public interface MigrationStore extends AutoCloseable {
    *
    * @throws FencedException if the lease is no longer valid
    */
-  List<MigrationRecord> adopt(ReplicaLease lease, int max);
+  List<Adoption> adopt(ReplicaLease lease, int max);
 
   /**
    * Replaces a record the replica owns: {@code next} carries the version and fencing token it was

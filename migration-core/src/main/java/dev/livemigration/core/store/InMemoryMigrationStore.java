@@ -4,6 +4,7 @@ import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationRejectedException;
 import dev.livemigration.api.MigrationRejectedException.Reason;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.spi.Adoption;
 import dev.livemigration.api.spi.FencedException;
 import dev.livemigration.api.spi.MigrationRecord;
 import dev.livemigration.api.spi.MigrationStore;
@@ -195,10 +196,10 @@ public final class InMemoryMigrationStore implements MigrationStore {
   }
 
   @Override
-  public synchronized List<MigrationRecord> adopt(ReplicaLease lease, int max) {
+  public synchronized List<Adoption> adopt(ReplicaLease lease, int max) {
     requireValid(lease);
     Instant now = clock.get();
-    List<MigrationRecord> adopted = new ArrayList<>();
+    List<Adoption> adopted = new ArrayList<>();
     for (Stored stored : List.copyOf(records.values())) {
       if (adopted.size() >= max) {
         break;
@@ -213,7 +214,7 @@ public final class InMemoryMigrationStore implements MigrationStore {
               || owner.incarnation() != stored.ownerIncarnation()
               || !owner.expiresAt().isAfter(now);
       if (gone) {
-        adopted.add(own(record, lease, record.state()));
+        adopted.add(new Adoption(own(record, lease, record.state()), record.owner()));
       }
     }
     return adopted;
@@ -284,9 +285,10 @@ public final class InMemoryMigrationStore implements MigrationStore {
     if (record.isTerminal() || record.cancelRequested()) {
       return Optional.of(record);
     }
+    // Not a versioned write: the owner's next write must not be refused for it.
     MigrationRecord cancelled =
         record.stored(
-            record.sequence(), record.version() + 1, record.owner(), record.fencingToken(), true);
+            record.sequence(), record.version(), record.owner(), record.fencingToken(), true);
     records.put(migrationUid, new Stored(cancelled, stored.ownerIncarnation()));
     if (record.owner() == null && record.phase() == MigrationPhase.PENDING) {
       cancelledInQueue.add(migrationUid);

@@ -1,0 +1,477 @@
+package dev.livemigration.core;
+
+import dev.livemigration.api.AbortStatus;
+import dev.livemigration.api.Directive;
+import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.MigrationPhase;
+import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.Node;
+import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.event.MigrationEvent;
+import dev.livemigration.api.spi.FencedException;
+import dev.livemigration.api.spi.MigrationRecord;
+import dev.livemigration.api.spi.MigrationSession;
+import dev.livemigration.api.spi.MigrationSpec;
+import dev.livemigration.api.spi.StrategyInput;
+import dev.livemigration.api.spi.TargetEndpoint;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives the migrations this replica owns, one step at a time under each migration's monitor:
+ * prepare the target and start, then a monitor turn per sample interval that samples the backend,
+ * acts on cancels, enforces the timeouts and applies the strategy's directives, and finally the
+ * end. Every change of state is written to the store first; a write the store refuses (another
+ * replica adopted the migration) ends this replica's part at once.
+ */
+final class MigrationDriver {
+  private static final Logger LOG = LoggerFactory.getLogger(MigrationDriver.class);
+
+  static final String REFUSED_IN_POST_COPY =
+      "cannot abort in post-copy: the guest already runs on the target and aborting would lose"
+          + " it; the migration goes on";
+
+  private final DefaultMigrationEngine engine;
+  private final Timeouts timeouts;
+
+  MigrationDriver(DefaultMigrationEngine engine) {
+    this.engine = engine;
+    this.timeouts = new Timeouts(this);
+  }
+
+  // ---------------------------------------------------------------- start
+
+  void prepare(TrackedMigration m) {
+    synchronized (m) {
+      if (m.isTerminal()) {
+        return;
+      }
+      try {
+        if (m.cancelRequested) {
+          finishAborted(m);
+          return;
+        }
+        Node source = engine.node(m.record().sourceNode(), "source");
+        Node target = engine.dispatcher.chooseTarget(m, source);
+        m.update(s -> s.phase(MigrationPhase.SCHEDULED).targetNode(target.name()));
+        publish(
+            new MigrationEvent.Scheduled(m.uid(), m.request, now(), source.name(), target.name()));
+        m.update(s -> s.phase(MigrationPhase.PREPARING_TARGET));
+        MigrationSession session =
+            engine.backend.open(
+                new MigrationSpec(
+                    m.uid(), m.request, m.vmi, m.method, source, target, m.configuration));
+        m.session = session;
+        TargetEndpoint endpoint = session.prepareTarget();
+        m.update(
+            s ->
+                s.phase(MigrationPhase.TARGET_READY)
+                    .targetNodeAddress(endpoint.address())
+                    .targetDirectMigrationNodePorts(endpoint.ports())
+                    .targetPod(endpoint.targetPod()));
+        publish(
+            new MigrationEvent.TargetReady(
+                m.uid(), m.request, now(), endpoint.address(), endpoint.ports()));
+        if (m.cancelRequested) {
+          finishAborted(m);
+          return;
+        }
+        session.start();
+        m.keepResumeData(session.resumeData());
+        Instant started = now();
+        m.startedAt = started;
+        m.lastProgressAt = started;
+        m.update(s -> s.phase(MigrationPhase.RUNNING).startTimestamp(started));
+        publish(new MigrationEvent.Running(m.uid(), m.request, started));
+        LOG.info("Migration {} running from {} to {}", m, source.name(), target.name());
+      } catch (FencedException e) {
+        lose(m, e);
+        return;
+      } catch (RuntimeException | Error e) {
+        failSafely(m, "could not start: " + describe(e));
+        rethrowIfFatal(e);
+        return;
+      }
+    }
+    scheduleMonitor(m);
+  }
+
+  /**
+   * Takes up a migration adopted from a replica that stopped: one that had not started ends as
+   * failed with the guest on the source; one that had is resumed through the backend.
+   */
+  void adopt(MigrationRecord record, String previousOwner) {
+    TrackedMigration m = engine.track(record);
+    boolean resumed = false;
+    synchronized (m) {
+      try {
+        publish(
+            new MigrationEvent.Adopted(
+                m.uid(), m.request, now(), previousOwner, engine.membership.replica()));
+        LOG.warn(
+            "Migration {} adopted from replica {} in phase {}", m, previousOwner, record.phase());
+        MigrationPhase phase = record.phase();
+        if (phase == MigrationPhase.PENDING) {
+          finishAborted(m);
+        } else if (phase != MigrationPhase.TARGET_READY && phase != MigrationPhase.RUNNING) {
+          fail(
+              m,
+              "the engine that drove it (replica "
+                  + previousOwner
+                  + ") stopped before the"
+                  + " migration started; nothing moved and the guest stays on "
+                  + record.sourceNode());
+        } else {
+          resumed = resume(m, previousOwner);
+        }
+      } catch (FencedException e) {
+        lose(m, e);
+      } catch (RuntimeException e) {
+        failSafely(m, "could not take over from replica " + previousOwner + ": " + describe(e));
+      }
+    }
+    if (resumed) {
+      scheduleMonitor(m);
+    }
+  }
+
+  private boolean resume(TrackedMigration m, String previousOwner) {
+    MigrationRecord record = m.record();
+    Node source = engine.node(record.sourceNode(), "source");
+    String targetName =
+        record.state().targetNode().orElseThrow(() -> new IllegalStateException("no target node"));
+    Node target = engine.node(targetName, "target");
+    MigrationSpec spec =
+        new MigrationSpec(m.uid(), m.request, m.vmi, m.method, source, target, m.configuration);
+    Optional<MigrationSession> session = engine.backend.resume(spec, record.resumeData());
+    if (session.isEmpty()) {
+      fail(
+          m,
+          "the engine that drove it (replica "
+              + previousOwner
+              + ") stopped while it ran, and the "
+              + engine.backend.id()
+              + " backend cannot resume a migration after its engine"
+              + " stopped");
+      return false;
+    }
+    m.session = session.get();
+    Instant now = now();
+    m.startedAt = record.state().startTimestamp().orElse(now);
+    m.lastProgressAt = now;
+    m.update(s -> s.phase(MigrationPhase.RUNNING).startTimestamp(m.startedAt));
+    LOG.info("Migration {} resumed from {} to {}", m, source.name(), target.name());
+    return true;
+  }
+
+  // ---------------------------------------------------------------- monitor loop
+
+  private void scheduleMonitor(TrackedMigration m) {
+    engine.scheduler.schedule(engine.sampleInterval, () -> monitor(m));
+  }
+
+  /** One turn of the monitor loop: act on a cancel, sample, check timeouts, ask the strategy. */
+  void monitor(TrackedMigration m) {
+    synchronized (m) {
+      if (m.isTerminal() || !engine.drives(m)) {
+        return;
+      }
+      MigrationSession session = m.session;
+      try {
+        if (m.cancelRequested && m.abortSentAt == null) {
+          abort(m, "cancelled on request", true);
+        }
+        ProgressSample sample = session.sample();
+        m.remember(sample);
+        m.update(
+            s -> {
+              s.progress(sample);
+              if (sample.mode() == MigrationMode.POST_COPY) {
+                // Post-copy cannot be undone: a later sample that leaves the mode out (a failed or
+                // completed job) must not make the state claim the guest is whole on the source.
+                s.mode(MigrationMode.POST_COPY);
+              }
+              return s;
+            });
+        publish(new MigrationEvent.Progress(m.uid(), m.request, now(), sample));
+        switch (sample.status()) {
+          case COMPLETED -> {
+            succeed(m);
+            return;
+          }
+          case FAILED -> {
+            fail(
+                m,
+                m.abortReason != null
+                    ? m.abortReason
+                    : sample.failureReason().orElse("the backend reported a failure"));
+            return;
+          }
+          case ACTIVE -> timeouts.steer(m, sample);
+        }
+      } catch (FencedException e) {
+        lose(m, e);
+        return;
+      } catch (RuntimeException | Error e) {
+        if (m.state().mode() == MigrationMode.PRE_COPY) {
+          abortQuietly(m);
+        }
+        failSafely(m, "lost track of the migration: " + describe(e));
+        rethrowIfFatal(e);
+        return;
+      }
+      if (m.isTerminal()) {
+        return;
+      }
+    }
+    scheduleMonitor(m);
+  }
+
+  void steerWithStrategy(TrackedMigration m, ProgressSample sample) {
+    Instant now = now();
+    Directive directive =
+        engine.strategy.decide(
+            new StrategyInput(
+                sample,
+                m.historyBefore(sample),
+                m.configuration,
+                Duration.between(m.startedAt, now),
+                m.completionTimeout));
+    apply(m, directive, "strategy " + engine.strategy.id());
+  }
+
+  void apply(TrackedMigration m, Directive directive, String reason) {
+    if (directive instanceof Directive.Continue || directive.equals(m.lastDirective)) {
+      return;
+    }
+    if (directive instanceof Directive.Abort abort) {
+      abort(m, abort.reason(), false);
+      return;
+    }
+    if (directive instanceof Directive.Throttle && !m.configuration.allowAutoConverge()) {
+      LOG.debug("Migration {}: {} ignored, allowAutoConverge is false", m, directive);
+      return;
+    }
+    if (directive instanceof Directive.SwitchToPostCopy) {
+      if (!m.configuration.allowPostCopy() || m.postCopyRequested) {
+        LOG.debug("Migration {}: {} ignored, post-copy not allowed or requested", m, directive);
+        return;
+      }
+      m.postCopyRequested = true;
+    }
+    try {
+      m.session.apply(directive);
+    } catch (RuntimeException e) {
+      // A directive that cannot be applied leaves the migration as it was; it may still finish.
+      LOG.warn("Migration {}: {} could not be applied: {}", m, directive, describe(e));
+      if (directive instanceof Directive.SwitchToPostCopy) {
+        m.postCopyRequested = false;
+      }
+      return;
+    }
+    m.lastDirective = directive;
+    LOG.info("Migration {}: applied {} ({})", m, directive, reason);
+    publish(new MigrationEvent.DirectiveApplied(m.uid(), m.request, now(), directive, reason));
+  }
+
+  // ---------------------------------------------------------------- aborts
+
+  /** Asks the backend to stop; the next samples tell whether it did. */
+  void abort(TrackedMigration m, String reason, boolean onRequest) {
+    if (onRequest) {
+      publishAbortRequest(m);
+    }
+    // Once the switch was applied the guest may already run on the target, even before a sample
+    // shows post-copy: a cancellation is refused from then on.
+    if (m.state().mode() == MigrationMode.POST_COPY || (onRequest && m.postCopyRequested)) {
+      if (onRequest) {
+        refuseAbortInPostCopy(m);
+      }
+      return;
+    }
+    LOG.warn("Migration {}: aborting, {}", m, reason);
+    m.abortReason = reason;
+    m.abortSentAt = now();
+    if (onRequest) {
+      m.update(s -> s.abortRequested(true).abortStatus(AbortStatus.ABORTING));
+    }
+    m.session.abort();
+  }
+
+  /** Publishes the migration's cancel request once; under the dispatcher's lock, before any end. */
+  void publishAbortRequest(TrackedMigration m) {
+    synchronized (engine.dispatcher) {
+      if (!m.abortRequestPublished && !m.isTerminal()) {
+        m.abortRequestPublished = true;
+        publish(new MigrationEvent.AbortRequested(m.uid(), m.request, now()));
+      }
+    }
+  }
+
+  private void refuseAbortInPostCopy(TrackedMigration m) {
+    if (m.state().abortStatus().orElse(null) == AbortStatus.FAILED) {
+      return;
+    }
+    m.update(
+        s ->
+            s.abortRequested(true)
+                .abortStatus(AbortStatus.FAILED)
+                .failureReason(REFUSED_IN_POST_COPY));
+    LOG.warn("Migration {}: abort refused, it is in post-copy", m);
+  }
+
+  private void abortQuietly(TrackedMigration m) {
+    try {
+      if (m.session != null) {
+        m.session.abort();
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("Migration {}: abort after a failure failed too", m, e);
+    }
+  }
+
+  // ---------------------------------------------------------------- endings
+
+  void finishAborted(TrackedMigration m) {
+    publishAbortRequest(m);
+    finish(
+        m,
+        s ->
+            s.phase(MigrationPhase.FAILED)
+                .completed(true)
+                .failed(true)
+                .abortRequested(true)
+                .abortStatus(AbortStatus.SUCCEEDED)
+                .failureReason("cancelled on request"));
+  }
+
+  private void succeed(TrackedMigration m) {
+    // The inventory learns first, so that admission, which reads the VMI's slot before the
+    // inventory, never sees the slot free and the VMI still on its old node.
+    engine.inventory.onMigrated(m.vmi, m.state().targetNode().orElseThrow());
+    boolean refused = m.state().abortStatus().orElse(null) == AbortStatus.FAILED;
+    finish(
+        m,
+        s -> {
+          s.phase(MigrationPhase.SUCCEEDED)
+              .completed(true)
+              .failed(false)
+              .targetNodeDomainDetected(true);
+          if (refused) {
+            s.failureReason(
+                "the abort was refused because the guest already ran on the target in"
+                    + " post-copy; the migration then succeeded");
+          } else if (m.cancelRequested) {
+            s.abortRequested(true)
+                .abortStatus(AbortStatus.FAILED)
+                .failureReason("the migration completed before the abort took effect");
+          }
+          return s;
+        });
+  }
+
+  void fail(TrackedMigration m, String reason) {
+    boolean lostGuest = m.state().mode() == MigrationMode.POST_COPY;
+    boolean refused = m.state().abortStatus().orElse(null) == AbortStatus.FAILED;
+    String why =
+        lostGuest
+            ? reason
+                + "; the migration failed in post-copy, so neither host holds the guest's whole"
+                + " state: the guest is lost"
+            : reason;
+    if (refused) {
+      why =
+          "the abort was refused because the guest already ran on the target in post-copy; then "
+              + why;
+    }
+    // The abort took if the backend stopped the job it was asked to stop, or if nothing had
+    // started moving yet.
+    boolean stopped = m.startedAt == null || reason.equals(m.abortReason);
+    String failure = why;
+    finish(
+        m,
+        s -> {
+          s.phase(MigrationPhase.FAILED).completed(true).failed(true).failureReason(failure);
+          if (m.cancelRequested) {
+            s.abortRequested(true)
+                .abortStatus(
+                    stopped && !lostGuest && !refused ? AbortStatus.SUCCEEDED : AbortStatus.FAILED);
+          }
+          return s;
+        });
+  }
+
+  /** Fails the migration; a write the store refuses ends this replica's part instead. */
+  private void failSafely(TrackedMigration m, String reason) {
+    try {
+      fail(m, reason);
+    } catch (FencedException e) {
+      lose(m, e);
+    }
+  }
+
+  private void finish(TrackedMigration m, UnaryOperator<MigrationState.Builder> ending) {
+    MigrationSession session = m.session;
+    if (session != null) {
+      try {
+        session.close();
+      } catch (RuntimeException e) {
+        LOG.warn("Migration {}: closing the backend session failed", m, e);
+      }
+    }
+    MigrationState last = engine.dispatcher.end(m, ending);
+    if (last.failed()) {
+      LOG.warn("Migration {} failed: {}", m, last.failureReason().orElse(""));
+    } else {
+      LOG.info("Migration {} succeeded", m);
+    }
+    engine.scheduler.execute(engine.dispatcher::dispatch);
+  }
+
+  /**
+   * Stops driving a migration that another replica adopted: a pre-copy job whose backend cannot
+   * resume it is aborted (the adopter ends it as failed, with the guest on the source); any other
+   * is left to the adopter.
+   */
+  void lose(TrackedMigration m, FencedException e) {
+    LOG.warn("Migration {}: no longer driven by this replica: {}", m, e.getMessage());
+    engine.forget(m);
+    MigrationSession session = m.session;
+    if (session != null
+        && m.record().resumeData().isEmpty()
+        && m.state().mode() == MigrationMode.PRE_COPY) {
+      abortQuietly(m);
+      try {
+        session.close();
+      } catch (RuntimeException closing) {
+        LOG.debug("Migration {}: closing a lost session failed", m, closing);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  Instant now() {
+    return engine.scheduler.now();
+  }
+
+  private void publish(MigrationEvent event) {
+    engine.publisher.publish(event);
+  }
+
+  /** Ends nothing more: the migration has been failed; only the JVM's own errors go on. */
+  private static void rethrowIfFatal(Throwable e) {
+    if (e instanceof VirtualMachineError fatal) {
+      throw fatal;
+    }
+  }
+
+  static String describe(Throwable e) {
+    String message = e.getMessage();
+    return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+  }
+}
