@@ -449,7 +449,12 @@ final class DefaultMigrationEngine implements MigrationEngine {
       for (TrackedMigration m : List.copyOf(driven.values())) {
         giveUp(m);
       }
-      scheduler.close();
+      if (scheduler instanceof SystemScheduler system) {
+        // Tasks still blocked in the backend are interrupted once the bound is reached.
+        system.closeWithin(Duration.between(Instant.now(), deadline));
+      } else {
+        scheduler.close();
+      }
     }
     if (sharedStore) {
       try {

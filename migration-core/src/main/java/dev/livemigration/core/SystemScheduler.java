@@ -57,9 +57,14 @@ final class SystemScheduler implements Scheduler {
 
   @Override
   public void close() {
+    closeWithin(java.time.Duration.ofSeconds(10));
+  }
+
+  /** Stops taking tasks, waits up to {@code wait} for running ones, then interrupts them. */
+  void closeWithin(java.time.Duration wait) {
     executor.shutdown();
     try {
-      if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+      if (!executor.awaitTermination(Math.max(0, wait.toMillis()), TimeUnit.MILLISECONDS)) {
         executor.shutdownNow();
       }
     } catch (InterruptedException e) {
