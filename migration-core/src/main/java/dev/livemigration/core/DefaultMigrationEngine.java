@@ -162,11 +162,11 @@ final class DefaultMigrationEngine implements MigrationEngine {
     }
   }
 
+  /**
+   * The migration's state as the store has it: the truth even when another replica adopted a
+   * migration this one still believes it drives.
+   */
   @Nullable MigrationState stateOf(String uid) {
-    TrackedMigration m = driven.get(uid);
-    if (m != null) {
-      return m.state();
-    }
     return store.find(uid).map(MigrationRecord::state).orElse(null);
   }
 

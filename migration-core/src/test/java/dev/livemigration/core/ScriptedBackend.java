@@ -134,6 +134,33 @@ final class ScriptedBackend implements HypervisorBackend {
     return session;
   }
 
+  private boolean resumable;
+
+  /** Makes {@link #resume} hand the running session to an engine that adopts the migration. */
+  synchronized ScriptedBackend resumable() {
+    this.resumable = true;
+    return this;
+  }
+
+  @Override
+  public synchronized Optional<MigrationSession> resume(
+      MigrationSpec spec, Map<String, String> resumeData) {
+    if (!resumable
+        || !spec.migrationUid().equals(resumeData.get("uid"))
+        || sessions.stream().noneMatch(s -> s.spec().migrationUid().equals(spec.migrationUid()))) {
+      return Optional.empty();
+    }
+    calls.add(
+        new Call(
+            Step.OPEN,
+            spec.migrationUid(),
+            spec.vmi().name(),
+            spec.source().name(),
+            "resume",
+            clock.get()));
+    return Optional.of(session(spec.migrationUid()));
+  }
+
   @Override
   public synchronized void close() {
     closed = true;

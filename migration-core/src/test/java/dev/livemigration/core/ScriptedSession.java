@@ -185,6 +185,12 @@ final class ScriptedSession implements MigrationSession {
     abortRequested = true;
   }
 
+  /** Gives an engine that adopts the migration the means to find this session again. */
+  @Override
+  public Map<String, String> resumeData() {
+    return Map.of("uid", spec.migrationUid());
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {
