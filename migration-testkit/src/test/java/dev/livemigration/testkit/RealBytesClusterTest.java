@@ -1,6 +1,7 @@
 package dev.livemigration.testkit;
 
-import static dev.livemigration.testkit.junit.MigrationAssertions.assertThat;
+import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatEvents;
+import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatMigration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -45,7 +46,7 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-fedora");
 
-    assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+    assertThatMigration(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
     String target = cluster.nodeOf("vmi-fedora");
     assertThat(target).isNotEqualTo("node01");
     assertThat(handle.state().targetNodeAddress())
@@ -72,8 +73,8 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-busy");
 
-    assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
-    assertThat(cluster.events()).downtimeBelow(Duration.ofSeconds(5)).eachMigrationEndsOnce();
+    assertThatMigration(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+    assertThatEvents(cluster.events()).downtimeBelow(Duration.ofSeconds(5)).eachMigrationEndsOnce();
     PagedMemory target = cluster.memory("vmi-busy");
     long writes = cluster.guest("vmi-busy").writes();
     String digest = target.digestHex();
@@ -96,7 +97,10 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-fedora");
 
-    assertThat(handle).succeedsWithin(PATIENCE).wentTo("node02").hasIdenticalMemory(cluster);
+    assertThatMigration(handle)
+        .succeedsWithin(PATIENCE)
+        .wentTo("node02")
+        .hasIdenticalMemory(cluster);
     assertThat(handle.state().targetNodeAddress()).contains("127.0.1.12");
     assertThat(cluster.backend().agentAddress("node02", "tcp"))
         .map(InetSocketAddress::getHostString)
@@ -118,7 +122,7 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-db");
 
-    assertThat(handle)
+    assertThatMigration(handle)
         .succeedsWithin(PATIENCE)
         .endedInMode(MigrationMode.POST_COPY)
         .hasIdenticalMemory(cluster);
@@ -137,7 +141,7 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-scratch");
 
-    assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+    assertThatMigration(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
     PagedMemory moved =
         (PagedMemory) cluster.backend().disk("default", "vmi-scratch", "scratch").orElseThrow();
     assertThat(moved).isNotSameAs(disk);
@@ -164,10 +168,10 @@ class RealBytesClusterTest {
 
     assertThat(drain.migrations()).hasSize(3);
     for (MigrationHandle handle : drain.migrations()) {
-      assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+      assertThatMigration(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
       assertThat(cluster.nodeOf(handle.request().vmiName())).isNotEqualTo("node01");
     }
-    assertThat(cluster.events()).eachMigrationEndsOnce().neverExceeds(2, 1);
+    assertThatEvents(cluster.events()).eachMigrationEndsOnce().neverExceeds(2, 1);
   }
 
   @Test
