@@ -471,30 +471,9 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
   }
 
   /** The inventory the engine sees: the cluster's, told of each success first. */
-  private final class Observed implements ClusterInventory {
-    @Override
-    public List<Node> nodes() {
-      return inventory.nodes();
-    }
-
-    @Override
-    public List<VirtualMachineInstance> virtualMachineInstances() {
-      return inventory.virtualMachineInstances();
-    }
-
-    @Override
-    public Optional<VirtualMachineInstance> find(String namespace, String name) {
-      return inventory.find(namespace, name);
-    }
-
-    @Override
-    public Map<String, Integer> vmiCountsByNode() {
-      return inventory.vmiCountsByNode();
-    }
-
-    @Override
-    public Map<String, String> namespaceLabels(String namespace) {
-      return inventory.namespaceLabels(namespace);
+  private final class Observed extends ForwardingClusterInventory {
+    Observed() {
+      super(inventory);
     }
 
     @Override
@@ -502,7 +481,7 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
       try {
         migrated(vmi, targetNode);
       } finally {
-        inventory.onMigrated(vmi, targetNode);
+        super.onMigrated(vmi, targetNode);
       }
     }
   }
