@@ -13,10 +13,12 @@ import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VolumeType;
+import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.core.dataplane.PagedMemory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -35,6 +37,46 @@ class RealBytesClusterTest {
 
   private MigrationHandle migrate(String vmi) {
     return cluster.engine().migrate(VirtualMachineInstanceMigration.of("move-" + vmi, vmi));
+  }
+
+  @Test
+  @DisplayName("tells its listeners and runs its backend hooks, like the virtual-time cluster")
+  void listenersAndHooks() throws InterruptedException {
+    List<MigrationEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    cluster
+        .listener(seen::add)
+        .wrapBackend(
+            BackendHooks.none()
+                .before(
+                    BackendHooks.Step.START,
+                    spec -> {
+                      if (spec.vmi().name().equals("vmi-broken")) {
+                        throw new dev.livemigration.api.spi.BackendException("disk full");
+                      }
+                    }))
+        .addVmi("vmi-broken", vmi -> vmi.memory("4Mi"))
+        .addVmi("vmi-fine", vmi -> vmi.memory("4Mi"));
+
+    MigrationHandle broken = migrate("vmi-broken");
+    MigrationHandle fine = migrate("vmi-fine");
+
+    assertThatMigration(fine).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+    assertThat(cluster.awaitIdle(PATIENCE)).isTrue();
+    assertThatMigration(broken).failedWith("disk full");
+    assertThat(cluster.nodeOf("vmi-broken")).isEqualTo("node01");
+    // The end events may reach the listeners just after the handles complete.
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (ends(seen) < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(ends(seen)).isEqualTo(2);
+    assertThat(seen).containsExactlyElementsOf(cluster.events());
+  }
+
+  private static long ends(List<MigrationEvent> events) {
+    return events.stream()
+        .filter(e -> e instanceof MigrationEvent.Succeeded || e instanceof MigrationEvent.Failed)
+        .count();
   }
 
   @Test
