@@ -5,6 +5,7 @@ import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.spi.HypervisorBackend;
 import dev.livemigration.api.spi.MigrationSession;
 import dev.livemigration.api.spi.MigrationSpec;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -57,6 +58,11 @@ public class ForwardingHypervisorBackend implements HypervisorBackend {
   @Override
   public MigrationSession open(MigrationSpec spec) {
     return session(spec, delegate.open(spec));
+  }
+
+  @Override
+  public Optional<MigrationSession> resume(MigrationSpec spec, Map<String, String> resumeData) {
+    return delegate.resume(spec, resumeData).map(session -> session(spec, session));
   }
 
   @Override

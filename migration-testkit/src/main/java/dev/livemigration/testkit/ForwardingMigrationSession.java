@@ -4,6 +4,7 @@ import dev.livemigration.api.Directive;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.MigrationSession;
 import dev.livemigration.api.spi.TargetEndpoint;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -46,6 +47,11 @@ public class ForwardingMigrationSession implements MigrationSession {
   @Override
   public void abort() {
     delegate.abort();
+  }
+
+  @Override
+  public Map<String, String> resumeData() {
+    return delegate.resumeData();
   }
 
   @Override
