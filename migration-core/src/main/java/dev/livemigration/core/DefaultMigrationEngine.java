@@ -124,7 +124,8 @@ final class DefaultMigrationEngine implements MigrationEngine {
       dispatcher.dispatch();
       throw new MigrationRejectedException(Reason.ENGINE_CLOSED, "the engine is closed");
     }
-    publisher.publish(new MigrationEvent.Queued(record.uid(), request, scheduler.now()));
+    publisher.publish(
+        new MigrationEvent.Queued(record.uid(), request, scheduler.now(), membership.replica()));
     LOG.info("Queued migration {} ({}) of VMI {}", record.key(), record.uid(), request.vmiName());
     scheduler.execute(dispatcher::dispatch);
     return new EngineHandle(this, record.state(), request);
