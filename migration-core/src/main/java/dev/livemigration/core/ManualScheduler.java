@@ -171,6 +171,25 @@ public final class ManualScheduler implements Scheduler {
     return Duration.between(start, now());
   }
 
+  /**
+   * Runs tasks in order until {@code done} holds, no task is left, or {@code limit} has passed; for
+   * engines that keep periodic tasks (a shared store's housekeeping) and so are never idle.
+   *
+   * @return the virtual time that passed
+   */
+  public Duration advanceUntil(java.util.function.BooleanSupplier done, Duration limit) {
+    Instant start = now();
+    Instant end = start.plus(limit);
+    while (!done.getAsBoolean()) {
+      Optional<Instant> due = nextDue();
+      if (due.isEmpty() || due.get().isAfter(end)) {
+        break;
+      }
+      runNext();
+    }
+    return Duration.between(start, now());
+  }
+
   /** Returns how many tasks wait to run. */
   public synchronized int pendingTasks() {
     return tasks.size();
