@@ -23,6 +23,10 @@ public class ManifestException extends IllegalArgumentException {
   /**
    * One problem of a manifest.
    *
+   * <p>{@code value} and {@code message} are kept printable on one line: control characters, line
+   * separators and unpaired surrogates are written as Java escapes (a line break as backslash and
+   * {@code n}, an unpaired surrogate as backslash, {@code u} and four hex digits).
+   *
    * @param path where the problem is, as dotted keys and list indexes as written in the document
    *     (for example {@code spec.configuration.migrations.bandwidthPerMigration} or {@code
    *     status.conditions[0].type}); empty for a problem of the whole document, such as a syntax
@@ -36,10 +40,12 @@ public class ManifestException extends IllegalArgumentException {
       implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** Checks that path and message are given. */
+    /** Checks that path and message are given, and makes value and message printable. */
     public Problem {
       Objects.requireNonNull(path, "path");
       Objects.requireNonNull(message, "message");
+      value = value == null ? null : Problems.printable(value);
+      message = Problems.printable(message);
     }
 
     /** Returns the {@link #message()}. */

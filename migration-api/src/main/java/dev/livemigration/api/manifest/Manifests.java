@@ -11,11 +11,8 @@ import dev.livemigration.api.manifest.InstanceReader.ObjectKey;
 import dev.livemigration.api.manifest.InstanceReader.ReadInstance;
 import dev.livemigration.api.manifest.ManifestException.Problem;
 import dev.livemigration.api.manifest.TreeParser.Document;
-import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -93,9 +90,9 @@ public final class Manifests {
   /**
    * Reads one document from a UTF-8 file and returns the value for its {@code kind}.
    *
-   * @throws ManifestException if the file is not one well-formed manifest; its message names the
-   *     file
-   * @throws UncheckedIOException if the file cannot be read; its message names the file
+   * @throws ManifestException if the file does not exist, cannot be opened, is not UTF-8 or is not
+   *     one well-formed manifest; its message names the file
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
    */
   public static Object read(Path file) {
     return read(file, Object.class);
@@ -104,14 +101,14 @@ public final class Manifests {
   /**
    * Reads one document from a UTF-8 file as a {@code type}; see {@link #read(String, Class)}.
    *
-   * @throws ManifestException if the file is not one well-formed {@code type}; its message names
-   *     the file
-   * @throws UncheckedIOException if the file cannot be read; its message names the file
+   * @throws ManifestException if the file does not exist, cannot be opened, is not UTF-8 or is not
+   *     one well-formed {@code type}; its message names the file
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
    * @throws IllegalArgumentException if {@code type} is not one of the supported types
    */
   public static <T> T read(Path file, Class<T> type) {
     checkSupported(type);
-    return readOne(readFile(file), type, file.toString());
+    return readOne(ManifestInput.readFile(file), type, file.toString());
   }
 
   /**
@@ -135,7 +132,7 @@ public final class Manifests {
    */
   public static <T> T read(Reader reader, Class<T> type) {
     checkSupported(type);
-    return readOne(readFully(reader), type, null);
+    return readOne(ManifestInput.readFully(reader), type, null);
   }
 
   /**
@@ -158,11 +155,12 @@ public final class Manifests {
   /**
    * Reads every document of a UTF-8 file; see {@link #readAll(String)}.
    *
-   * @throws ManifestException if any document has problems; its message names the file
-   * @throws UncheckedIOException if the file cannot be read; its message names the file
+   * @throws ManifestException if the file does not exist, cannot be opened or is not UTF-8, or if
+   *     any document has problems; its message names the file
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
    */
   public static List<Object> readAll(Path file) {
-    return readAll(readFile(file), file.toString());
+    return readAll(ManifestInput.readFile(file), file.toString());
   }
 
   /**
@@ -173,7 +171,7 @@ public final class Manifests {
    * @throws UncheckedIOException if the reader fails
    */
   public static List<Object> readAll(Reader reader) {
-    return readAll(readFully(reader), null);
+    return readAll(ManifestInput.readFully(reader), null);
   }
 
   /**
@@ -219,11 +217,12 @@ public final class Manifests {
    * Reads the running VMIs of a cluster from a UTF-8 file; see {@link
    * #readVirtualMachineInstances(String)}.
    *
-   * @throws ManifestException if any document has problems; its message names the file
-   * @throws UncheckedIOException if the file cannot be read; its message names the file
+   * @throws ManifestException if the file does not exist, cannot be opened or is not UTF-8, or if
+   *     any document has problems; its message names the file
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
    */
   public static List<VirtualMachineInstance> readVirtualMachineInstances(Path file) {
-    return readInstances(readFile(file), file.toString());
+    return readInstances(ManifestInput.readFile(file), file.toString());
   }
 
   /**
@@ -234,7 +233,7 @@ public final class Manifests {
    * @throws UncheckedIOException if the reader fails
    */
   public static List<VirtualMachineInstance> readVirtualMachineInstances(Reader reader) {
-    return readInstances(readFully(reader), null);
+    return readInstances(ManifestInput.readFully(reader), null);
   }
 
   /**
@@ -443,41 +442,5 @@ public final class Manifests {
                   .map(Class::getSimpleName)
                   .collect(Collectors.joining(", ")));
     }
-  }
-
-  private static String readFile(Path file) {
-    Objects.requireNonNull(file, "file");
-    try {
-      long size = Files.size(file);
-      if (size > TreeParser.MAX_CHARS) {
-        throw TreeParser.tooLong(size + " bytes", file.toString());
-      }
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read manifest " + file + ": " + describe(e, file), e);
-    }
-  }
-
-  private static String describe(IOException e, Path file) {
-    String message = e.getMessage();
-    String kind = e.getClass().getSimpleName();
-    return message == null || message.equals(file.toString()) ? kind : kind + ": " + message;
-  }
-
-  private static String readFully(Reader reader) {
-    Objects.requireNonNull(reader, "reader");
-    StringBuilder text = new StringBuilder();
-    char[] buffer = new char[8192];
-    try {
-      for (int n = reader.read(buffer); n != -1; n = reader.read(buffer)) {
-        text.append(buffer, 0, n);
-        if (text.length() > TreeParser.MAX_CHARS) {
-          throw TreeParser.tooLong("more than " + TreeParser.MAX_CHARS + " characters", null);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read manifest: " + e.getMessage(), e);
-    }
-    return text.toString();
   }
 }
