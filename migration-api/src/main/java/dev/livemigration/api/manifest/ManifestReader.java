@@ -340,7 +340,7 @@ final class ManifestReader {
       return Optional.empty();
     }
     Sub document = new Sub(mapping, "");
-    Optional<Tree.Entry> kindEntry = mapping.entry("kind");
+    Optional<Tree.Entry> kindEntry = entry(mapping, "", "kind", problems);
     if (kindEntry.isEmpty() || Tree.isNull(kindEntry.get().value())) {
       problems.missing("kind", "it must be " + allowed(types));
       return Optional.empty();
@@ -387,7 +387,7 @@ final class ManifestReader {
 
   private static void checkApiVersion(Tree.Mapping mapping, Kind kind, Problems problems) {
     String versions = String.join(" or ", kind.apiVersions);
-    Optional<Tree.Entry> entry = mapping.entry("apiVersion");
+    Optional<Tree.Entry> entry = entry(mapping, "", "apiVersion", problems);
     if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
       problems.missing("apiVersion", "it must be " + versions + " for kind " + kind.kind);
       return;
@@ -445,7 +445,8 @@ final class ManifestReader {
     Map<String, Bound<MigrationConfiguration.Builder>> merged = new LinkedHashMap<>();
     List<Sub> blocks = new ArrayList<>();
     for (String name : List.of("migrations", "migrationConfiguration")) {
-      Optional<Tree.Entry> entry = configuration.mapping().entry(name);
+      Optional<Tree.Entry> entry =
+          entry(configuration.mapping(), configuration.path(), name, problems);
       if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
         continue;
       }
@@ -589,7 +590,7 @@ final class ManifestReader {
    * the value is not a map.
    */
   static Optional<Sub> map(Sub parent, String name, Problems problems) {
-    Optional<Tree.Entry> entry = parent.mapping().entry(name);
+    Optional<Tree.Entry> entry = entry(parent.mapping(), parent.path(), name, problems);
     if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
       return Optional.of(new Sub(EMPTY, Problems.child(parent.path(), name)));
     }
@@ -599,5 +600,23 @@ final class ManifestReader {
     }
     problems.invalid(path, entry.get().value(), "must be a map");
     return Optional.empty();
+  }
+
+  /**
+   * Returns the entry of {@code mapping} (at {@code path}) whose key matches {@code name}; each
+   * further key that matches too, differing from the first only in case or spaces (as {@code Spec}
+   * and {@code spec}), is a problem, since either could be the one meant.
+   */
+  static Optional<Tree.Entry> entry(
+      Tree.Mapping mapping, String path, String name, Problems problems) {
+    List<Tree.Entry> matching = mapping.entries(name);
+    if (matching.isEmpty()) {
+      return Optional.empty();
+    }
+    Tree.Entry first = matching.get(0);
+    for (Tree.Entry other : matching.subList(1, matching.size())) {
+      problems.duplicate(Problems.child(path, other.key()), first.key());
+    }
+    return Optional.of(first);
   }
 }

@@ -33,8 +33,11 @@ final class Problems {
     return List.copyOf(listed);
   }
 
-  /** Adds a problem. */
+  /** Adds a problem, unless the same problem was added already. */
   void add(Problem problem) {
+    if (problems.contains(problem)) {
+      return;
+    }
     if (problems.size() < MAX_LISTED) {
       problems.add(problem);
     } else {

@@ -45,6 +45,12 @@ sealed interface Tree permits Tree.Mapping, Tree.Sequence, Tree.Scalar {
       return entries.stream().filter(e -> normalize(e.key()).equals(wanted)).findFirst();
     }
 
+    /** Returns every entry whose key matches {@code name} when both are normalized, in order. */
+    List<Entry> entries(String name) {
+      String wanted = normalize(name);
+      return entries.stream().filter(e -> normalize(e.key()).equals(wanted)).toList();
+    }
+
     @Override
     public String describe() {
       return "a map";
