@@ -31,7 +31,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -123,9 +122,6 @@ final class InstanceReader {
 
   /** A network of {@code spec.networks} as read. */
   private record ReadNetwork(String name, boolean pod) {}
-
-  /** An interface as read, with where its name is, to report an interface without a network. */
-  private record ReadInterface(NetworkInterface networkInterface, String namePath, Tree name) {}
 
   /** A claim being read. */
   private static final class ClaimDraft {
@@ -263,18 +259,15 @@ final class InstanceReader {
               InstanceReader::probeInstance, VirtualMachineInstance.Builder::build)
           .field(
               "volumes",
-              named(InstanceReader::volume, v -> v.volume().name()),
+              named(InstanceReader::volume),
               (b, volumes) -> b.volumes(volumes.stream().map(ReadVolume::volume).toList()))
-          .field("networks", named(InstanceReader::network, ReadNetwork::name), (b, v) -> {});
+          .field("networks", named(InstanceReader::network), (b, v) -> {});
 
   /** The VMI's interfaces, set once they are matched to their networks. */
   private static final Section<VirtualMachineInstance.Builder> DEVICES =
       Section.<VirtualMachineInstance.Builder>lenient(
               InstanceReader::probeInstance, VirtualMachineInstance.Builder::build)
-          .field(
-              "interfaces",
-              named(InstanceReader::networkInterface, i -> i.networkInterface().name()),
-              (b, v) -> {});
+          .field("interfaces", named(InstanceReader::networkInterface), (b, v) -> {});
 
   // ---------------------------------------------------------------- the claim
 
@@ -325,10 +318,11 @@ final class InstanceReader {
             spec -> {
               Optional<Sub> domain = map(spec, "domain", problems);
               domain.flatMap(d -> memory(d, problems)).ifPresent(values::add);
-              Optional<Bound<VirtualMachineInstance.Builder>> interfaces =
-                  domain
-                      .flatMap(d -> map(d, "devices", problems))
-                      .map(d -> DEVICES.read(d.mapping(), d.path(), problems).get("interfaces"));
+              Optional<Sub> devices = domain.flatMap(d -> map(d, "devices", problems));
+              Bound<VirtualMachineInstance.Builder> interfaces =
+                  devices
+                      .map(d -> DEVICES.read(d.mapping(), d.path(), problems).get("interfaces"))
+                      .orElse(null);
               Map<String, Bound<VirtualMachineInstance.Builder>> specValues =
                   SPEC.read(spec.mapping(), spec.path(), problems);
               Bound<VirtualMachineInstance.Builder> volumes = specValues.get("volumes");
@@ -340,8 +334,9 @@ final class InstanceReader {
                   }
                 }
               }
-              interfaces
-                  .flatMap(read -> onNetworks(read, spec, specValues.get("networks"), problems))
+              devices
+                  .flatMap(
+                      d -> onNetworks(d, interfaces, spec, specValues.get("networks"), problems))
                   .ifPresent(values::add);
             });
     map(document, "status", problems)
@@ -399,51 +394,87 @@ final class InstanceReader {
   }
 
   /**
-   * The interfaces {@code read}, each on the network of {@code spec.networks} with its name; empty,
-   * with a problem, if an interface has no network, and without one if the networks had problems.
+   * Checks that each interface of {@code devices} names a network of {@code spec.networks}, and
+   * returns the interfaces {@code read}, each on its network. The check runs on the names as
+   * written, whether or not the interfaces and networks have other problems, so that every problem
+   * is listed; it is skipped if a network has no readable name (that is a problem already). Empty
+   * if any interface or network has a problem.
    */
   private static Optional<Bound<VirtualMachineInstance.Builder>> onNetworks(
-      Bound<VirtualMachineInstance.Builder> read,
+      Sub devices,
+      @Nullable Bound<VirtualMachineInstance.Builder> read,
       Sub spec,
       @Nullable Bound<VirtualMachineInstance.Builder> networksRead,
       Problems problems) {
-    boolean networksGiven =
-        spec.mapping().entry("networks").filter(e -> !Tree.isNull(e.value())).isPresent();
-    if (networksGiven && networksRead == null) {
+    Optional<Tree.Entry> interfacesEntry = devices.mapping().entry("interfaces");
+    Optional<Tree.Entry> networksEntry =
+        spec.mapping().entry("networks").filter(e -> !Tree.isNull(e.value()));
+    String networksPath =
+        Problems.child(spec.path(), networksEntry.map(Tree.Entry::key).orElse("networks"));
+    List<Optional<String>> networkNames =
+        networksEntry.map(e -> itemNames(e.value())).orElse(List.of());
+    int before = problems.count();
+    if (interfacesEntry.isPresent()
+        && interfacesEntry.get().value() instanceof Tree.Sequence interfaces
+        && networkNames.stream().allMatch(Optional::isPresent)) {
+      List<String> known = networkNames.stream().map(Optional::orElseThrow).distinct().toList();
+      String interfacesPath = Problems.child(devices.path(), interfacesEntry.get().key());
+      for (int i = 0; i < interfaces.items().size(); i++) {
+        Optional<Tree.Entry> name = nameEntry(interfaces.items().get(i));
+        Optional<String> text = name.flatMap(n -> nameText(n.value()));
+        if (text.isPresent() && !known.contains(text.get())) {
+          problems.invalid(
+              Problems.child(Problems.index(interfacesPath, i), name.get().key()),
+              name.get().value(),
+              "must be the name of a network of "
+                  + networksPath
+                  + (known.isEmpty() ? ", which has none" : " (" + String.join(", ", known) + ")"));
+        }
+      }
+    }
+    if (read == null || networksEntry.isPresent() && networksRead == null) {
+      return Optional.empty();
+    }
+    if (problems.count() > before) {
       return Optional.empty();
     }
     Map<String, Boolean> pod = new LinkedHashMap<>();
     if (networksRead != null) {
       InstanceReader.<ReadNetwork>items(networksRead).forEach(n -> pod.put(n.name(), n.pod()));
     }
-    String networksPath =
-        networksRead != null ? networksRead.path() : Problems.child(spec.path(), "networks");
-    List<ReadInterface> candidates = items(read);
     List<NetworkInterface> matched = new ArrayList<>();
-    for (ReadInterface candidate : candidates) {
-      Boolean onPod = pod.get(candidate.networkInterface().name());
-      if (onPod == null) {
-        problems.invalid(
-            candidate.namePath(),
-            candidate.name(),
-            "must be the name of a network of "
-                + networksPath
-                + (pod.isEmpty()
-                    ? ", which has none"
-                    : " (" + String.join(", ", pod.keySet()) + ")"));
-      } else {
-        matched.add(
-            NetworkInterface.builder()
-                .from(candidate.networkInterface())
-                .podNetwork(onPod)
-                .build());
-      }
-    }
-    if (matched.size() < candidates.size()) {
-      return Optional.empty();
+    for (NetworkInterface candidate : InstanceReader.<NetworkInterface>items(read)) {
+      matched.add(
+          NetworkInterface.builder()
+              .from(candidate)
+              .podNetwork(pod.getOrDefault(candidate.name(), false))
+              .build());
     }
     return Optional.of(
         new Bound<>("interfaces", read.path(), read.node(), matched, b -> b.interfaces(matched)));
+  }
+
+  /** The {@code name} entry of a list item, if the item is a map that has one. */
+  private static Optional<Tree.Entry> nameEntry(Tree item) {
+    return item instanceof Tree.Mapping mapping ? mapping.entry("name") : Optional.empty();
+  }
+
+  /** A name as the item's converter reads it, if it is a valid string. */
+  private static Optional<String> nameText(Tree node) {
+    return string().convert(node, "", new Problems());
+  }
+
+  /**
+   * The names of the items of a list, as written, whether or not the items have other problems;
+   * empty for an item without a readable name. An empty list if {@code node} is not a list.
+   */
+  private static List<Optional<String>> itemNames(Tree node) {
+    if (!(node instanceof Tree.Sequence sequence)) {
+      return List.of();
+    }
+    return sequence.items().stream()
+        .map(item -> nameEntry(item).flatMap(entry -> nameText(entry.value())))
+        .toList();
   }
 
   private static Optional<ReadVolume> volume(Tree node, String path, Problems problems) {
@@ -457,7 +488,7 @@ final class InstanceReader {
     return Section.build(new VolumeDraft(), VolumeDraft::build, values, path, problems, before);
   }
 
-  private static Optional<ReadInterface> networkInterface(
+  private static Optional<NetworkInterface> networkInterface(
       Tree node, String path, Problems problems) {
     if (!(node instanceof Tree.Mapping mapping)) {
       problems.invalid(path, node, "must be a map");
@@ -467,13 +498,12 @@ final class InstanceReader {
     Map<String, Bound<NetworkInterface.Builder>> values = INTERFACE.read(mapping, path, problems);
     exactlyOne(INTERFACE, mapping, path, BINDING_KEYS, "binding", problems);
     return Section.build(
-            NetworkInterface.builder(),
-            NetworkInterface.Builder::build,
-            values.values(),
-            path,
-            problems,
-            before)
-        .map(i -> new ReadInterface(i, values.get("name").path(), values.get("name").node()));
+        NetworkInterface.builder(),
+        NetworkInterface.Builder::build,
+        values.values(),
+        path,
+        problems,
+        before);
   }
 
   private static Optional<ReadNetwork> network(Tree node, String path, Problems problems) {
@@ -524,31 +554,31 @@ final class InstanceReader {
 
   /**
    * A list of items that have names; a problem for each item named like an earlier one, since
-   * KubeVirt refers to volumes, interfaces and networks by name.
+   * KubeVirt refers to volumes, interfaces and networks by name. Names are compared as written,
+   * whether or not the items have other problems, so that every problem is listed.
    */
-  private static <T> Converter<List<T>> named(Converter<T> item, Function<T, String> name) {
-    return (node, path, problems) ->
-        list(item)
-            .convert(node, path, problems)
-            .filter(
-                items -> {
-                  Map<String, Integer> first = new HashMap<>();
-                  boolean unique = true;
-                  for (int i = 0; i < items.size(); i++) {
-                    String itemName = name.apply(items.get(i));
-                    Integer earlier = first.putIfAbsent(itemName, i);
-                    if (earlier != null) {
-                      problems.invalid(
-                          Problems.child(Problems.index(path, i), "name"),
-                          new Tree.Scalar(Tree.ScalarType.STRING, itemName, null, null),
-                          "must be unique; "
-                              + Problems.index(path, earlier)
-                              + " has the same name");
-                      unique = false;
-                    }
-                  }
-                  return unique;
-                });
+  private static <T> Converter<List<T>> named(Converter<T> item) {
+    return (node, path, problems) -> {
+      Optional<List<T>> items = list(item).convert(node, path, problems);
+      List<Optional<String>> names = itemNames(node);
+      Map<String, Integer> first = new HashMap<>();
+      boolean unique = true;
+      for (int i = 0; i < names.size(); i++) {
+        if (names.get(i).isEmpty()) {
+          continue;
+        }
+        Integer earlier = first.putIfAbsent(names.get(i).get(), i);
+        if (earlier != null) {
+          Tree.Entry name = nameEntry(((Tree.Sequence) node).items().get(i)).orElseThrow();
+          problems.invalid(
+              Problems.child(Problems.index(path, i), name.key()),
+              name.value(),
+              "must be unique; " + Problems.index(path, earlier) + " has the same name");
+          unique = false;
+        }
+      }
+      return unique ? items : Optional.empty();
+    };
   }
 
   /** The items of a list read by a converter of {@link #named}. */
