@@ -56,6 +56,7 @@ public class ManifestException extends IllegalArgumentException {
   }
 
   private final List<Problem> problems;
+  private final List<ManifestWarning> warnings;
 
   /**
    * Creates the exception for problems of an unnamed document.
@@ -73,13 +74,33 @@ public class ManifestException extends IllegalArgumentException {
    * @throws IllegalArgumentException if {@code problems} is empty
    */
   public ManifestException(@Nullable String source, List<Problem> problems) {
+    this(source, problems, List.of());
+  }
+
+  /**
+   * Creates the exception for problems of the document read from {@code source}, with the warnings
+   * found beside them (which the message does not list).
+   *
+   * @throws IllegalArgumentException if {@code problems} is empty
+   */
+  public ManifestException(
+      @Nullable String source, List<Problem> problems, List<ManifestWarning> warnings) {
     super(message(source, List.copyOf(problems)));
     this.problems = List.copyOf(problems);
+    this.warnings = List.copyOf(warnings);
   }
 
   /** The problems, in the order they occur in the document; never empty. */
   public List<Problem> problems() {
     return problems;
+  }
+
+  /**
+   * The warnings about ignored keys found beside the problems, as {@link
+   * Manifests#readWithWarnings(String, Class)} returns them; empty if there are none.
+   */
+  public List<ManifestWarning> warnings() {
+    return warnings;
   }
 
   private static String message(@Nullable String source, List<Problem> problems) {

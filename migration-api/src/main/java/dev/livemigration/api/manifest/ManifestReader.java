@@ -361,6 +361,7 @@ final class ManifestReader {
       return Optional.empty();
     }
     checkApiVersion(mapping, kind.get(), problems);
+    KnownFields.check(kind.get(), mapping, problems);
     switch (kind.get()) {
       case VIRTUAL_MACHINE_INSTANCE_MIGRATION:
         return migration(document, problems);

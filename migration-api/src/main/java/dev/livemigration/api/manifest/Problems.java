@@ -13,6 +13,7 @@ final class Problems {
   static final int MAX_LISTED = 100;
 
   private final List<Problem> problems = new ArrayList<>();
+  private final List<ManifestWarning> warnings = new ArrayList<>();
   private int unlisted;
 
   /** Returns how many problems were found so far, listed or not. */
@@ -31,6 +32,18 @@ final class Problems {
     List<Problem> listed = new ArrayList<>(problems);
     listed.add(new Problem("", null, "and " + unlisted + " more problems"));
     return List.copyOf(listed);
+  }
+
+  /** Returns the warnings found so far, at most {@link #MAX_LISTED}. */
+  List<ManifestWarning> warnings() {
+    return List.copyOf(warnings);
+  }
+
+  /** Adds a warning, unless the same warning was added already or {@link #MAX_LISTED} were. */
+  void warn(ManifestWarning warning) {
+    if (warnings.size() < MAX_LISTED && !warnings.contains(warning)) {
+      warnings.add(warning);
+    }
   }
 
   /** Adds a problem, unless the same problem was added already. */
