@@ -1,6 +1,5 @@
 package dev.livemigration.api.manifest;
 
-import dev.livemigration.api.manifest.ManifestReader.Kind;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
