@@ -25,7 +25,8 @@ import java.util.Objects;
  * taken from the claims among the documents. {@link #read(String, Class)} also reads a VMI's {@link
  * VirtualMachineInstanceStatus} or {@link MigrationState}, in camelCase or as {@code kubectl
  * describe} prints them ({@code Migration UID: ...}), and a bare {@link MigrationConfiguration}.
- * Keys are matched ignoring spaces and case. A text whose first character is <code>{</code> or
+ * Keys are matched ignoring spaces and case; two keys of one map that match the same field (such as
+ * {@code spec} and {@code Spec}) are a problem. A text whose first character is <code>{</code> or
  * {@code [} is read as JSON, any other as YAML.
  *
  * <p>A document with problems is rejected with a {@link ManifestException} that lists all of them.
