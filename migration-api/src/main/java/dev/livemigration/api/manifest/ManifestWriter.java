@@ -286,7 +286,7 @@ final class ManifestWriter {
       for (Volume volume : vmi.volumes()) {
         ObjectNode written = volumes.addObject();
         written.put("name", volume.name());
-        ObjectNode source = written.putObject(InstanceReader.sourceKey(volume.type()));
+        ObjectNode source = written.putObject(VolumeReader.sourceKey(volume.type()));
         switch (volume.type()) {
           case PERSISTENT_VOLUME_CLAIM -> source.put("claimName", claimName(vmi, volume));
           case DATA_VOLUME -> source.put("name", claimName(vmi, volume));
