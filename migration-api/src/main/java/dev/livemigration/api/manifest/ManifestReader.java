@@ -138,7 +138,11 @@ final class ManifestReader {
           .field(
               "selectors",
               (node, path, problems) -> nested(POLICY_SELECTORS, node, path, problems),
-              (b, values) -> values.forEach(value -> value.setter().accept(b)))
+              (b, values) -> {
+                // Present, even empty: KubeVirt matches no VMI only when selectors are nil.
+                b.hasSelectors(true);
+                values.forEach(value -> value.setter().accept(b));
+              })
           .field("allowAutoConverge", bool(), (b, v) -> b.allowAutoConverge(v))
           .field("bandwidthPerMigration", quantity(), (b, v) -> b.bandwidthPerMigration(v))
           .field("completionTimeoutPerGiB", seconds(), (b, v) -> b.completionTimeoutPerGiB(v))
