@@ -3,7 +3,6 @@ package dev.livemigration.jdbc;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationRejectedException;
 import dev.livemigration.api.MigrationRejectedException.Reason;
-import dev.livemigration.api.spi.FencedException;
 import dev.livemigration.api.spi.MigrationRecord;
 import dev.livemigration.api.spi.MigrationStore;
 import dev.livemigration.api.spi.QueueLimits;
@@ -37,10 +36,10 @@ import javax.sql.DataSource;
  *
  * <p>The store creates its tables on first use (see {@code Schema}: one schema-version table,
  * replicas, VMIs, a one-row queue lock and the records) and checks their version. Each method is
- * one transaction on one connection of the data source. Leases end by the database's clock
- * ({@code clock_timestamp()}). Admission locks the VMI's row; a claim locks the queue-lock row, so
- * that claims from every JVM count the slots one after the other; a write is an update conditioned
- * on the version, the fencing token, the owner's incarnation and a valid lease. Every statement has
+ * one transaction on one connection of the data source. Leases end by the database's clock ({@code
+ * clock_timestamp()}). Admission locks the VMI's row; a claim locks the queue-lock row, so that
+ * claims from every JVM count the slots one after the other; a write is an update conditioned on
+ * the version, the fencing token, the owner's incarnation and a valid lease. Every statement has
  * the store's timeout. Errors are {@link dev.livemigration.api.spi.StoreException}s that say what
  * failed, with the {@link SQLException} as their cause.
  *
@@ -460,9 +459,9 @@ public final class JdbcMigrationStore implements MigrationStore {
     }
 
     /**
-     * The prefix of the store's tables, {@code lm_} by default: lower-case
-     * letters, digits and underscores, not starting with a digit, at most 40 characters. Stores
-     * with different prefixes in one database are independent.
+     * The prefix of the store's tables, {@code lm_} by default: lower-case letters, digits and
+     * underscores, not starting with a digit, at most 40 characters. Stores with different prefixes
+     * in one database are independent.
      */
     public Builder tablePrefix(String prefix) {
       Objects.requireNonNull(prefix, "tablePrefix");

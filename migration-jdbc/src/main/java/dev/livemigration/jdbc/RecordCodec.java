@@ -27,8 +27,8 @@ import java.util.function.Function;
 
 /**
  * The JSON forms of what a record holds, written field by field so that every field the engine
- * needs reads back equal (unlike a manifest, which leaves out progress and volume sizes): quantities
- * in their exact text, durations and instants in ISO-8601, enums by name.
+ * needs reads back equal (unlike a manifest, which leaves out progress and volume sizes):
+ * quantities in their exact text, durations and instants in ISO-8601, enums by name.
  */
 final class RecordCodec {
   private static final ObjectMapper MAPPER = new ObjectMapper();

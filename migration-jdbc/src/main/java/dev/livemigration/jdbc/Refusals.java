@@ -50,8 +50,7 @@ final class Refusals {
     if (current.isTerminal()) {
       return new FencedException("migration " + current.key() + " already ended");
     }
-    if (current.fencingToken() != next.fencingToken()
-        || !lease.replica().equals(current.owner())) {
+    if (current.fencingToken() != next.fencingToken() || !lease.replica().equals(current.owner())) {
       return new FencedException(
           "migration "
               + current.key()
@@ -97,7 +96,10 @@ final class Refusals {
                   + ") is not a member of the store: a newer run of it joined, or it never did");
         }
         return new FencedException(
-            "the lease of replica " + lease.replica() + " expired at " + JdbcMigrationStore.instant(rs, 2));
+            "the lease of replica "
+                + lease.replica()
+                + " expired at "
+                + JdbcMigrationStore.instant(rs, 2));
       }
     }
   }

@@ -11,8 +11,7 @@ final class Rows {
   private Rows() {}
 
   /** The JSON columns of a record. */
-  record Json(
-      String request, String vmi, String configuration, String state, String resumeData) {}
+  record Json(String request, String vmi, String configuration, String state, String resumeData) {}
 
   static Json json(MigrationRecord record) {
     return new Json(

@@ -52,7 +52,8 @@ final class Schema {
     }
     int found = 0;
     try (PreparedStatement exists =
-        connection.prepareStatement("SELECT to_regclass(current_schema() || '.' || ?) IS NOT NULL")) {
+        connection.prepareStatement(
+            "SELECT to_regclass(current_schema() || '.' || ?) IS NOT NULL")) {
       exists.setQueryTimeout(timeoutSeconds);
       exists.setString(1, t("schema"));
       try (ResultSet rs = exists.executeQuery()) {
@@ -145,8 +146,16 @@ final class Schema {
             + "_owned ON "
             + records
             + " (seq) WHERE owner IS NOT NULL AND NOT terminal",
-        "CREATE INDEX IF NOT EXISTS " + records + "_finished ON " + records + " (seq) WHERE terminal",
-        "CREATE INDEX IF NOT EXISTS " + records + "_by_name ON " + records + " (namespace, name, seq)",
+        "CREATE INDEX IF NOT EXISTS "
+            + records
+            + "_finished ON "
+            + records
+            + " (seq) WHERE terminal",
+        "CREATE INDEX IF NOT EXISTS "
+            + records
+            + "_by_name ON "
+            + records
+            + " (namespace, name, seq)",
         "CREATE INDEX IF NOT EXISTS "
             + records
             + "_by_vmi ON "

@@ -1,9 +1,9 @@
 package dev.livemigration.jdbc;
 
 /**
- * The statements of the store, in PostgreSQL's dialect, with the store's table prefix. Lease
- * checks and expiries use {@code clock_timestamp()}: the database's clock, read when the statement
- * needs it, never a replica's.
+ * The statements of the store, in PostgreSQL's dialect, with the store's table prefix. Lease checks
+ * and expiries use {@code clock_timestamp()}: the database's clock, read when the statement needs
+ * it, never a replica's.
  */
 final class Sql {
   /** The columns a {@link dev.livemigration.api.spi.MigrationRecord} is read from, in order. */

@@ -124,11 +124,13 @@ public final class PostgreSql implements BeforeAllCallback, ParameterResolver {
               + DEBIAN_ROOT
               + "/<version>/bin; install the Debian package postgresql");
     }
-    if (isRoot() && !Files.isExecutable(Path.of("/usr/sbin/runuser"))
+    if (isRoot()
+        && !Files.isExecutable(Path.of("/usr/sbin/runuser"))
         && !Files.isExecutable(Path.of("/sbin/runuser"))) {
       return Optional.of(
           "PostgreSQL integration tests skipped: they run as root and need runuser (util-linux)"
-              + " to start the server as the unprivileged user " + USER);
+              + " to start the server as the unprivileged user "
+              + USER);
     }
     return Optional.empty();
   }
@@ -142,8 +144,8 @@ public final class PostgreSql implements BeforeAllCallback, ParameterResolver {
   }
 
   /**
-   * The running server: a data source on its {@code postgres} database, and fresh table prefixes
-   * so that each test has a store of its own.
+   * The running server: a data source on its {@code postgres} database, and fresh table prefixes so
+   * that each test has a store of its own.
    *
    * <p>Closed by JUnit at the end of the run (it is {@link AutoCloseable} in the root store).
    */
@@ -336,8 +338,7 @@ public final class PostgreSql implements BeforeAllCallback, ParameterResolver {
     run(command, timeout, true);
   }
 
-  private static int run(List<String> command, Duration timeout, boolean check)
-      throws IOException {
+  private static int run(List<String> command, Duration timeout, boolean check) throws IOException {
     Path output = Files.createTempFile("livemigration-pg-cmd", ".log");
     try {
       Process process =

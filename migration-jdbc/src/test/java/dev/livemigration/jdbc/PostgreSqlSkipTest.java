@@ -23,7 +23,6 @@ class PostgreSqlSkipTest {
   void failInCi() {
     assertThatThrownBy(() -> PostgreSql.skipOrFail("no initdb", true))
         .isInstanceOf(ExtensionConfigurationException.class)
-        .hasMessage(
-            "no initdb (CI=true, so the PostgreSQL integration tests must not be skipped)");
+        .hasMessage("no initdb (CI=true, so the PostgreSQL integration tests must not be skipped)");
   }
 }

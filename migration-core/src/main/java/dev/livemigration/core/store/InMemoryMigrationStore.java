@@ -284,9 +284,10 @@ public final class InMemoryMigrationStore implements MigrationStore {
     if (record.isTerminal() || record.cancelRequested()) {
       return Optional.of(record);
     }
+    // The version stays: a cancel request must not fence the owner's next write, which returns it.
     MigrationRecord cancelled =
         record.stored(
-            record.sequence(), record.version() + 1, record.owner(), record.fencingToken(), true);
+            record.sequence(), record.version(), record.owner(), record.fencingToken(), true);
     records.put(migrationUid, new Stored(cancelled, stored.ownerIncarnation()));
     if (record.owner() == null && record.phase() == MigrationPhase.PENDING) {
       cancelledInQueue.add(migrationUid);
