@@ -112,7 +112,9 @@ public abstract class MigrationStoreConcurrencyKit {
                     if (!claimedOnce.add(claimed.uid())) {
                       problems.add("claimed twice: " + claimed.uid());
                     }
-                    drive(store, lease, claimed, limits, active, maxActive, perNode, problems);
+                  }
+                  drive(store, lease, batch, limits, active, maxActive, perNode, problems);
+                  for (MigrationRecord claimed : batch) {
                     ends.computeIfAbsent(claimed.uid(), k -> new AtomicInteger()).incrementAndGet();
                   }
                 }
@@ -132,33 +134,44 @@ public abstract class MigrationStoreConcurrencyKit {
     assertTrue(store.list().stream().allMatch(MigrationRecord::isTerminal), "all ended");
   }
 
+  /** Holds the batch's slots for a while, watching the limits, then ends each migration. */
   private static void drive(
       MigrationStore store,
       ReplicaLease lease,
-      MigrationRecord claimed,
+      List<MigrationRecord> batch,
       QueueLimits limits,
       AtomicInteger active,
       AtomicInteger maxActive,
       Map<String, AtomicInteger> perNode,
       Queue<String> problems) {
-    AtomicInteger node = perNode.computeIfAbsent(claimed.sourceNode(), k -> new AtomicInteger());
-    int nowActive = active.incrementAndGet();
-    int onNode = node.incrementAndGet();
-    maxActive.accumulateAndGet(nowActive, Math::max);
-    if (nowActive > limits.perCluster() || onNode > limits.outboundPerNode()) {
-      problems.add("limits exceeded: " + nowActive + " in the cluster, " + onNode + " on a node");
+    List<MigrationRecord> running = new ArrayList<>();
+    for (MigrationRecord claimed : batch) {
+      AtomicInteger node = perNode.computeIfAbsent(claimed.sourceNode(), k -> new AtomicInteger());
+      int nowActive = active.incrementAndGet();
+      int onNode = node.incrementAndGet();
+      maxActive.accumulateAndGet(nowActive, Math::max);
+      if (nowActive > limits.perCluster() || onNode > limits.outboundPerNode()) {
+        problems.add("limits exceeded: " + nowActive + " in the cluster, " + onNode + " on a node");
+      }
     }
     try {
-      MigrationRecord record = store.write(lease, running(claimed, 1000));
-      sleep(Duration.ofMillis(15));
-      record = store.write(lease, running(record, 10));
-      node.decrementAndGet();
-      active.decrementAndGet();
-      store.write(lease, ended(record, true));
+      for (MigrationRecord claimed : batch) {
+        running.add(store.write(lease, running(claimed, 1000)));
+      }
+      sleep(Duration.ofMillis(20));
     } catch (FencedException e) {
-      node.decrementAndGet();
-      active.decrementAndGet();
       problems.add("fenced while it held its lease: " + e.getMessage());
+    }
+    for (MigrationRecord claimed : batch) {
+      perNode.get(claimed.sourceNode()).decrementAndGet();
+      active.decrementAndGet();
+    }
+    for (MigrationRecord record : running) {
+      try {
+        store.write(lease, ended(record, true));
+      } catch (FencedException e) {
+        problems.add("fenced while it held its lease: " + e.getMessage());
+      }
     }
   }
 }
