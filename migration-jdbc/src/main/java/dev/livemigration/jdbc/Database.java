@@ -26,6 +26,7 @@ final class Database {
   private final DataSource dataSource;
   private final Schema schema;
   private final int timeoutSeconds;
+  private static final String UNCONNECTED = "the DataSource ";
   private volatile String where;
   private volatile boolean ready;
 
@@ -33,7 +34,22 @@ final class Database {
     this.dataSource = dataSource;
     this.schema = schema;
     this.timeoutSeconds = timeoutSeconds;
-    this.where = "the DataSource " + dataSource.getClass().getName();
+    this.where = describe(dataSource);
+  }
+
+  /** The data source's URL if it tells one (without a password), else its class. */
+  private static String describe(DataSource dataSource) {
+    for (String getter : new String[] {"getUrl", "getURL", "getJdbcUrl"}) {
+      try {
+        Object url = dataSource.getClass().getMethod(getter).invoke(dataSource);
+        if (url instanceof String text && !text.isBlank()) {
+          return text.replaceAll("(?i)(password=)[^&;]*", "$1***");
+        }
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        // Not a getter this data source has: try the next, or name its class.
+      }
+    }
+    return UNCONNECTED + dataSource.getClass().getName();
   }
 
   /** Prepares a statement with the store's timeout. */
@@ -63,7 +79,7 @@ final class Database {
 
   private <T> T once(Work<T> work) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
-      if (where.startsWith("the DataSource ")) {
+      if (where.startsWith(UNCONNECTED)) {
         where = connection.getMetaData().getURL();
       }
       boolean autoCommit = connection.getAutoCommit();
@@ -119,7 +135,7 @@ final class Database {
   StoreException translate(String doing, SQLException e) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     String reason = firstLine(e.getMessage());
-    if (state.startsWith("08") || state.isEmpty() && where.startsWith("the DataSource ")) {
+    if (state.startsWith("08") || state.isEmpty() && where.startsWith(UNCONNECTED)) {
       return new StoreException(
           "cannot reach the migration store at " + where + ": " + reason + " (" + doing + ")", e);
     }

@@ -15,8 +15,8 @@ import java.util.List;
  *   <li>{@code replicas}: one row per replica name, with its incarnation and its lease's end on the
  *       database's clock;
  *   <li>{@code vmis}: one row per VMI seen, with its generation and its migration in progress;
- *   <li>{@code queue_lock}: one row that claims lock, so that claims from every replica take slots
- *       one after the other;
+ *   <li>{@code queue_lock}: one row that every claim locks ({@code SELECT … FOR UPDATE}), so that
+ *       claims from every replica count and take slots one after the other;
  *   <li>{@code records}: one row per migration, with the JSON of its request, VMI, configuration,
  *       state and resume data, and the columns that the queue, the limits and fencing need;
  *   <li>the sequences {@code admissions} (queue order) and {@code tokens} (fencing tokens).

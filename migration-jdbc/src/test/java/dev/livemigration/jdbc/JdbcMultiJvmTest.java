@@ -104,7 +104,6 @@ class JdbcMultiJvmTest {
     List<MigrationRecord> all = store.list();
     assertThat(all).hasSize(MIGRATIONS).allMatch(MigrationRecord::isTerminal);
     assertThat(events(logs, "CLAIMED").values()).as("claimed once each").allMatch(n -> n == 1);
-    assertThat(events(logs, "CLAIMED")).hasSize(MIGRATIONS);
     Map<String, Long> ends = events(logs, "ENDED");
     assertThat(ends.values()).allMatch(n -> n == 1);
     for (MigrationRecord record : all) {
