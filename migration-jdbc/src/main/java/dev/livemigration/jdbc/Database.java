@@ -64,9 +64,21 @@ final class Database {
    * names the step for error messages ("admitting migration default/job").
    */
   <T> T transaction(String doing, Work<T> work) {
+    return run(doing, work, false);
+  }
+
+  /**
+   * Runs {@code work}, one statement or statements that need not be atomic together, in auto-commit
+   * mode: each statement is its own transaction, without a round trip to commit.
+   */
+  <T> T autoCommit(String doing, Work<T> work) {
+    return run(doing, work, true);
+  }
+
+  private <T> T run(String doing, Work<T> work, boolean autoCommit) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return once(work);
+        return once(work, autoCommit);
       } catch (SQLException e) {
         if (retryable(e) && attempt < ATTEMPTS) {
           LOG.debug("Retrying {} after {}", doing, e.getMessage());
@@ -77,24 +89,30 @@ final class Database {
     }
   }
 
-  private <T> T once(Work<T> work) throws SQLException {
+  private <T> T once(Work<T> work, boolean autoCommit) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
       if (where.startsWith(UNCONNECTED)) {
         where = connection.getMetaData().getURL();
       }
-      boolean autoCommit = connection.getAutoCommit();
+      boolean wasAutoCommit = connection.getAutoCommit();
       connection.setAutoCommit(false);
       try {
         ensureSchema(connection);
+        if (autoCommit) {
+          connection.setAutoCommit(true);
+          return work.run(connection);
+        }
         T result = work.run(connection);
         connection.commit();
         return result;
       } catch (SQLException | RuntimeException | Error e) {
-        rollback(connection, e);
+        if (!connection.getAutoCommit()) {
+          rollback(connection, e);
+        }
         throw e;
       } finally {
-        if (autoCommit) {
-          connection.setAutoCommit(true);
+        if (connection.getAutoCommit() != wasAutoCommit) {
+          connection.setAutoCommit(wasAutoCommit);
         }
       }
     }

@@ -92,7 +92,7 @@ public final class JdbcMigrationStore implements MigrationStore {
   public ReplicaLease join(String replica, Duration leaseDuration) {
     Objects.requireNonNull(replica, "replica");
     long micros = micros(leaseDuration);
-    return db.transaction(
+    return db.autoCommit(
         "joining as replica " + replica,
         c -> {
           try (PreparedStatement s = db.prepare(c, sql.join)) {
@@ -109,7 +109,7 @@ public final class JdbcMigrationStore implements MigrationStore {
   @Override
   public ReplicaLease renew(ReplicaLease lease, Duration leaseDuration) {
     long micros = micros(leaseDuration);
-    return db.transaction(
+    return db.autoCommit(
         "renewing the lease of replica " + lease.replica(),
         c -> {
           try (PreparedStatement s = db.prepare(c, sql.renew)) {
@@ -128,7 +128,7 @@ public final class JdbcMigrationStore implements MigrationStore {
 
   @Override
   public void leave(ReplicaLease lease) {
-    db.transaction(
+    db.autoCommit(
         "ending the lease of replica " + lease.replica(),
         c -> {
           try (PreparedStatement s = db.prepare(c, sql.leave)) {
@@ -141,7 +141,7 @@ public final class JdbcMigrationStore implements MigrationStore {
 
   @Override
   public VmiSlot vmiSlot(String namespace, String vmiName) {
-    return db.transaction(
+    return db.autoCommit(
         "reading VMI " + namespace + "/" + vmiName,
         c -> {
           try (PreparedStatement s = db.prepare(c, sql.vmiSlot)) {
@@ -195,13 +195,14 @@ public final class JdbcMigrationStore implements MigrationStore {
                     + ", expected "
                     + expectedGeneration);
           }
-          if (find(c, record.uid()).isPresent()) {
-            throw new IllegalArgumentException("a migration with uid " + record.uid() + " exists");
-          }
           try (PreparedStatement s = db.prepare(c, sql.insert)) {
             Rows.bindInsert(s, record);
             try (ResultSet rs = s.executeQuery()) {
               rs.next();
+              if (rs.getBoolean(3)) {
+                throw new IllegalArgumentException(
+                    "a migration with uid " + record.uid() + " exists");
+              }
               String duplicate = rs.getString(1);
               if (duplicate != null) {
                 throw Refusals.duplicateName(record, duplicate);
@@ -267,7 +268,7 @@ public final class JdbcMigrationStore implements MigrationStore {
     if (max < 1) {
       return List.of();
     }
-    return db.transaction(
+    return db.autoCommit(
         "adopting migrations for replica " + lease.replica(),
         c -> {
           try (PreparedStatement s = db.prepare(c, sql.adopt)) {
@@ -308,8 +309,7 @@ public final class JdbcMigrationStore implements MigrationStore {
     }
     boolean terminal = next.isTerminal();
     Rows.Json columns = Rows.json(next);
-    return db.transaction(
-        "writing migration " + next.key(),
+    Database.Work<MigrationRecord> work =
         c -> {
           MigrationRecord written;
           try (PreparedStatement s = db.prepare(c, sql.write)) {
@@ -350,12 +350,14 @@ public final class JdbcMigrationStore implements MigrationStore {
             }
           }
           return written;
-        });
+        };
+    String doing = "writing migration " + next.key();
+    return terminal ? db.transaction(doing, work) : db.autoCommit(doing, work);
   }
 
   @Override
   public Optional<MigrationRecord> requestCancel(String migrationUid) {
-    return db.transaction(
+    return db.autoCommit(
         "requesting the cancel of migration " + migrationUid,
         c -> {
           try (PreparedStatement s = db.prepare(c, sql.cancel)) {
@@ -372,7 +374,7 @@ public final class JdbcMigrationStore implements MigrationStore {
 
   @Override
   public Optional<MigrationRecord> find(String migrationUid) {
-    return db.transaction("reading migration " + migrationUid, c -> find(c, migrationUid));
+    return db.autoCommit("reading migration " + migrationUid, c -> find(c, migrationUid));
   }
 
   private Optional<MigrationRecord> find(Connection c, String uid) throws SQLException {
@@ -381,21 +383,21 @@ public final class JdbcMigrationStore implements MigrationStore {
 
   @Override
   public Optional<MigrationRecord> findByName(String namespace, String name) {
-    return db.transaction(
+    return db.autoCommit(
         "reading migration " + namespace + "/" + name,
         c -> one(c, sql.findByName, namespace, name));
   }
 
   @Override
   public Optional<MigrationRecord> latestForVmi(String namespace, String vmiName) {
-    return db.transaction(
+    return db.autoCommit(
         "reading the migrations of VMI " + namespace + "/" + vmiName,
         c -> one(c, sql.latestForVmi, namespace, vmiName));
   }
 
   @Override
   public List<MigrationRecord> list() {
-    return db.transaction(
+    return db.autoCommit(
         "listing migrations",
         c -> {
           List<MigrationRecord> all = new ArrayList<>();

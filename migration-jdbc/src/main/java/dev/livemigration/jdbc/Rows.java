@@ -31,6 +31,7 @@ final class Rows {
     s.setString(++i, ns);
     s.setString(++i, record.request().name());
     s.setString(++i, record.uid());
+    s.setString(++i, record.uid());
     s.setString(++i, ns);
     s.setString(++i, record.request().name());
     s.setString(++i, vmiName);

@@ -80,6 +80,9 @@ final class Sql {
         "WITH dup AS (SELECT uid FROM "
             + records
             + " WHERE namespace = ? AND name = ? AND NOT terminal LIMIT 1),"
+            + " same AS (SELECT uid FROM "
+            + records
+            + " WHERE uid = ?),"
             + " ins AS (INSERT INTO "
             + records
             + " (uid, seq, namespace, name, vmi_name, source_node, priority, phase, queued,"
@@ -89,12 +92,13 @@ final class Sql {
             + s.t("admissions")
             + "'), ?, ?, ?, ?, ?, 'PENDING', true, false, false, 1, NULL, 0, 0, false,"
             + " ?, ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb, '{}'::jsonb"
-            + " WHERE NOT EXISTS (SELECT 1 FROM dup) RETURNING seq),"
+            + " WHERE NOT EXISTS (SELECT 1 FROM dup) AND NOT EXISTS (SELECT 1 FROM same)"
+            + " RETURNING seq),"
             + " upd AS (UPDATE "
             + vmis
             + " SET generation = generation + 1, active_uid = ?"
             + " WHERE namespace = ? AND name = ? AND EXISTS (SELECT 1 FROM ins))"
-            + " SELECT (SELECT uid FROM dup), (SELECT seq FROM ins)";
+            + " SELECT (SELECT uid FROM dup), (SELECT seq FROM ins), EXISTS (SELECT 1 FROM same)";
     queueLock = "SELECT id FROM " + s.t("queue_lock") + " WHERE id = 1 FOR UPDATE";
     // Parameters: lease (2), max, max, perCluster, perNode, owner, incarnation.
     claim =

@@ -66,7 +66,13 @@ class JdbcMultiJvmTest {
       workers.put(replica, start(server, prefix, replica, logs));
     }
     Process victim = workers.get(VICTIM);
-    await(() -> count(logs, VICTIM, "CLAIMED") >= 3 && count(logs, VICTIM, "ENDED") >= 1, 40);
+    // Kill it once it has ended one migration and just started another (a few steps to go).
+    await(
+        () ->
+            count(logs, VICTIM, "ENDED") >= 1
+                && store.list().stream()
+                    .anyMatch(r -> VICTIM.equals(r.owner()) && !r.isTerminal() && r.version() <= 4),
+        40);
     victim.destroyForcibly();
     assertThat(victim.waitFor(10, TimeUnit.SECONDS)).isTrue();
     long killedAt = System.currentTimeMillis();
@@ -233,7 +239,7 @@ class JdbcMultiJvmTest {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("not within " + seconds + " s");
       }
-      Thread.sleep(20);
+      Thread.sleep(50);
     }
   }
 
