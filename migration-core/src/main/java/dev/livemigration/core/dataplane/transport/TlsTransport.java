@@ -117,6 +117,13 @@ public final class TlsTransport implements MigrationTransport {
       try {
         socket.startHandshake();
       } catch (SSLException e) {
+        if (String.valueOf(e.getMessage()).contains("nrecognized SSL message")) {
+          throw new SSLException(
+              "TLS handshake with "
+                  + address
+                  + " failed: the peer does not speak TLS; it may use plain TCP (transport tcp)",
+              e);
+        }
         throw new SSLException("TLS handshake with " + address + " failed: " + explain(e), e);
       } catch (java.net.SocketException | java.io.EOFException e) {
         throw new SSLException(
