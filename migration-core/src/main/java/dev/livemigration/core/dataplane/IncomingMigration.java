@@ -57,6 +57,7 @@ public final class IncomingMigration {
   private int channels;
   private Connection @Nullable [] connections;
   private int attached;
+  private int ended;
   private long @Nullable [] syncSeen;
   private int @Nullable [] receivedCrc;
   private @Nullable FrameWriter back;
@@ -190,6 +191,13 @@ public final class IncomingMigration {
       }
     }
     new ChannelReceiver(this, channel, connection, memory, crcs, pageSize).run();
+    synchronized (this) {
+      ended++;
+      if (ended >= attached && (state == State.RUNNING || state == State.FAILED) && group != null) {
+        // Every channel ended: nothing left for the agent's watchdog to watch.
+        group.cancel();
+      }
+    }
   }
 
   // ---------------------------------------------------------------- frames of channel 0
@@ -353,11 +361,19 @@ public final class IncomingMigration {
       if (group != null) {
         group.cancel();
       }
-      open = connections == null ? new Connection[0] : connections.clone();
+      group = null;
+      open = ended >= attached || connections == null ? new Connection[0] : connections.clone();
+    }
+    if (open.length > 0) {
       // The source still ends each channel; one that stays silent is closed after the I/O timeout.
       Watchdog.Group ending =
           agent.watchdog().watch(ioTimeout, stall -> closeAll(open, "the source did not end"));
-      group = ending;
+      synchronized (this) {
+        group = ending;
+        if (ended >= attached) {
+          ending.cancel();
+        }
+      }
       for (Connection connection : open) {
         if (connection != null) {
           connection.watchedBy(ending);

@@ -61,7 +61,6 @@ public final class OutgoingMigration implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(OutgoingMigration.class);
   private static final AtomicInteger IDS = new AtomicInteger();
-  private static final Duration MIN_QUERY_PATIENCE = Duration.ofSeconds(2);
 
   private final String uid;
   private final String token;
@@ -81,27 +80,13 @@ public final class OutgoingMigration implements AutoCloseable {
   private final Watchdog.Group group;
   private final ExecutorService workers;
   private final PageSender pages;
+  private final SourceState state = new SourceState();
   private final CompletableFuture<ProgressSample> completion = new CompletableFuture<>();
   private final long startNanos = System.nanoTime();
   private @Nullable ReturnPath returnPath;
   private @Nullable Thread coordinator;
   private @Nullable Thread returnReader;
 
-  private volatile long maxDowntimeNanos;
-  private volatile boolean postCopyRequested;
-  private volatile @Nullable String abortReason;
-  private volatile boolean stopping;
-  private volatile int throttle;
-  private volatile ProgressSample.Status status = ProgressSample.Status.ACTIVE;
-  private volatile MigrationMode mode = MigrationMode.PRE_COPY;
-  private volatile boolean committed;
-  private volatile boolean paused;
-  private volatile long dirtyRate;
-  private volatile @Nullable Duration downtime;
-  private volatile @Nullable String failure;
-  private volatile long staleAtSwitch;
-  private volatile long pausedAt;
-  private long syncSequence;
   private long lastSampleNanos = startNanos;
   private long lastSampleBytes;
   private long lastRate;
@@ -131,7 +116,7 @@ public final class OutgoingMigration implements AutoCloseable {
     }
     this.channels = options.channels() + routing.blockChannels();
     this.ioTimeout = options.ioTimeout();
-    this.maxDowntimeNanos = options.maxDowntime().toNanos();
+    this.state.maxDowntimeNanos = options.maxDowntime().toNanos();
     this.name = "lm-dataplane-out-" + IDS.incrementAndGet();
     this.bucket = new TokenBucket(options.bandwidth());
     this.watchdog = new Watchdog(name + "-watchdog");
@@ -152,9 +137,9 @@ public final class OutgoingMigration implements AutoCloseable {
             writers,
             workers,
             wireBytes,
-            () -> stopping,
-            () -> postCopyRequested,
-            () -> stopping = true);
+            () -> state.stopping,
+            () -> state.postCopyRequested,
+            () -> state.stopping = true);
   }
 
   /**
@@ -254,7 +239,7 @@ public final class OutgoingMigration implements AutoCloseable {
           connection,
           new Protocol.Hello(Protocol.VERSION, channel, channels, pageSize, pageCount, uid, token),
           address);
-      writers.add(new FrameWriter(connection, pageSize, bucket, () -> stopping, wireBytes));
+      writers.add(new FrameWriter(connection, pageSize, bucket, () -> state.stopping, wireBytes));
     }
     LOG.debug("Migration {}: {} channel(s) connected to {}", uid, channels, routing.targets());
   }
@@ -265,7 +250,33 @@ public final class OutgoingMigration implements AutoCloseable {
     Thread reader = new Thread(path, name + "-return");
     reader.setDaemon(true);
     returnReader = reader;
-    Thread main = new Thread(this::run, name);
+    SourceFlow flow =
+        new SourceFlow(
+            uid,
+            token,
+            name,
+            transport,
+            target,
+            memory,
+            ioTimeout,
+            writers,
+            pages,
+            path,
+            reader,
+            state,
+            new SourceFlow.Link() {
+              @Override
+              public void closeConnections(String because) {
+                OutgoingMigration.this.closeConnections(because);
+              }
+
+              @Override
+              public void end() {
+                releaseResources();
+                completion.complete(progress());
+              }
+            });
+    Thread main = new Thread(flow, name);
     main.setDaemon(true);
     coordinator = main;
     reader.start();
@@ -288,7 +299,7 @@ public final class OutgoingMigration implements AutoCloseable {
       lastSampleNanos = now;
       lastSampleBytes = bytes;
     }
-    ProgressSample.Status current = status;
+    ProgressSample.Status current = state.status;
     ProgressSample.Builder sample =
         ProgressSample.builder()
             .status(current)
@@ -299,16 +310,16 @@ public final class OutgoingMigration implements AutoCloseable {
                 current == ProgressSample.Status.COMPLETED
                     ? 0
                     : Math.max(0, pages.staleCount()) * pageSize)
-            .dirtyRate(dirtyRate)
+            .dirtyRate(state.dirtyRate)
             .transferRate(Math.max(0, lastRate))
             .iteration(pages.iteration())
-            .mode(mode)
-            .throttlePercent(throttle);
-    Duration pause = downtime;
+            .mode(state.mode)
+            .throttlePercent(state.throttle);
+    Duration pause = state.downtime;
     if (pause != null) {
       sample.downtime(pause);
     }
-    String why = failure;
+    String why = state.failure;
     if (why != null && current == ProgressSample.Status.FAILED) {
       sample.failureReason(why);
     }
@@ -321,15 +332,15 @@ public final class OutgoingMigration implements AutoCloseable {
    */
   public void apply(Directive directive) {
     if (directive instanceof Directive.Throttle t) {
-      throttle = t.percent();
+      state.throttle = t.percent();
       memory.throttle(t.percent());
     } else if (directive instanceof Directive.SetMaxDowntime d) {
-      maxDowntimeNanos = d.maxDowntime().toNanos();
+      state.maxDowntimeNanos = d.maxDowntime().toNanos();
     } else if (directive instanceof Directive.SetBandwidth b) {
       bucket.setRate(b.bytesPerSecond());
     } else if (directive instanceof Directive.SwitchToPostCopy) {
-      if (mode == MigrationMode.PRE_COPY && !committed) {
-        postCopyRequested = true;
+      if (state.mode == MigrationMode.PRE_COPY && !state.committed) {
+        state.postCopyRequested = true;
       }
     } else if (directive instanceof Directive.Abort a) {
       abort(a.reason());
@@ -341,17 +352,17 @@ public final class OutgoingMigration implements AutoCloseable {
    * to post-copy requested (then the migration goes on). Idempotent.
    */
   public void abort(String reason) {
-    if (status != ProgressSample.Status.ACTIVE
-        || committed
-        || postCopyRequested
-        || mode == MigrationMode.POST_COPY) {
-      LOG.debug("Migration {}: abort ignored ({}, {})", uid, status, mode);
+    if (state.status != ProgressSample.Status.ACTIVE
+        || state.committed
+        || state.postCopyRequested
+        || state.mode == MigrationMode.POST_COPY) {
+      LOG.debug("Migration {}: abort ignored ({}, {})", uid, state.status, state.mode);
       return;
     }
-    if (abortReason == null) {
-      abortReason = reason;
+    if (state.abortReason == null) {
+      state.abortReason = reason;
     }
-    stopping = true;
+    state.stopping = true;
   }
 
   /** Completes with the final sample (COMPLETED or FAILED); never exceptionally. */
@@ -373,7 +384,7 @@ public final class OutgoingMigration implements AutoCloseable {
   public void close() {
     abort("the migration was closed");
     Duration first = ioTimeout.plusSeconds(5);
-    if (!awaitCompletion(first) && (committed || postCopyRequested)) {
+    if (!awaitCompletion(first) && (state.committed || state.postCopyRequested)) {
       LOG.warn(
           "Migration {}: closing while the guest on the target depends on it; waiting up to {}",
           uid,
@@ -439,333 +450,8 @@ public final class OutgoingMigration implements AutoCloseable {
   }
 
   private void broken(String reason) {
-    stopping = true;
+    state.stopping = true;
     closeConnections(reason);
-  }
-
-  private ReturnPath path() {
-    return Objects.requireNonNull(returnPath);
-  }
-
-  // ---------------------------------------------------------------- the migration
-
-  private void run() {
-    try {
-      memory.startDirtyLog();
-      pages.allStale();
-      long bandwidthBytes = 0;
-      long bandwidthNanos = 0;
-      while (true) {
-        pages.runPass(0);
-        if (abortReason != null) {
-          abortNow();
-          return;
-        }
-        checkFailure("during pass " + pages.iteration());
-        if (postCopyRequested) {
-          postCopy();
-          return;
-        }
-        long dirtyPages = pages.mergeDirty();
-        long passNanos = pages.passNanos();
-        bandwidthBytes += pages.passBytes();
-        bandwidthNanos += passNanos;
-        dirtyRate = passNanos <= 0 ? 0 : (long) (dirtyPages * (double) pageSize * 1e9 / passNanos);
-        double bandwidth =
-            bandwidthNanos <= 0 ? Double.MAX_VALUE : bandwidthBytes * 1e9 / bandwidthNanos;
-        double remaining = (double) pages.staleCount() * pageSize;
-        double estimateNanos = bandwidth <= 0 ? Double.MAX_VALUE : remaining / bandwidth * 1e9;
-        LOG.debug(
-            "Migration {}: pass {} sent {} bytes in {} ms; {} pages dirty, estimated downtime"
-                + " {} ms",
-            uid,
-            pages.iteration(),
-            pages.passBytes(),
-            passNanos / 1_000_000,
-            dirtyPages,
-            (long) (estimateNanos / 1e6));
-        if (estimateNanos <= maxDowntimeNanos) {
-          stopAndCopy();
-          return;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      failWith(e);
-    } finally {
-      path().over();
-      closeConnections("the migration ended");
-      releaseResources();
-      completion.complete(progress());
-    }
-  }
-
-  private void checkFailure(String where) throws TransferFailedException {
-    String error = path().targetError();
-    if (error != null) {
-      throw new TransferFailedException("the target failed: " + error);
-    }
-    String lost = path().lostBecause();
-    if (lost != null) {
-      throw new TransferFailedException(lost + " (" + where + ")");
-    }
-    if (stopping) {
-      throw new TransferFailedException("stopped " + where);
-    }
-  }
-
-  private void stopAndCopy() throws IOException {
-    pausedAt = System.nanoTime();
-    memory.pause();
-    paused = true;
-    pages.mergeDirty();
-    long sync = ++syncSequence;
-    pages.runPass(sync);
-    if (abortReason != null) {
-      abortNow();
-      return;
-    }
-    checkFailure("during stop-and-copy");
-    FrameWriter control = writers.get(0);
-    byte[] digest = pages.digest();
-    path().permitVerification(sync, digest);
-    control.digest(sync, digest);
-    control.flush();
-    path()
-        .await(
-            ReturnPath.Reply.VERIFIED,
-            "waiting for the target to verify the memory",
-            ioTimeout,
-            () -> abortReason != null);
-    if (abortReason != null) {
-      abortNow();
-      return;
-    }
-    // The go-ahead: from the first byte of GO on, the target may run the guest.
-    committed = true;
-    path().permit(ReturnPath.Reply.RUNNING);
-    control.control(Protocol.GO);
-    control.flush();
-    path()
-        .await(ReturnPath.Reply.RUNNING, "waiting for the target to start", ioTimeout, () -> false);
-    completed("completed in " + pages.iteration() + " passes");
-  }
-
-  private void postCopy() throws IOException {
-    pausedAt = System.nanoTime();
-    memory.pause();
-    paused = true;
-    pages.mergeDirty();
-    memory.stopDirtyLog();
-    long sync = ++syncSequence;
-    for (FrameWriter writer : writers) {
-      writer.control(Protocol.SYNC, sync);
-      writer.flush();
-    }
-    byte[] bitmap = pages.staleBitmap();
-    pages.startPostCopy(path());
-    staleAtSwitch = pages.staleCount();
-    FrameWriter control = writers.get(0);
-    // The go-ahead: the target starts the guest when it reads POSTCOPY.
-    committed = true;
-    path().permit(ReturnPath.Reply.SWITCHED);
-    path().serve();
-    control.postCopy(sync, bitmap);
-    path()
-        .await(
-            ReturnPath.Reply.SWITCHED,
-            "waiting for the target to start in post-copy",
-            ioTimeout,
-            () -> false);
-    downtime = Duration.ofNanos(System.nanoTime() - pausedAt);
-    mode = MigrationMode.POST_COPY;
-    LOG.info(
-        "Migration {} switched to post-copy after {} passes; downtime {} ms, {} pages to go",
-        uid,
-        pages.iteration(),
-        downtime.toMillis(),
-        pages.staleCount());
-    long push = pages.nextIteration();
-    long last = ++syncSequence;
-    pages.pushAll(push, last);
-    checkFailure("in post-copy");
-    byte[] digest = pages.digest();
-    path().permitVerification(last, digest);
-    control.digest(last, digest);
-    control.flush();
-    path()
-        .await(
-            ReturnPath.Reply.VERIFIED,
-            "waiting for the target to verify the memory",
-            ioTimeout,
-            () -> false);
-    completed("completed in post-copy");
-  }
-
-  private void completed(String how) {
-    if (downtime == null) {
-      downtime = Duration.ofNanos(System.nanoTime() - pausedAt);
-    }
-    if (mode == MigrationMode.PRE_COPY) {
-      memory.stopDirtyLog();
-    }
-    status = ProgressSample.Status.COMPLETED;
-    path().over();
-    finishChannels();
-    LOG.info("Migration {} {}; downtime {} ms", uid, how, downtime.toMillis());
-  }
-
-  private void finishChannels() {
-    for (FrameWriter writer : writers) {
-      try {
-        writer.control(Protocol.END);
-        writer.flush();
-      } catch (IOException e) {
-        LOG.debug("Migration {}: closing {} failed", uid, writer.connection(), e);
-      }
-    }
-  }
-
-  private void abortNow() {
-    String reason = Objects.requireNonNullElse(abortReason, "aborted");
-    try {
-      FrameWriter control = writers.get(0);
-      control.text(Protocol.ABORT, reason);
-      control.flush();
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("Migration {}: telling the target about the abort failed", uid, e);
-    }
-    path().over();
-    closeConnections("aborted: " + reason);
-    restoreSource();
-    failure = "aborted: " + reason;
-    status = ProgressSample.Status.FAILED;
-    LOG.info("Migration {} aborted: {}; the source runs on", uid, reason);
-  }
-
-  private void failWith(Throwable e) {
-    stopping = true;
-    ReturnPath path = path();
-    // Give the return path a moment to deliver the target's own reason.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    Thread reader = returnReader;
-    while (path.targetError() == null
-        && reader != null
-        && reader.isAlive()
-        && System.nanoTime() < deadline
-        && !(e instanceof ProtocolException)) {
-      try {
-        reader.join(20);
-      } catch (InterruptedException interrupted) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    String reason;
-    String error = path.targetError();
-    String lost = path.lostBecause();
-    if (error != null) {
-      reason = "the target failed: " + error;
-    } else if (e instanceof TransferFailedException) {
-      reason = e.getMessage();
-    } else if (lost != null) {
-      reason = lost + " (" + where() + ")";
-    } else {
-      reason = Failures.describe(e, where());
-    }
-    path.over();
-    closeConnections(reason);
-    if (!committed) {
-      restoreSource();
-      failure = reason;
-      status = ProgressSample.Status.FAILED;
-      LOG.warn("Migration {} failed before the go-ahead: {}; the source runs on", uid, reason);
-      return;
-    }
-    settleInDoubt(reason);
-  }
-
-  /** The link broke at or after the go-ahead: asks the target where the guest runs, and says so. */
-  private void settleInDoubt(String cause) {
-    String where = transport.id() + "://" + target;
-    Duration patience = ioTimeout.multipliedBy(2);
-    if (patience.compareTo(MIN_QUERY_PATIENCE) < 0) {
-      patience = MIN_QUERY_PATIENCE;
-    }
-    LOG.warn(
-        "Migration {}: the link broke after the go-ahead ({}); asking {} where the guest runs",
-        uid,
-        cause,
-        where);
-    Verdict verdict;
-    try {
-      verdict = OutcomeQuery.ask(transport, target, uid, token, patience, name);
-    } catch (TransferFailedException unanswered) {
-      verdict = Verdict.unknown("it could not be asked: " + unanswered.getMessage());
-    }
-    switch (verdict.kind()) {
-      case RUNNING -> {
-        LOG.warn(
-            "Migration {}: the target's confirmation was lost ({}), but asked, it runs the guest",
-            uid,
-            cause);
-        completed("completed (confirmed by asking the target)");
-        return;
-      }
-      case NOT_STARTED -> {
-        restoreSource();
-        failure =
-            cause
-                + "; after the go-ahead, but the target proved that the guest did not start there ("
-                + verdict.reason()
-                + "), so the source resumed it";
-      }
-      case PAGES_LOST ->
-          failure =
-              "post-copy broke ("
-                  + cause
-                  + "): the guest started on the target, which lost "
-                  + verdict.lostPages()
-                  + " of "
-                  + verdict.pageCount()
-                  + " pages that it had not received yet ("
-                  + verdict.reason()
-                  + "); the source stays paused (its state is older than what ran on the target):"
-                  + " an operator must decide which side to keep";
-      case UNKNOWN ->
-          failure =
-              "the guest's location is unknown: the link broke at or after the go-ahead ("
-                  + cause
-                  + ") and the target at "
-                  + where
-                  + " did not say whether it runs the guest ("
-                  + verdict.reason()
-                  + "); the source stays paused: an operator must check the target before"
-                  + " resuming either side";
-    }
-    status = ProgressSample.Status.FAILED;
-    LOG.warn("Migration {} failed: {}", uid, failure);
-  }
-
-  private String where() {
-    return mode == MigrationMode.POST_COPY
-        ? "in post-copy"
-        : paused ? "during stop-and-copy" : "during pass " + pages.iteration();
-  }
-
-  /** Leaves the source as it was: logging off, throttle lifted, running. */
-  private void restoreSource() {
-    try {
-      memory.stopDirtyLog();
-      if (throttle != 0) {
-        memory.throttle(0);
-        throttle = 0;
-      }
-    } finally {
-      if (paused) {
-        paused = false;
-        memory.resume();
-      }
-    }
   }
 
   /** Pages sent at the target's request in post-copy. */
@@ -780,11 +466,11 @@ public final class OutgoingMigration implements AutoCloseable {
 
   /** Pages the target lacked at the switch to post-copy. */
   long staleAtSwitch() {
-    return staleAtSwitch;
+    return state.staleAtSwitch;
   }
 
   /** The source memory's optional downtime, for tests. */
   Optional<Duration> downtime() {
-    return Optional.ofNullable(downtime);
+    return Optional.ofNullable(state.downtime);
   }
 }

@@ -98,6 +98,49 @@ class AgentResourcesTest {
     }
   }
 
+  @Test
+  @DisplayName("close() closes the channels of a guest that started, whose source stays silent")
+  void closeReleasesStartedChannels() throws Exception {
+    dev.livemigration.core.dataplane.transport.TlsTransport tls = TestPki.get().trusted();
+    CountingTransport counting = new CountingTransport(tls);
+    TargetAgent agent = TargetAgent.start(counting, Transfers.LOOPBACK, Duration.ofSeconds(30));
+    try (PagedMemory zeros = PagedMemory.allocate(4096, 16)) {
+      IncomingMigration incoming =
+          agent.expect("started", 4096, 16, () -> PagedMemory.allocate(4096, 16));
+      Connection source = new Connection(tls.connect(agent.address(), IO), "fake source");
+      try {
+        SourceHandshake.run(
+            source,
+            new Protocol.Hello(Protocol.VERSION, 0, 1, 4096, 16, "started", incoming.token()),
+            agent.address());
+        FrameWriter writer =
+            new FrameWriter(
+                source,
+                4096,
+                new TokenBucket(0),
+                () -> false,
+                new java.util.concurrent.atomic.LongAdder());
+        int[] crcs = new int[16];
+        for (int i = 0; i < 16; i++) {
+          crcs[i] = writer.page(i, zeros);
+        }
+        writer.control(Protocol.SYNC, 1);
+        writer.digest(1, Protocol.digest(crcs));
+        writer.control(Protocol.GO);
+        writer.flush();
+        incoming.completion().get(10, TimeUnit.SECONDS);
+        // The source sends no END and stays connected.
+        agent.close();
+        assertThat(counting.awaitNoneOpen(Duration.ofSeconds(3)))
+            .as("the agent's sockets still open after close()")
+            .isZero();
+      } finally {
+        source.close();
+        agent.close();
+      }
+    }
+  }
+
   private static byte[] hello(String uid, String token, int channel, int channels) {
     ByteBuffer hello =
         Protocol.encodeHello(
