@@ -20,6 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 @DisplayName("The target agent releases what a broken or hostile peer held")
 class AgentResourcesTest {
@@ -235,6 +236,10 @@ class AgentResourcesTest {
           }
           TimeUnit.MILLISECONDS.sleep(100);
         }
+        LoggerFactory.getLogger(AgentResourcesTest.class)
+            .info(
+                "A trickled handshake was cut after {} ms",
+                Duration.ofNanos(System.nanoTime() - started).toMillis());
         assertThat(cut).as("the agent cut the trickling handshake").isTrue();
         assertThat(Duration.ofNanos(System.nanoTime() - started))
             .isLessThan(Duration.ofSeconds(10));

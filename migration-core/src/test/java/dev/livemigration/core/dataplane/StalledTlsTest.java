@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 @DisplayName("A stalled TLS connection fails after the I/O timeout, not TLS's close")
 class StalledTlsTest {
@@ -42,6 +43,8 @@ class StalledTlsTest {
       ProgressSample last = out.completion().get(60, TimeUnit.SECONDS);
       out.close();
       Duration took = Duration.ofNanos(System.nanoTime() - started);
+      LoggerFactory.getLogger(StalledTlsTest.class)
+          .info("A stalled TLS write failed and closed in {} ms", took.toMillis());
       assertThat(proxy.fired()).isTrue();
       assertThat(last.status()).isEqualTo(ProgressSample.Status.FAILED);
       assertThat(last.failureReason())
