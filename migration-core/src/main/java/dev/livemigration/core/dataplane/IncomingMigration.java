@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -49,7 +48,6 @@ public final class IncomingMigration {
   private final int pageCount;
   private final Duration ioTimeout;
   private final CompletableFuture<ReceivingMemory> completion = new CompletableFuture<>();
-  private final Object syncs = new Object();
   private final ReceivingMemory memory;
 
   // Guarded by this.
@@ -58,7 +56,7 @@ public final class IncomingMigration {
   private Connection @Nullable [] connections;
   private int attached;
   private int ended;
-  private long @Nullable [] syncSeen;
+  private @Nullable SyncBarrier barrier;
   private int @Nullable [] receivedCrc;
   private @Nullable FrameWriter back;
   private Watchdog.@Nullable Group group;
@@ -146,7 +144,7 @@ public final class IncomingMigration {
     if (connections == null) {
       channels = hello.channels();
       connections = new Connection[channels];
-      syncSeen = new long[channels];
+      barrier = new SyncBarrier(channels, ioTimeout);
     } else if (hello.channels() != channels) {
       return "channel count " + hello.channels() + " differs from the first channel's " + channels;
     }
@@ -203,36 +201,15 @@ public final class IncomingMigration {
   // ---------------------------------------------------------------- frames of channel 0
 
   void synced(int channel, long sequence) {
-    synchronized (syncs) {
-      long[] seen = Objects.requireNonNull(syncSeen);
-      seen[channel] = sequence;
-      syncs.notifyAll();
-    }
+    Objects.requireNonNull(barrier()).synced(channel, sequence);
   }
 
   private void awaitSync(long sequence) throws IOException {
-    long deadline = System.nanoTime() + ioTimeout.toNanos();
-    synchronized (syncs) {
-      while (true) {
-        long[] seen = Objects.requireNonNull(syncSeen);
-        if (Arrays.stream(seen).allMatch(s -> s >= sequence) && attachedAll()) {
-          return;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || completion.isDone()) {
-          throw new TransferFailedException(
-              "read timeout: not every channel delivered its pages within "
-                  + ioTimeout.toMillis()
-                  + " ms");
-        }
-        try {
-          syncs.wait(Math.max(1, Math.min(50, left / 1_000_000)));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new TransferFailedException("interrupted while waiting for the channels", e);
-        }
-      }
-    }
+    Objects.requireNonNull(barrier()).await(sequence, this::attachedAll, completion::isDone);
+  }
+
+  private synchronized @Nullable SyncBarrier barrier() {
+    return barrier;
   }
 
   private synchronized boolean attachedAll() {
