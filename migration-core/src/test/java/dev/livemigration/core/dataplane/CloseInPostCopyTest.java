@@ -22,10 +22,10 @@ class CloseInPostCopyTest {
   @Test
   @DisplayName("waits for a healthy post-copy to finish instead of cutting the link")
   void waitsForPostCopy() throws Exception {
-    // 2,560 pages, a quarter of them zero: 7.5 MiB at 1 MiB/s, about 7.5 s, longer than the I/O
-    // timeout + 5 s after which close() used to cut the link.
-    Duration io = Duration.ofMillis(500);
-    int pages = 2560;
+    // 3,072 pages, a quarter of them zero: 9 MiB at 1 MiB/s, about 9 s, longer than the I/O
+    // timeout + 5 s (6 s) after which close() used to cut the link.
+    Duration io = Duration.ofSeconds(1);
+    int pages = 3072;
     TcpTransport tcp = new TcpTransport();
     try (PagedMemory source = Guests.random(pages, 31);
         TargetAgent agent = TargetAgent.start(tcp, Transfers.LOOPBACK, io)) {

@@ -76,7 +76,9 @@ class CommitProtocolTest {
       PagedMemory target = (PagedMemory) run.incoming().completion().get(10, TimeUnit.SECONDS);
       assertThat(target.mismatch(source)).isEqualTo(-1);
       assertThat(source.isPaused()).as("the guest moved: the source stays paused").isTrue();
-      assertThat(proxy.accepted()).as("the outcome query came on a new connection").isEqualTo(2);
+      assertThat(proxy.accepted())
+          .as("the outcome query came on a new connection")
+          .isGreaterThanOrEqualTo(2);
       source.resume();
     }
   }
