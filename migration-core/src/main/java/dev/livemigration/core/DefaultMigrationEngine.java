@@ -185,6 +185,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
   private void scheduleHousekeeping() {
     Duration renewal = membership.leaseDuration().dividedBy(3);
     Duration period = renewal.compareTo(sampleInterval) < 0 ? renewal : sampleInterval;
+    // The first turn renews at once: lastRenewal starts unset.
     scheduler.schedule(
         period,
         () -> {

@@ -10,6 +10,7 @@ import dev.livemigration.api.spi.FencedException;
 import dev.livemigration.api.spi.MigrationRecord;
 import dev.livemigration.api.spi.QueueLimits;
 import dev.livemigration.api.spi.StoreException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +38,9 @@ final class Dispatcher {
   static final int BATCH = 64;
 
   private final DefaultMigrationEngine engine;
+
+  // Touched by the housekeeping turn only, one at a time.
+  private @Nullable Instant lastRenewal;
 
   // Guarded by this: migrations this replica sends to each target, for the target selector.
   private final Map<String, Integer> incoming = new HashMap<>();
@@ -142,21 +147,29 @@ final class Dispatcher {
   }
 
   /**
-   * One turn of housekeeping with a shared store: renew the lease (a lost one drops every migration
-   * of the old lease), adopt migrations whose owner stopped, take queued ones for slots freed
-   * elsewhere, and complete futures of migrations that other replicas ended.
+   * One turn of housekeeping with a shared store, every sample interval: take queued migrations for
+   * slots freed elsewhere and complete futures of migrations that other replicas ended; every third
+   * of the lease also renew the lease (a lost one drops every migration of the old lease) and adopt
+   * migrations whose owner stopped.
    */
   void housekeep() {
     try {
-      if (!engine.membership.renew()) {
-        engine.dropAll();
-      }
-      for (Adoption adoption : engine.store.adopt(engine.membership.lease(), BATCH)) {
-        engine.scheduler.execute(
-            () -> engine.driver.adopt(adoption.record(), adoption.previousOwner()));
+      Instant now = engine.scheduler.now();
+      Duration renewal = engine.membership.leaseDuration().dividedBy(3);
+      if (lastRenewal == null || Duration.between(lastRenewal, now).compareTo(renewal) >= 0) {
+        lastRenewal = now;
+        if (!engine.membership.renew()) {
+          engine.dropAll();
+        }
+        for (Adoption adoption : engine.store.adopt(engine.membership.lease(), BATCH)) {
+          engine.scheduler.execute(
+              () -> engine.driver.adopt(adoption.record(), adoption.previousOwner()));
+        }
       }
       dispatch();
-      engine.completions.poll();
+      if (engine.completions.anyWaiting()) {
+        engine.completions.poll();
+      }
     } catch (StoreException e) {
       LOG.warn("Housekeeping with the {} store failed: {}", engine.store.id(), e.getMessage());
     }
