@@ -15,10 +15,14 @@ import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.Quantity;
+import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.api.spi.MigrationRecord;
+import dev.livemigration.api.spi.MigrationSession;
+import dev.livemigration.api.spi.MigrationSpec;
 import dev.livemigration.api.spi.MigrationStore;
+import dev.livemigration.core.Admission;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.core.Scheduler;
 import dev.livemigration.core.store.InMemoryMigrationStore;
@@ -37,6 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
+import org.libvirt.Domain.MigrateFlags;
 import org.libvirt.LibvirtException;
 
 /**
@@ -47,7 +52,7 @@ import org.libvirt.LibvirtException;
  * the bandwidth is 5 MiB/s, so that the job runs for about 13 s.
  */
 @ExtendWith(LibvirtDaemons.class)
-@DisplayName("Migrations adopted by another engine replica after the first one stopped")
+@DisplayName("libvirt migrations resumed after their engine stopped")
 class LibvirtResumeTest {
   static final Duration LEASE = Duration.ofSeconds(3);
   static final Duration SAMPLE_INTERVAL = Duration.ofMillis(250);
@@ -176,7 +181,88 @@ class LibvirtResumeTest {
     assertRunsOnlyOn(name, nodeA, nodeB);
   }
 
+  @Test
+  @DisplayName(
+      "resumed with no job and the guest on A: Failed, the job ended unwatched (managed: why)")
+  void endedOnSource() throws Exception {
+    String name = "resume-stayed";
+    nodeA.domainCreateXML(TestDomains.idle(name), 0).free();
+    LibvirtBackend backend = backend();
+    MigrationSpec spec = spec(backend, name);
+    Map<String, String> p2p = resumeData(name, uuidOn(nodeA, name), true);
+
+    ProgressSample sample = backend.resume(spec, p2p).orElseThrow().sample();
+
+    assertThat(sample.status()).isEqualTo(ProgressSample.Status.FAILED);
+    assertThat(sample.failureReason())
+        .contains("the migration job ended while no engine watched it; the guest runs on " + A);
+
+    Map<String, String> managed = resumeData(name, uuidOn(nodeA, name), false);
+    assertThat(backend.resume(spec, managed).orElseThrow().sample().failureReason())
+        .hasValueSatisfying(
+            r -> assertThat(r).contains("managed (client-driven) migration, which libvirt aborts"));
+    assertRunsOnlyOn(name, nodeA, nodeB);
+  }
+
+  @Test
+  @DisplayName("resumed with the domain on neither host: Failed, its whereabouts unknown")
+  void whereaboutsUnknown() throws Exception {
+    String name = "resume-lost";
+    nodeA.domainCreateXML(TestDomains.idle(name), 0).free();
+    LibvirtBackend backend = backend();
+    MigrationSpec spec = spec(backend, name);
+    String uuid = uuidOn(nodeA, name);
+    Domain domain = nodeA.domainLookupByName(name);
+    domain.destroy();
+    domain.free();
+
+    MigrationSession session = backend.resume(spec, resumeData(name, uuid, true)).orElseThrow();
+    ProgressSample sample = session.sample();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (sample.status() == ProgressSample.Status.ACTIVE && System.nanoTime() < deadline) {
+      Thread.sleep(250); // libvirt may be between two steps: the session reads again for a while
+      sample = session.sample();
+    }
+
+    assertThat(sample.status()).isEqualTo(ProgressSample.Status.FAILED);
+    assertThat(sample.failureReason())
+        .hasValueSatisfying(
+            r ->
+                assertThat(r)
+                    .contains("the guest's whereabouts are unknown")
+                    .contains("gone on " + A + " and gone on " + B)
+                    .contains("needs an operator"));
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  LibvirtBackend backend() {
+    LibvirtBackend backend = LibvirtBackend.of(hosts.uris());
+    toClose.add(backend);
+    return backend;
+  }
+
+  /** The spec of a migration of the domain from A to B, as an engine would give it. */
+  static MigrationSpec spec(LibvirtBackend backend, String name) {
+    LibvirtInventory inventory = LibvirtInventory.of(backend);
+    VirtualMachineInstance vmi = inventory.find("default", name).orElseThrow();
+    return new MigrationSpec(
+        "uid-" + name,
+        VirtualMachineInstanceMigration.of(name, name),
+        vmi,
+        Admission.method(vmi),
+        inventory.nodes().get(0),
+        inventory.nodes().get(1),
+        slow());
+  }
+
+  /** Resume data as a session that started the migration from A to B would have given. */
+  Map<String, String> resumeData(String name, String uuid, boolean peerToPeer) {
+    int flags = MigrateFlags.LIVE | (peerToPeer ? MigrateFlags.PEER2PEER : 0);
+    return new ResumeData(
+            name, uuid, A, hosts.uri(A), B, hosts.uri(B), peerToPeer, flags, Instant.now())
+        .toMap(List.of());
+  }
 
   /** One engine replica on the shared store, with a backend and a scheduler of its own. */
   record Replica(MigrationEngine engine, FreezableScheduler scheduler, Events events) {}
