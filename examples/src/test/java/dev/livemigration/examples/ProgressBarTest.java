@@ -28,7 +28,7 @@ class ProgressBarTest {
   private final AtomicLong clock = new AtomicLong();
 
   private static MigrationEvent progress(ProgressSample sample) {
-    return new MigrationEvent.Progress("uid", REQUEST, Instant.EPOCH, sample);
+    return new MigrationEvent.Progress("uid", REQUEST, Instant.EPOCH, sample, "replica");
   }
 
   private static ProgressSample sample(long remaining, long rate, long iteration) {
@@ -128,13 +128,19 @@ class ProgressBarTest {
     bar.onEvent(progress(sample(800 * MIB, 100 * MIB, 1)));
     bar.onEvent(
         new MigrationEvent.DirectiveApplied(
-            "uid", REQUEST, Instant.EPOCH, new Directive.Throttle(20), "pass 2 did not converge"));
+            "uid",
+            REQUEST,
+            Instant.EPOCH,
+            new Directive.Throttle(20),
+            "pass 2 did not converge",
+            "replica"));
     bar.onEvent(
         new MigrationEvent.Failed(
             "uid",
             REQUEST,
             Instant.EPOCH,
-            MigrationState.builder().migrationUid("uid").completed(true).failed(true).build()));
+            MigrationState.builder().migrationUid("uid").completed(true).failed(true).build(),
+            "replica"));
 
     String printed = printed();
     String note = "\rauto-converge: guest CPU throttled to 20% (pass 2 did not converge)";

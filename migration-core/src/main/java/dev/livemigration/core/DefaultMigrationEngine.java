@@ -1,14 +1,10 @@
 package dev.livemigration.core;
 
-import dev.livemigration.api.AbortStatus;
-import dev.livemigration.api.CancelResult;
-import dev.livemigration.api.CancelResult.Outcome;
 import dev.livemigration.api.Drain;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationMethod;
-import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationRejectedException;
 import dev.livemigration.api.MigrationRejectedException.Reason;
@@ -67,6 +63,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
   final Completions completions;
   final Dispatcher dispatcher;
   final MigrationDriver driver;
+  final Cancellations cancellations;
   private final Admitter admitter;
   private final boolean ownsScheduler;
   private final boolean sharedStore;
@@ -97,6 +94,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
     this.completions = new Completions(store);
     this.dispatcher = new Dispatcher(this);
     this.driver = new MigrationDriver(this);
+    this.cancellations = new Cancellations(this);
     this.admitter =
         new Admitter(store, inventory, backend, builder.policies, () -> this.configuration);
     if (sharedStore) {
@@ -126,7 +124,8 @@ final class DefaultMigrationEngine implements MigrationEngine {
       dispatcher.dispatch();
       throw new MigrationRejectedException(Reason.ENGINE_CLOSED, "the engine is closed");
     }
-    publisher.publish(new MigrationEvent.Queued(record.uid(), request, scheduler.now()));
+    publisher.publish(
+        new MigrationEvent.Queued(record.uid(), request, scheduler.now(), membership.replica()));
     LOG.info("Queued migration {} ({}) of VMI {}", record.key(), record.uid(), request.vmiName());
     scheduler.execute(dispatcher::dispatch);
     return new EngineHandle(this, record.state(), request);
@@ -145,6 +144,10 @@ final class DefaultMigrationEngine implements MigrationEngine {
         new TrackedMigration(record, next -> store.write(membership.lease(), next));
     driven.put(record.uid(), m);
     return m;
+  }
+
+  @Nullable TrackedMigration driven(String uid) {
+    return driven.get(uid);
   }
 
   boolean drives(TrackedMigration m) {
@@ -193,86 +196,6 @@ final class DefaultMigrationEngine implements MigrationEngine {
 
   // ---------------------------------------------------------------- cancellation
 
-  /** Records a cancel and returns at once; the migration's own steps deliver the abort. */
-  CancelResult cancel(String uid) {
-    TrackedMigration m = driven.get(uid);
-    if (m != null) {
-      return cancelDriven(m);
-    }
-    Optional<MigrationRecord> before = store.find(uid);
-    if (before.isEmpty() || before.get().isTerminal()) {
-      return ended(before.map(MigrationRecord::state).orElse(null));
-    }
-    if (before.get().cancelRequested()) {
-      return new CancelResult(Outcome.ALREADY_REQUESTED, "a cancel was already requested");
-    }
-    Optional<MigrationRecord> after = store.requestCancel(uid);
-    if (after.isEmpty() || after.get().isTerminal()) {
-      return ended(after.map(MigrationRecord::state).orElse(null));
-    }
-    if (after.get().phase() == MigrationPhase.PENDING) {
-      dispatcher.dispatch();
-      if (store.find(uid).map(MigrationRecord::isTerminal).orElse(true)) {
-        return new CancelResult(
-            Outcome.REMOVED_FROM_QUEUE, "the migration left the queue before it started");
-      }
-    }
-    TrackedMigration local = driven.get(uid);
-    if (local != null) {
-      return cancelDriven(local);
-    }
-    return new CancelResult(
-        Outcome.ABORT_REQUESTED,
-        "the request was recorded; replica "
-            + after.get().owner()
-            + " that drives the migration aborts it at its next step");
-  }
-
-  /**
-   * Records a cancel of a migration driven here in its state at once, without the session's lock,
-   * and publishes the request under the dispatcher's lock, which the end also takes: the request is
-   * published before the end, or not at all once the migration ended.
-   */
-  private CancelResult cancelDriven(TrackedMigration m) {
-    synchronized (dispatcher) {
-      if (m.isTerminal()) {
-        return ended(m.state());
-      }
-      if (m.cancelRequested && m.state().abortRequested()) {
-        return new CancelResult(Outcome.ALREADY_REQUESTED, "a cancel was already requested");
-      }
-      boolean postCopy = m.state().mode() == MigrationMode.POST_COPY || m.postCopyRequested;
-      m.cancelRequested = true;
-      try {
-        m.update(
-            s ->
-                postCopy
-                    ? s.abortRequested(true)
-                        .abortStatus(AbortStatus.FAILED)
-                        .failureReason(MigrationDriver.REFUSED_IN_POST_COPY)
-                    : s.abortRequested(true).abortStatus(AbortStatus.ABORTING));
-      } catch (FencedException e) {
-        return ended(stateOf(m.uid()));
-      }
-      driver.publishAbortRequest(m);
-      if (postCopy) {
-        LOG.warn("Migration {}: abort refused, it is in post-copy", m);
-        return new CancelResult(
-            Outcome.REFUSED_IN_POST_COPY,
-            "the migration is in post-copy: the guest already runs on the target and aborting"
-                + " would lose it; the migration goes on");
-      }
-      return new CancelResult(
-          Outcome.ABORT_REQUESTED, "the abort is delivered at the migration's next step");
-    }
-  }
-
-  private static CancelResult ended(@Nullable MigrationState state) {
-    String how = state == null ? "ended" : state.failed() ? "already failed" : "already succeeded";
-    return new CancelResult(
-        Outcome.ALREADY_ENDED, "the migration has " + how + "; its state was left as it ended");
-  }
-
   @Override
   public Optional<MigrationHandle> cancel(String namespace, String migrationName) {
     requireName("namespace", namespace);
@@ -281,7 +204,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
     if (record.isEmpty() || record.get().isTerminal()) {
       return Optional.empty();
     }
-    cancel(record.get().uid());
+    cancellations.cancel(record.get().uid());
     return Optional.of(handle(record.get()));
   }
 
@@ -297,7 +220,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
     if (record.isEmpty()) {
       return Optional.empty();
     }
-    cancel(active);
+    cancellations.cancel(active);
     return Optional.of(handle(record.get()));
   }
 
@@ -440,7 +363,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
     }
     List<TrackedMigration> active = List.copyOf(driven.values());
     for (TrackedMigration m : active) {
-      cancelDriven(m);
+      cancellations.cancelDriven(m);
     }
     if (ownsScheduler) {
       for (TrackedMigration m : active) {

@@ -132,8 +132,10 @@ final class Dispatcher {
       engine.forget(m);
       engine.publisher.publish(
           last.failed()
-              ? new MigrationEvent.Failed(m.uid(), m.request, now, last)
-              : new MigrationEvent.Succeeded(m.uid(), m.request, now, last));
+              ? new MigrationEvent.Failed(
+                  m.uid(), m.request, now, last, engine.membership.replica())
+              : new MigrationEvent.Succeeded(
+                  m.uid(), m.request, now, last, engine.membership.replica()));
     }
     engine.completions.complete(last);
     return last;

@@ -53,7 +53,7 @@ final class EngineHandle implements MigrationHandle {
 
   @Override
   public CancelResult cancel() {
-    return engine.cancel(uid);
+    return engine.cancellations.cancel(uid);
   }
 
   @Override

@@ -59,7 +59,8 @@ final class MigrationDriver {
         Node target = engine.dispatcher.chooseTarget(m, source);
         m.update(s -> s.phase(MigrationPhase.SCHEDULED).targetNode(target.name()));
         publish(
-            new MigrationEvent.Scheduled(m.uid(), m.request, now(), source.name(), target.name()));
+            new MigrationEvent.Scheduled(
+                m.uid(), m.request, now(), source.name(), target.name(), replica()));
         m.update(s -> s.phase(MigrationPhase.PREPARING_TARGET));
         MigrationSession session =
             engine.backend.open(
@@ -75,7 +76,7 @@ final class MigrationDriver {
                     .targetPod(endpoint.targetPod()));
         publish(
             new MigrationEvent.TargetReady(
-                m.uid(), m.request, now(), endpoint.address(), endpoint.ports()));
+                m.uid(), m.request, now(), endpoint.address(), endpoint.ports(), replica()));
         if (m.cancelRequested) {
           finishAborted(m);
           return;
@@ -86,7 +87,7 @@ final class MigrationDriver {
         m.startedAt = started;
         m.lastProgressAt = started;
         m.update(s -> s.phase(MigrationPhase.RUNNING).startTimestamp(started));
-        publish(new MigrationEvent.Running(m.uid(), m.request, started));
+        publish(new MigrationEvent.Running(m.uid(), m.request, started, replica()));
         LOG.info("Migration {} running from {} to {}", m, source.name(), target.name());
       } catch (FencedException e) {
         lose(m, e);
@@ -197,7 +198,7 @@ final class MigrationDriver {
               }
               return s;
             });
-        publish(new MigrationEvent.Progress(m.uid(), m.request, now(), sample));
+        publish(new MigrationEvent.Progress(m.uid(), m.request, now(), sample, replica()));
         switch (sample.status()) {
           case COMPLETED -> {
             succeed(m);
@@ -275,7 +276,9 @@ final class MigrationDriver {
     }
     m.lastDirective = directive;
     LOG.info("Migration {}: applied {} ({})", m, directive, reason);
-    publish(new MigrationEvent.DirectiveApplied(m.uid(), m.request, now(), directive, reason));
+    publish(
+        new MigrationEvent.DirectiveApplied(
+            m.uid(), m.request, now(), directive, reason, replica()));
   }
 
   // ---------------------------------------------------------------- aborts
@@ -307,7 +310,7 @@ final class MigrationDriver {
     synchronized (engine.dispatcher) {
       if (!m.abortRequestPublished && !m.isTerminal()) {
         m.abortRequestPublished = true;
-        publish(new MigrationEvent.AbortRequested(m.uid(), m.request, now()));
+        publish(new MigrationEvent.AbortRequested(m.uid(), m.request, now(), replica()));
       }
     }
   }
@@ -457,6 +460,10 @@ final class MigrationDriver {
 
   Instant now() {
     return engine.scheduler.now();
+  }
+
+  private String replica() {
+    return engine.membership.replica();
   }
 
   private void publish(MigrationEvent event) {

@@ -1,6 +1,7 @@
 package dev.livemigration.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -87,5 +88,56 @@ class ManualSchedulerTest {
     time.execute(forever[0]);
     assertThat(time.advanceUntilIdle(Duration.ofHours(1))).isEqualTo(Duration.ofHours(1));
     assertThat(time.pendingTasks()).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("steps one task at a time, moving the clock to each task's time")
+  void stepsOneTaskAtATime() {
+    Instant start = time.now();
+    time.schedule(Duration.ofSeconds(2), () -> ran.add("b@2"));
+    time.execute(() -> ran.add("now"));
+    time.execute(() -> time.schedule(Duration.ofSeconds(1), () -> ran.add("a@1")));
+
+    assertThat(time.nextDue()).contains(start);
+    assertThat(time.runNext()).isTrue();
+    assertThat(ran).containsExactly("now");
+    assertThat(time.runNext()).isTrue();
+    assertThat(ran).containsExactly("now");
+    assertThat(time.nextDue()).contains(start.plusSeconds(1));
+    assertThat(time.runNext()).isTrue();
+    assertThat(ran).containsExactly("now", "a@1");
+    assertThat(time.now()).isEqualTo(start.plusSeconds(1));
+    assertThat(time.runNext()).isTrue();
+    assertThat(time.now()).isEqualTo(start.plusSeconds(2));
+    assertThat(time.runNext()).isFalse();
+    assertThat(time.nextDue()).isEmpty();
+    assertThat(ran).containsExactly("now", "a@1", "b@2");
+  }
+
+  @Test
+  @DisplayName("in RETHROW mode, hands a task's exception to the caller and keeps later tasks")
+  void rethrowsTaskFailures() {
+    IllegalStateException bug = new IllegalStateException("task bug");
+    time.taskFailures(ManualScheduler.TaskFailures.RETHROW);
+    time.schedule(
+        Duration.ofSeconds(1),
+        () -> {
+          throw bug;
+        });
+    time.schedule(Duration.ofSeconds(2), () -> ran.add("after"));
+    Instant start = time.now();
+
+    assertThatThrownBy(() -> time.advance(Duration.ofSeconds(5))).isSameAs(bug);
+    assertThat(time.now()).isEqualTo(start.plusSeconds(1));
+    assertThat(time.pendingTasks()).isEqualTo(1);
+
+    time.advance(Duration.ofSeconds(4));
+    assertThat(ran).containsExactly("after");
+    time.execute(
+        () -> {
+          throw bug;
+        });
+    assertThatThrownBy(time::runNext).isSameAs(bug);
+    assertThat(time.taskFailures()).isEqualTo(ManualScheduler.TaskFailures.RETHROW);
   }
 }

@@ -85,6 +85,14 @@ class ReplicasTest {
         eventsA.all().stream().filter(e -> e instanceof MigrationEvent.Succeeded).count()
             + eventsB.all().stream().filter(e -> e instanceof MigrationEvent.Succeeded).count();
     assertThat(ends).isEqualTo(6);
+    // Each step's event names the replica that took it: the owner in the store drove the end.
+    for (MigrationHandle handle : handles) {
+      String owner = store.find(handle.uid()).orElseThrow().owner();
+      EventLog log = owner.equals("a") ? eventsA : eventsB;
+      assertThat(log.of(handle.uid(), MigrationEvent.Succeeded.class))
+          .singleElement()
+          .satisfies(e -> assertThat(e.replica()).isEqualTo(owner));
+    }
   }
 
   @Test

@@ -11,9 +11,11 @@ import dev.livemigration.api.Taint;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.event.MigrationEvent;
+import dev.livemigration.api.event.MigrationListener;
 import dev.livemigration.api.manifest.Manifests;
 import dev.livemigration.api.manifest.PersistentVolumeClaim;
 import dev.livemigration.api.spi.ClusterInventory;
+import dev.livemigration.api.spi.HypervisorBackend;
 import dev.livemigration.api.spi.MigrationStrategy;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.core.strategy.Strategies;
@@ -27,8 +29,11 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What both kinds of simulated cluster share: nodes on loopback addresses with labels, taints and
@@ -40,10 +45,18 @@ import org.jspecify.annotations.Nullable;
  * <p>Node {@code nodeNN} has address {@code 127.0.0.NN} and, on the migration network, {@code
  * 127.0.1.NN}.
  *
+ * <p>Scenarios that need more than a description can listen to the engine's events ({@link
+ * #listener(MigrationListener)}) and wrap the backend or the inventory the engine sees ({@link
+ * #wrapBackend(UnaryOperator)}, {@link #wrapInventory(UnaryOperator)}) to fail or stall a step,
+ * with {@link BackendHooks}, {@link InventoryHooks} or their own {@link
+ * ForwardingHypervisorBackend} and {@link ForwardingClusterInventory}.
+ *
  * @param <C> the concrete cluster, which the describing methods return
  */
 public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulatedCluster<C>>
     implements AutoCloseable permits SimulatedCluster, RealBytesCluster {
+  private static final Logger LOG = LoggerFactory.getLogger(AbstractSimulatedCluster.class);
+
   /** The most nodes a cluster may have: one per address 127.0.0.1 … 127.0.0.250. */
   public static final int MAX_NODES = 250;
 
@@ -52,6 +65,7 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
   private final Map<String, Quantity> capacities = new ConcurrentHashMap<>();
   private final List<MigrationPolicy> policies = new CopyOnWriteArrayList<>();
   private final List<MigrationEvent> events = new CopyOnWriteArrayList<>();
+  private final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
   private final CapacityTargetSelector selector =
       new CapacityTargetSelector(
           inventory,
@@ -61,6 +75,8 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
           });
   private volatile MigrationConfiguration configuration = MigrationConfiguration.defaults();
   private MigrationStrategy strategy = Strategies.kubeVirtDefault();
+  private UnaryOperator<HypervisorBackend> backendWrapper = UnaryOperator.identity();
+  private UnaryOperator<ClusterInventory> inventoryWrapper = UnaryOperator.identity();
   private @Nullable MigrationEngine engine;
   private boolean closed;
 
@@ -85,8 +101,17 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
   /** This cluster, for chaining. */
   abstract C self();
 
-  /** Adds the backend, the scheduler and anything else the kind of cluster needs. */
+  /**
+   * Adds the backend, passed through {@link #wrapped(HypervisorBackend)}, the scheduler and
+   * anything else the kind of cluster needs.
+   */
   abstract void wire(MigrationEngines.Builder engine);
+
+  /** Returns the backend the engine gets: {@code backend} with the wrappers applied. */
+  final HypervisorBackend wrapped(HypervisorBackend backend) {
+    return Objects.requireNonNull(
+        backendWrapper.apply(backend), "the backend wrapper returned null");
+  }
 
   /** Told when a VMI was added or replaced, with its guest's profile. */
   void placed(VirtualMachineInstance vmi, GuestProfile profile) {}
@@ -96,6 +121,14 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
 
   /** Told when a migration ended, after the engine published its last event. */
   void ended(MigrationEvent event) {}
+
+  /**
+   * Told when a listener added with {@link #listener} threw; logs it unless the kind of cluster can
+   * fail the test with it.
+   */
+  void listenerFailed(MigrationEvent event, Throwable failure) {
+    LOG.warn("A listener of the simulated cluster failed on {}", event, failure);
+  }
 
   /** Frees what the kind of cluster holds besides the engine; called once, by {@link #close()}. */
   void release() {}
@@ -282,6 +315,48 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
     return self();
   }
 
+  /**
+   * Adds a listener for the engine's events, called after the cluster has recorded each event in
+   * {@link #events()}, on the engine's thread, in the order added; it may be added before or after
+   * the engine is created and sees the events published from then on. Like any engine listener it
+   * must be fast. What it throws (a failed assertion, say) never reaches the engine, so the
+   * migration goes on: a {@link SimulatedCluster} hands it to its clock as a failed task, which
+   * logs it or, with {@link dev.livemigration.core.ManualScheduler.TaskFailures#RETHROW}, throws it
+   * to the test from the call that advances time; a {@link RealBytesCluster} logs it.
+   */
+  public C listener(MigrationListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+    return self();
+  }
+
+  /**
+   * Wraps the backend the engine will use, for example with {@link BackendHooks} or a {@link
+   * ForwardingHypervisorBackend}, to fail, stall or watch its steps. Wrappers set by several calls
+   * apply in order, each around the result of the last. Before {@link #engine()}.
+   */
+  public synchronized C wrapBackend(UnaryOperator<HypervisorBackend> wrapper) {
+    Objects.requireNonNull(wrapper, "wrapper");
+    requireNoEngine("wrapBackend");
+    UnaryOperator<HypervisorBackend> inner = backendWrapper;
+    backendWrapper = backend -> wrapper.apply(inner.apply(backend));
+    return self();
+  }
+
+  /**
+   * Wraps the inventory the engine sees, for example with {@link InventoryHooks} or a {@link
+   * ForwardingClusterInventory}, to fail, stall or watch its calls. The cluster's own methods
+   * ({@link #inventory()}, {@link #nodeOf}) still read the cluster's inventory directly. Wrappers
+   * set by several calls apply in order, each around the result of the last. Before {@link
+   * #engine()}.
+   */
+  public synchronized C wrapInventory(UnaryOperator<ClusterInventory> wrapper) {
+    Objects.requireNonNull(wrapper, "wrapper");
+    requireNoEngine("wrapInventory");
+    UnaryOperator<ClusterInventory> inner = inventoryWrapper;
+    inventoryWrapper = inventory -> wrapper.apply(inner.apply(inventory));
+    return self();
+  }
+
   /** Throws if the engine exists already: {@code setting} must be set before it. */
   synchronized void requireNoEngine(String setting) {
     if (engine != null) {
@@ -298,7 +373,10 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
       MigrationEngines.Builder builder =
           MigrationEngines.builder()
               .configuration(configuration)
-              .inventory(new Observed())
+              .inventory(
+                  Objects.requireNonNull(
+                      inventoryWrapper.apply(new Observed()),
+                      "the inventory wrapper returned null"))
               .policies(() -> List.copyOf(policies))
               .strategy(strategy)
               .targetSelector(selector)
@@ -315,6 +393,13 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
       selector.release(event.request().namespace(), event.request().vmiName());
       ended(event);
     }
+    for (MigrationListener listener : listeners) {
+      try {
+        listener.onEvent(event);
+      } catch (RuntimeException | Error e) {
+        listenerFailed(event, e);
+      }
+    }
   }
 
   /** The cluster's nodes and VMIs, as the engine sees them. */
@@ -327,11 +412,24 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
     return new ArrayList<>(events);
   }
 
-  /** Returns the node a VMI of the default namespace runs on now. */
+  /**
+   * Returns the node a VMI of the default namespace runs on now.
+   *
+   * @throws IllegalArgumentException if the cluster has no such VMI
+   */
   public String nodeOf(String vmiName) {
+    return nodeOf("default", vmiName);
+  }
+
+  /**
+   * Returns the node VMI {@code namespace/name} runs on now.
+   *
+   * @throws IllegalArgumentException if the cluster has no such VMI
+   */
+  public String nodeOf(String namespace, String name) {
     return inventory
-        .find("default", vmiName)
-        .orElseThrow(() -> new IllegalArgumentException("no VMI named " + vmiName))
+        .find(namespace, name)
+        .orElseThrow(() -> new IllegalArgumentException("no VMI named " + key(namespace, name)))
         .nodeName();
   }
 
@@ -373,30 +471,9 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
   }
 
   /** The inventory the engine sees: the cluster's, told of each success first. */
-  private final class Observed implements ClusterInventory {
-    @Override
-    public List<Node> nodes() {
-      return inventory.nodes();
-    }
-
-    @Override
-    public List<VirtualMachineInstance> virtualMachineInstances() {
-      return inventory.virtualMachineInstances();
-    }
-
-    @Override
-    public Optional<VirtualMachineInstance> find(String namespace, String name) {
-      return inventory.find(namespace, name);
-    }
-
-    @Override
-    public Map<String, Integer> vmiCountsByNode() {
-      return inventory.vmiCountsByNode();
-    }
-
-    @Override
-    public Map<String, String> namespaceLabels(String namespace) {
-      return inventory.namespaceLabels(namespace);
+  private final class Observed extends ForwardingClusterInventory {
+    Observed() {
+      super(inventory);
     }
 
     @Override
@@ -404,7 +481,7 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
       try {
         migrated(vmi, targetNode);
       } finally {
-        inventory.onMigrated(vmi, targetNode);
+        super.onMigrated(vmi, targetNode);
       }
     }
   }

@@ -108,7 +108,7 @@ public final class RealBytesCluster extends AbstractSimulatedCluster<RealBytesCl
   void wire(MigrationEngines.Builder engine) {
     // The engine makes its own real-time scheduler, and closes it (waiting for running
     // migrations) and the backend when it is closed.
-    engine.backend(backend).sampleInterval(sampleInterval);
+    engine.backend(wrapped(backend)).sampleInterval(sampleInterval);
   }
 
   /** The data plane the migrations run on; it holds each VMI's memory where it runs now. */

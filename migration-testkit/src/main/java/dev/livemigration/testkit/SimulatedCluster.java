@@ -1,5 +1,6 @@
 package dev.livemigration.testkit;
 
+import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.core.ManualScheduler;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.testkit.model.ModelBackend;
@@ -43,10 +44,29 @@ public final class SimulatedCluster extends AbstractSimulatedCluster<SimulatedCl
 
   @Override
   void wire(MigrationEngines.Builder engine) {
-    engine.backend(new ModelBackend(time, this::profileOf)).scheduler(time);
+    engine.backend(wrapped(new ModelBackend(time, this::profileOf))).scheduler(time);
   }
 
-  /** The cluster's virtual clock: advance it to let migrations progress. */
+  @Override
+  void listenerFailed(MigrationEvent event, Throwable failure) {
+    time.execute(
+        () -> {
+          if (failure instanceof Error error) {
+            throw error;
+          }
+          if (failure instanceof RuntimeException unchecked) {
+            throw unchecked;
+          }
+          throw new IllegalStateException("a listener failed on " + event, failure);
+        });
+  }
+
+  /**
+   * The cluster's virtual clock: advance it to let migrations progress, or step through the
+   * engine's tasks one at a time with {@link ManualScheduler#runNext()}. Set {@link
+   * ManualScheduler.TaskFailures#RETHROW} on it to have an exception thrown by a task fail the
+   * test.
+   */
   public ManualScheduler time() {
     return time;
   }

@@ -1,6 +1,6 @@
 package dev.livemigration.testkit;
 
-import static dev.livemigration.testkit.junit.MigrationAssertions.assertThat;
+import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatMigration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -136,7 +136,7 @@ class ClusterDescriptionTest {
         MigrationHandle handle = cluster.engine().migrate(jobs.get(0));
         cluster.runUntilIdle();
 
-        assertThat(handle).succeeded().usedPolicy("web-policy");
+        assertThatMigration(handle).succeeded().usedPolicy("web-policy");
         assertThat(handle.state().targetNodeAddress())
             .hasValueSatisfying(a -> assertThat(a).startsWith("127.0.1."));
       }
@@ -151,7 +151,7 @@ class ClusterDescriptionTest {
 
         MigrationHandle handle = cluster.engine().migrate(jobs.get(0));
 
-        assertThat(handle)
+        assertThatMigration(handle)
             .succeedsWithin(Duration.ofMinutes(2))
             .wentTo("node01")
             .usedPolicy("web-policy")
@@ -247,8 +247,8 @@ class ClusterDescriptionTest {
                 .toList();
         cluster.runUntilIdle();
 
-        handles.subList(0, 3).forEach(handle -> assertThat(handle).succeeded());
-        assertThat(handles.get(3)).failedWith("no node can take the VMI");
+        handles.subList(0, 3).forEach(handle -> assertThatMigration(handle).succeeded());
+        assertThatMigration(handles.get(3)).failedWith("no node can take the VMI");
         assertThat(cluster.inventory().vmiCountsByNode())
             .containsEntry("node02", 1)
             .containsEntry("node03", 2)

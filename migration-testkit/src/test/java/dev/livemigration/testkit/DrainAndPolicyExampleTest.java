@@ -1,6 +1,7 @@
 package dev.livemigration.testkit;
 
-import static dev.livemigration.testkit.junit.MigrationAssertions.assertThat;
+import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatEvents;
+import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatMigration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,9 +43,9 @@ class DrainAndPolicyExampleTest {
     cluster.runUntilIdle();
 
     assertEquals(6, drain.migrations().size());
-    drain.migrations().forEach(handle -> assertThat(handle).succeeded());
+    drain.migrations().forEach(handle -> assertThatMigration(handle).succeeded());
     assertTrue(drain.skipped().get("default/vmi-pinned").contains("ReadWriteMany"));
-    assertThat(cluster.events()).eachMigrationEndsOnce().neverExceeds(3, 2);
+    assertThatEvents(cluster.events()).eachMigrationEndsOnce().neverExceeds(3, 2);
     for (int i = 1; i <= 6; i++) {
       assertNotEquals("node01", cluster.nodeOf("vmi-" + i));
     }
@@ -73,11 +74,11 @@ class DrainAndPolicyExampleTest {
     MigrationHandle web = engine.migrate(VirtualMachineInstanceMigration.of("move-web", "vmi-web"));
     cluster.runUntilIdle();
 
-    assertThat(db)
+    assertThatMigration(db)
         .succeeded()
         .endedInMode(MigrationMode.POST_COPY)
         .usedPolicy("databases-may-post-copy");
-    assertThat(web).failedWith("completion timeout");
+    assertThatMigration(web).failedWith("completion timeout");
     assertEquals("node01", cluster.nodeOf("vmi-web"), "the web VMI still runs on its source");
   }
 }

@@ -1,6 +1,7 @@
 package dev.livemigration.testkit;
 
-import static dev.livemigration.testkit.junit.MigrationAssertions.assertThat;
+import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatEvents;
+import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatMigration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,10 +13,12 @@ import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VolumeType;
+import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.core.dataplane.PagedMemory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -37,6 +40,55 @@ class RealBytesClusterTest {
   }
 
   @Test
+  @DisplayName("tells its listeners and runs its backend hooks, like the virtual-time cluster")
+  void listenersAndHooks() throws InterruptedException {
+    List<MigrationEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    cluster
+        .listener(seen::add)
+        .wrapBackend(
+            BackendHooks.none()
+                .before(
+                    BackendHooks.Step.START,
+                    spec -> {
+                      if (spec.vmi().name().equals("vmi-broken")) {
+                        throw new dev.livemigration.api.spi.BackendException("disk full");
+                      }
+                    }))
+        .addVmi("vmi-broken", vmi -> vmi.memory("4Mi"))
+        .addVmi("vmi-fine", vmi -> vmi.memory("4Mi"));
+
+    MigrationHandle broken = migrate("vmi-broken");
+    MigrationHandle fine = migrate("vmi-fine");
+
+    assertThatMigration(fine).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+    assertThat(cluster.awaitIdle(PATIENCE)).isTrue();
+    assertThatMigration(broken).failedWith("disk full");
+    assertThat(cluster.nodeOf("vmi-broken")).isEqualTo("node01");
+    // The end events may reach the listeners just after the handles complete.
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (ends(seen) < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(ends(seen)).isEqualTo(2);
+    // Two migrations publish from two threads: each one's events keep their order, the
+    // interleaving of the two may differ between the listener and events().
+    assertThat(seen).containsExactlyInAnyOrderElementsOf(cluster.events());
+    for (MigrationHandle handle : List.of(broken, fine)) {
+      assertThat(seen.stream().filter(e -> e.migrationUid().equals(handle.uid())).toList())
+          .containsExactlyElementsOf(
+              cluster.events().stream()
+                  .filter(e -> e.migrationUid().equals(handle.uid()))
+                  .toList());
+    }
+  }
+
+  private static long ends(List<MigrationEvent> events) {
+    return events.stream()
+        .filter(e -> e instanceof MigrationEvent.Succeeded || e instanceof MigrationEvent.Failed)
+        .count();
+  }
+
+  @Test
   @DisplayName("moves a guest's memory over TLS to the target node's loopback address, intact")
   void movesMemoryOverTls() {
     cluster.addVmi("vmi-fedora", vmi -> vmi.on("node01").memory("16Mi"));
@@ -45,7 +97,7 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-fedora");
 
-    assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+    assertThatMigration(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
     String target = cluster.nodeOf("vmi-fedora");
     assertThat(target).isNotEqualTo("node01");
     assertThat(handle.state().targetNodeAddress())
@@ -72,8 +124,8 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-busy");
 
-    assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
-    assertThat(cluster.events()).downtimeBelow(Duration.ofSeconds(5)).eachMigrationEndsOnce();
+    assertThatMigration(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+    assertThatEvents(cluster.events()).downtimeBelow(Duration.ofSeconds(5)).eachMigrationEndsOnce();
     PagedMemory target = cluster.memory("vmi-busy");
     long writes = cluster.guest("vmi-busy").writes();
     String digest = target.digestHex();
@@ -96,7 +148,10 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-fedora");
 
-    assertThat(handle).succeedsWithin(PATIENCE).wentTo("node02").hasIdenticalMemory(cluster);
+    assertThatMigration(handle)
+        .succeedsWithin(PATIENCE)
+        .wentTo("node02")
+        .hasIdenticalMemory(cluster);
     assertThat(handle.state().targetNodeAddress()).contains("127.0.1.12");
     assertThat(cluster.backend().agentAddress("node02", "tcp"))
         .map(InetSocketAddress::getHostString)
@@ -118,7 +173,7 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-db");
 
-    assertThat(handle)
+    assertThatMigration(handle)
         .succeedsWithin(PATIENCE)
         .endedInMode(MigrationMode.POST_COPY)
         .hasIdenticalMemory(cluster);
@@ -137,7 +192,7 @@ class RealBytesClusterTest {
 
     MigrationHandle handle = migrate("vmi-scratch");
 
-    assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+    assertThatMigration(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
     PagedMemory moved =
         (PagedMemory) cluster.backend().disk("default", "vmi-scratch", "scratch").orElseThrow();
     assertThat(moved).isNotSameAs(disk);
@@ -164,10 +219,10 @@ class RealBytesClusterTest {
 
     assertThat(drain.migrations()).hasSize(3);
     for (MigrationHandle handle : drain.migrations()) {
-      assertThat(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
+      assertThatMigration(handle).succeedsWithin(PATIENCE).hasIdenticalMemory(cluster);
       assertThat(cluster.nodeOf(handle.request().vmiName())).isNotEqualTo("node01");
     }
-    assertThat(cluster.events()).eachMigrationEndsOnce().neverExceeds(2, 1);
+    assertThatEvents(cluster.events()).eachMigrationEndsOnce().neverExceeds(2, 1);
   }
 
   @Test

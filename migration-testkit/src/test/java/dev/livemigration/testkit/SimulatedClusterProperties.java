@@ -1,6 +1,6 @@
 package dev.livemigration.testkit;
 
-import static dev.livemigration.testkit.junit.MigrationAssertions.assertThat;
+import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatEvents;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.livemigration.api.MigrationConfiguration;
@@ -47,7 +47,7 @@ class SimulatedClusterProperties {
       cluster.runUntilIdle();
 
       handles.forEach(handle -> assertTrue(handle.state().phase().isTerminal(), handle.uid()));
-      assertThat(cluster.events())
+      assertThatEvents(cluster.events())
           .eachMigrationEndsOnce()
           .neverExceeds(
               configuration.parallelMigrationsPerCluster(),

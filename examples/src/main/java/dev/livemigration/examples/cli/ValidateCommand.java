@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livemigration.api.manifest.ManifestException;
+import dev.livemigration.api.manifest.ManifestResult;
+import dev.livemigration.api.manifest.ManifestWarning;
 import dev.livemigration.api.manifest.Manifests;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -20,15 +22,16 @@ import picocli.CommandLine.Spec;
  * Checks manifests of every kind the SDK reads ({@code VirtualMachineInstanceMigration}, {@code
  * KubeVirt}, {@code MigrationPolicy}, {@code VirtualMachineInstance}, {@code
  * PersistentVolumeClaim}), several documents per file, and prints every problem with its field
- * path.
+ * path, and a warning for each ignored key (a misspelt section, with the field most likely meant).
  */
 @Command(
     name = "validate",
     description = {
       "Check manifests: VirtualMachineInstanceMigration, KubeVirt, MigrationPolicy,"
           + " VirtualMachineInstance and PersistentVolumeClaim, several documents per file"
-          + " (separated by ---). Print every problem with its field path.",
-      "Exits 0 if every file is valid, 2 if one has a problem."
+          + " (separated by ---). Print every problem with its field path, and a warning for"
+          + " each ignored key, such as a misspelt section, with the field most likely meant.",
+      "Exits 0 if every file is valid (warnings or not), 2 if one has a problem."
     })
 final class ValidateCommand implements Callable<Integer> {
   private final Reader stdin;
@@ -70,9 +73,14 @@ final class ValidateCommand implements Callable<Integer> {
   private boolean check(String file, ObjectNode entry) {
     ArrayNode objects = entry.putArray("objects");
     ArrayNode problems = entry.putArray("problems");
+    ArrayNode warnings = entry.putArray("warnings");
     try {
-      List<Object> values =
-          file.equals("-") ? Manifests.readAll(stdin) : Manifests.readAll(Path.of(file));
+      ManifestResult<List<Object>> read =
+          file.equals("-")
+              ? Manifests.readAllWithWarnings(stdin)
+              : Manifests.readAllWithWarnings(Path.of(file));
+      List<Object> values = read.value();
+      addWarnings(warnings, read.warnings());
       for (Object value : values) {
         JsonNode tree = Output.tree(value);
         objects
@@ -89,6 +97,7 @@ final class ValidateCommand implements Callable<Integer> {
             .put("message", "the file holds no document but it must hold at least one");
       }
     } catch (ManifestException e) {
+      addWarnings(warnings, e.warnings());
       for (ManifestException.Problem problem : e.problems()) {
         problems
             .addObject()
@@ -104,7 +113,17 @@ final class ValidateCommand implements Callable<Integer> {
     return valid;
   }
 
-  /** Valid objects on standard output, problems on standard error, one line each. */
+  private static void addWarnings(ArrayNode warnings, List<ManifestWarning> read) {
+    for (ManifestWarning warning : read) {
+      warnings
+          .addObject()
+          .put("path", warning.path())
+          .put("suggestion", warning.suggestion())
+          .put("message", warning.message());
+    }
+  }
+
+  /** Valid objects on standard output, problems and warnings on standard error, one line each. */
   private void describe(JsonNode report) {
     for (JsonNode entry : report.path("files")) {
       String file = entry.path("file").asText();
@@ -120,6 +139,15 @@ final class ValidateCommand implements Callable<Integer> {
                     + (namespace.isEmpty() ? "" : namespace + "/")
                     + object.path("name").asText()
                     + " is valid");
+      }
+      JsonNode warnings = entry.path("warnings");
+      if (!warnings.isEmpty()) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                file + ": " + warnings.size() + (warnings.size() == 1 ? " warning" : " warnings"));
+        warnings.forEach(
+            w -> spec.commandLine().getErr().println("  " + w.path("message").asText()));
       }
       JsonNode problems = entry.path("problems");
       if (!problems.isEmpty()) {

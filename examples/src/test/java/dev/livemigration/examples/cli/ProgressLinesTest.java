@@ -31,7 +31,7 @@ class ProgressLinesTest {
             .iteration(2)
             .throttlePercent(throttle)
             .build();
-    return new MigrationEvent.Progress("uid-1", REQUEST, T0.plusMillis(millis), sample);
+    return new MigrationEvent.Progress("uid-1", REQUEST, T0.plusMillis(millis), sample, "replica");
   }
 
   @Test
@@ -52,8 +52,8 @@ class ProgressLinesTest {
   void directivesAndAborts() {
     lines.onEvent(
         new MigrationEvent.DirectiveApplied(
-            "uid-1", REQUEST, T0, new Directive.Throttle(40), "strategy auto-converge"));
-    lines.onEvent(new MigrationEvent.AbortRequested("uid-1", REQUEST, T0));
+            "uid-1", REQUEST, T0, new Directive.Throttle(40), "strategy auto-converge", "replica"));
+    lines.onEvent(new MigrationEvent.AbortRequested("uid-1", REQUEST, T0, "replica"));
 
     assertThat(written.toString())
         .isEqualTo(

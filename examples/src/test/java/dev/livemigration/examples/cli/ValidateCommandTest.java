@@ -159,6 +159,66 @@ class ValidateCommandTest {
   }
 
   @Test
+  @DisplayName("warns about a misspelt section, with the field meant; still valid, exit 0")
+  void warnings(@TempDir Path dir) throws IOException {
+    Path file =
+        Files.writeString(
+            dir.resolve("kubevirt.yaml"),
+            """
+            apiVersion: kubevirt.io/v1
+            kind: KubeVirt
+            metadata:
+              name: kubevirt
+              namespace: kubevirt
+            spec:
+              migrations:
+                allowPostCopy: true
+              configuration:
+                migration:
+                  parallelMigrationsPerCluster: 9
+            """);
+
+    Cli cli = Cli.run("validate", "-f", file.toString());
+
+    assertThat(cli.code()).as(cli.toString()).isZero();
+    assertThat(cli.out()).isEqualTo(file + ": KubeVirt kubevirt/kubevirt is valid\n");
+    assertThat(cli.err().lines())
+        .containsExactly(
+            file + ": 2 warnings",
+            "  document 1: spec.migrations is not a known field and is ignored; did you mean"
+                + " spec.configuration.migrations?",
+            "  document 1: spec.configuration.migration is not a known field and is ignored; did"
+                + " you mean spec.configuration.migrations?");
+
+    JsonNode json =
+        new ObjectMapper()
+            .readTree(Cli.run("validate", "-f", file.toString(), "-o", "json").out())
+            .path("files")
+            .get(0)
+            .path("warnings");
+    assertThat(json).hasSize(2);
+    assertThat(json.get(1).path("path").asText()).isEqualTo("spec.configuration.migration");
+    assertThat(json.get(1).path("suggestion").asText()).isEqualTo("spec.configuration.migrations");
+  }
+
+  @Test
+  @DisplayName("a file that is not UTF-8 is a problem in words")
+  void notUtf8(@TempDir Path dir) throws IOException {
+    Path file =
+        Files.write(
+            dir.resolve("latin1.yaml"),
+            "kind: KubeVirt\n# caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+
+    Cli cli = Cli.run("validate", "-f", file.toString());
+
+    assertThat(cli.code()).isEqualTo(LiveMigrationCli.BAD_INPUT);
+    assertThat(cli.err())
+        .contains(file + ": 1 problem")
+        .contains("the file is not UTF-8 at byte 21 (line 2, column 6)")
+        .doesNotContain("Exception");
+  }
+
+  @Test
   @DisplayName("-f is required")
   void noFile() {
     Cli cli = Cli.run("validate");

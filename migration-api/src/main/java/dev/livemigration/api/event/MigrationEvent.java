@@ -29,8 +29,15 @@ public sealed interface MigrationEvent
   /** When the event happened, by the engine's clock. */
   Instant timestamp();
 
+  /** The engine replica that took the step: admitted, drove or adopted the migration. */
+  String replica();
+
   /** The request was admitted and waits for room under the limits. */
-  record Queued(String migrationUid, VirtualMachineInstanceMigration request, Instant timestamp)
+  record Queued(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      String replica)
       implements MigrationEvent {}
 
   /** Room was found and a target node chosen. */
@@ -39,7 +46,8 @@ public sealed interface MigrationEvent
       VirtualMachineInstanceMigration request,
       Instant timestamp,
       String sourceNode,
-      String targetNode)
+      String targetNode,
+      String replica)
       implements MigrationEvent {}
 
   /** The target is ready to receive the guest. */
@@ -48,11 +56,16 @@ public sealed interface MigrationEvent
       VirtualMachineInstanceMigration request,
       Instant timestamp,
       String targetNodeAddress,
-      Map<Integer, Integer> ports)
+      Map<Integer, Integer> ports,
+      String replica)
       implements MigrationEvent {}
 
   /** Data started moving. */
-  record Running(String migrationUid, VirtualMachineInstanceMigration request, Instant timestamp)
+  record Running(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      String replica)
       implements MigrationEvent {}
 
   /** A progress sample was taken. */
@@ -60,7 +73,8 @@ public sealed interface MigrationEvent
       String migrationUid,
       VirtualMachineInstanceMigration request,
       Instant timestamp,
-      ProgressSample sample)
+      ProgressSample sample,
+      String replica)
       implements MigrationEvent {}
 
   /** A directive (throttle, downtime, bandwidth, post-copy) was applied to the migration. */
@@ -69,12 +83,16 @@ public sealed interface MigrationEvent
       VirtualMachineInstanceMigration request,
       Instant timestamp,
       Directive directive,
-      String reason)
+      String reason,
+      String replica)
       implements MigrationEvent {}
 
   /** Someone asked to cancel the migration. */
   record AbortRequested(
-      String migrationUid, VirtualMachineInstanceMigration request, Instant timestamp)
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      String replica)
       implements MigrationEvent {}
 
   /**
@@ -97,7 +115,8 @@ public sealed interface MigrationEvent
       String migrationUid,
       VirtualMachineInstanceMigration request,
       Instant timestamp,
-      MigrationState state)
+      MigrationState state,
+      String replica)
       implements MigrationEvent {}
 
   /**
@@ -107,6 +126,7 @@ public sealed interface MigrationEvent
       String migrationUid,
       VirtualMachineInstanceMigration request,
       Instant timestamp,
-      MigrationState state)
+      MigrationState state,
+      String replica)
       implements MigrationEvent {}
 }

@@ -1,37 +1,33 @@
 package dev.livemigration.api.manifest;
 
-import static dev.livemigration.api.manifest.Converters.bool;
-import static dev.livemigration.api.manifest.Converters.checked;
-import static dev.livemigration.api.manifest.Converters.enumeration;
 import static dev.livemigration.api.manifest.Converters.int32;
 import static dev.livemigration.api.manifest.Converters.list;
 import static dev.livemigration.api.manifest.Converters.mapping;
 import static dev.livemigration.api.manifest.Converters.quantity;
 import static dev.livemigration.api.manifest.Converters.string;
 import static dev.livemigration.api.manifest.Converters.stringMap;
-import static dev.livemigration.api.manifest.ManifestReader.map;
-import static dev.livemigration.api.manifest.ManifestReader.nested;
+import static dev.livemigration.api.manifest.Maps.map;
+import static dev.livemigration.api.manifest.Maps.nested;
+import static dev.livemigration.api.manifest.NamedItems.itemNames;
+import static dev.livemigration.api.manifest.NamedItems.nameEntry;
+import static dev.livemigration.api.manifest.NamedItems.nameText;
+import static dev.livemigration.api.manifest.NamedItems.named;
 
-import dev.livemigration.api.AccessMode;
 import dev.livemigration.api.InterfaceBinding;
 import dev.livemigration.api.NetworkInterface;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
-import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.Volume;
-import dev.livemigration.api.VolumeType;
-import dev.livemigration.api.manifest.ManifestReader.Sub;
+import dev.livemigration.api.manifest.Maps.Sub;
 import dev.livemigration.api.manifest.Section.Bound;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -86,31 +82,6 @@ final class InstanceReader {
   /** Where a VMI or a claim is: its namespace and name. */
   record ObjectKey(String namespace, String name) {}
 
-  /** A source of a volume: the key it is written under, the type it gives, how it is read. */
-  private record SourceKind(String key, VolumeType type, Converter<Source> converter) {}
-
-  /** A volume's source as read: its type, and the fields it sets on the volume. */
-  private record Source(VolumeType type, Collection<Bound<VolumeDraft>> settings) {}
-
-  /** A volume being read: the model's builder, and the claim its source names if any. */
-  private static final class VolumeDraft {
-    final Volume.Builder volume = Volume.builder();
-    @Nullable String claimName;
-
-    static VolumeDraft probe() {
-      VolumeDraft draft = new VolumeDraft();
-      draft.volume.name("probe").type(VolumeType.GENERATED);
-      return draft;
-    }
-
-    ReadVolume build() {
-      return new ReadVolume(volume.build(), claimName);
-    }
-  }
-
-  /** A volume as read, with the claim it names. */
-  private record ReadVolume(Volume volume, @Nullable String claimName) {}
-
   /** A network being read: its name, and whether it is the pod network. */
   private static final class NetworkDraft {
     String name = "probe";
@@ -124,85 +95,13 @@ final class InstanceReader {
   /** A network of {@code spec.networks} as read. */
   private record ReadNetwork(String name, boolean pod) {}
 
-  /** An interface as read, with where its name is, to report an interface without a network. */
-  private record ReadInterface(NetworkInterface networkInterface, String namePath, Tree name) {}
-
-  /** A claim being read. */
-  private static final class ClaimDraft {
-    String namespace = VirtualMachineInstanceMigration.DEFAULT_NAMESPACE;
-    String name = "probe";
-    Set<AccessMode> accessModes = Set.of();
-    Quantity size = Quantity.ZERO;
-
-    PersistentVolumeClaim build() {
-      return new PersistentVolumeClaim(namespace, name, accessModes, size);
-    }
-  }
-
-  private static VirtualMachineInstance.Builder probeInstance() {
+  static VirtualMachineInstance.Builder probeInstance() {
     return VirtualMachineInstance.builder().name("probe").nodeName("probe").memory(Quantity.ZERO);
   }
 
   private static NetworkInterface.Builder probeInterface() {
     return NetworkInterface.builder().name("probe").binding(InterfaceBinding.MASQUERADE);
   }
-
-  /** Checks a size against the model's rule for volume sizes. */
-  private static void checkSize(Quantity size) {
-    Volume.builder().name("probe").type(VolumeType.EMPTY_DISK).size(size).build();
-  }
-
-  // ---------------------------------------------------------------- volumes
-
-  private static final Section<VolumeDraft> CLAIM_SOURCE =
-      Section.<VolumeDraft>lenient(VolumeDraft::probe, VolumeDraft::build)
-          .required("claimName", string(), (d, v) -> d.claimName = v);
-
-  private static final Section<VolumeDraft> DATA_VOLUME_SOURCE =
-      Section.<VolumeDraft>lenient(VolumeDraft::probe, VolumeDraft::build)
-          .required("name", string(), (d, v) -> d.claimName = v);
-
-  private static final Section<VolumeDraft> EMPTY_DISK_SOURCE =
-      Section.<VolumeDraft>lenient(VolumeDraft::probe, VolumeDraft::build)
-          .required("capacity", quantity(), (d, v) -> d.volume.size(v));
-
-  /** Strict: a misspelt capacity would silently make the disk free to migrate. */
-  private static final Section<VolumeDraft> HOST_DISK_SOURCE =
-      Section.<VolumeDraft>strict(VolumeDraft::probe, VolumeDraft::build)
-          .field("capacity", quantity(), (d, v) -> d.volume.size(v))
-          .field("path", string(), (d, v) -> {})
-          .field("type", string(), (d, v) -> {})
-          .field("shared", bool(), (d, v) -> {});
-
-  /** The sources of a volume, in the order problems list them. */
-  private static final List<SourceKind> SOURCES =
-      List.of(
-          new SourceKind(
-              "persistentVolumeClaim",
-              VolumeType.PERSISTENT_VOLUME_CLAIM,
-              source(VolumeType.PERSISTENT_VOLUME_CLAIM, CLAIM_SOURCE)),
-          new SourceKind(
-              "dataVolume",
-              VolumeType.DATA_VOLUME,
-              source(VolumeType.DATA_VOLUME, DATA_VOLUME_SOURCE)),
-          new SourceKind(
-              "containerDisk", VolumeType.CONTAINER_DISK, anySource(VolumeType.CONTAINER_DISK)),
-          new SourceKind(
-              "emptyDisk", VolumeType.EMPTY_DISK, source(VolumeType.EMPTY_DISK, EMPTY_DISK_SOURCE)),
-          new SourceKind(
-              "hostDisk", VolumeType.HOST_DISK, source(VolumeType.HOST_DISK, HOST_DISK_SOURCE)),
-          generated("cloudInitNoCloud"),
-          generated("cloudInitConfigDrive"),
-          generated("configMap"),
-          generated("secret"),
-          generated("serviceAccount"),
-          generated("sysprep"),
-          generated("downwardAPI"),
-          generated("downwardMetrics"));
-
-  private static final List<String> SOURCE_KEYS = SOURCES.stream().map(SourceKind::key).toList();
-
-  private static final Section<VolumeDraft> VOLUME = volumeSection();
 
   // ---------------------------------------------------------------- interfaces and networks
 
@@ -263,51 +162,25 @@ final class InstanceReader {
               InstanceReader::probeInstance, VirtualMachineInstance.Builder::build)
           .field(
               "volumes",
-              named(InstanceReader::volume, v -> v.volume().name()),
-              (b, volumes) -> b.volumes(volumes.stream().map(ReadVolume::volume).toList()))
-          .field("networks", named(InstanceReader::network, ReadNetwork::name), (b, v) -> {});
+              named(VolumeReader::volume),
+              (b, volumes) ->
+                  b.volumes(volumes.stream().map(VolumeReader.ReadVolume::volume).toList()))
+          .field("networks", named(InstanceReader::network), (b, v) -> {});
 
   /** The VMI's interfaces, set once they are matched to their networks. */
   private static final Section<VirtualMachineInstance.Builder> DEVICES =
       Section.<VirtualMachineInstance.Builder>lenient(
               InstanceReader::probeInstance, VirtualMachineInstance.Builder::build)
-          .field(
-              "interfaces",
-              named(InstanceReader::networkInterface, i -> i.networkInterface().name()),
-              (b, v) -> {});
-
-  // ---------------------------------------------------------------- the claim
-
-  private static final Section<ClaimDraft> CLAIM_METADATA =
-      Section.<ClaimDraft>lenient(ClaimDraft::new, ClaimDraft::build)
-          .required("name", string(), (d, v) -> d.name = v)
-          .field(
-              "namespace",
-              checked(string(), namespace -> probeInstance().namespace(namespace).build()),
-              (d, v) -> d.namespace = v);
-
-  private static final Section<ClaimDraft> CLAIM_SPEC =
-      Section.<ClaimDraft>lenient(ClaimDraft::new, ClaimDraft::build)
-          .field(
-              "accessModes",
-              list(enumeration(AccessMode.class)),
-              (d, v) -> d.accessModes = Set.copyOf(v));
-
-  private static final Section<ClaimDraft> CLAIM_REQUESTS =
-      Section.<ClaimDraft>lenient(ClaimDraft::new, ClaimDraft::build)
-          .field("storage", checked(quantity(), InstanceReader::checkSize), (d, v) -> d.size = v);
+          .field("interfaces", named(InstanceReader::networkInterface), (b, v) -> {});
 
   /** Returns the key a binding is written under: {@code masquerade} for {@code MASQUERADE}. */
   static String bindingKey(InterfaceBinding binding) {
     return binding.name().toLowerCase(Locale.ROOT);
   }
 
-  /**
-   * Returns the key a volume of {@code type} is written under: the first source of that type, so
-   * {@code cloudInitNoCloud} for {@code GENERATED}.
-   */
-  static String sourceKey(VolumeType type) {
-    return SOURCES.stream().filter(source -> source.type() == type).findFirst().orElseThrow().key();
+  /** Reads a {@code PersistentVolumeClaim} document; see {@link ClaimReader#claim}. */
+  static Optional<PersistentVolumeClaim> claim(Sub document, Problems problems) {
+    return ClaimReader.claim(document, problems);
   }
 
   /**
@@ -325,23 +198,26 @@ final class InstanceReader {
             spec -> {
               Optional<Sub> domain = map(spec, "domain", problems);
               domain.flatMap(d -> memory(d, problems)).ifPresent(values::add);
-              Optional<Bound<VirtualMachineInstance.Builder>> interfaces =
-                  domain
-                      .flatMap(d -> map(d, "devices", problems))
-                      .map(d -> DEVICES.read(d.mapping(), d.path(), problems).get("interfaces"));
+              Optional<Sub> devices = domain.flatMap(d -> map(d, "devices", problems));
+              Bound<VirtualMachineInstance.Builder> interfaces =
+                  devices
+                      .map(d -> DEVICES.read(d.mapping(), d.path(), problems).get("interfaces"))
+                      .orElse(null);
               Map<String, Bound<VirtualMachineInstance.Builder>> specValues =
                   SPEC.read(spec.mapping(), spec.path(), problems);
               Bound<VirtualMachineInstance.Builder> volumes = specValues.get("volumes");
               if (volumes != null) {
                 values.add(volumes);
-                for (ReadVolume volume : InstanceReader.<ReadVolume>items(volumes)) {
+                for (VolumeReader.ReadVolume volume :
+                    InstanceReader.<VolumeReader.ReadVolume>items(volumes)) {
                   if (volume.claimName() != null) {
                     claimNames.put(volume.volume().name(), volume.claimName());
                   }
                 }
               }
-              interfaces
-                  .flatMap(read -> onNetworks(read, spec, specValues.get("networks"), problems))
+              devices
+                  .flatMap(
+                      d -> onNetworks(d, interfaces, spec, specValues.get("networks"), problems))
                   .ifPresent(values::add);
             });
     map(document, "status", problems)
@@ -354,25 +230,6 @@ final class InstanceReader {
             problems,
             before)
         .map(vmi -> new ReadInstance(vmi, claimNames));
-  }
-
-  /**
-   * Reads a {@code PersistentVolumeClaim} document: {@code metadata}, {@code spec.accessModes} and
-   * {@code spec.resources.requests.storage}.
-   */
-  static Optional<PersistentVolumeClaim> claim(Sub document, Problems problems) {
-    int before = problems.count();
-    List<Bound<ClaimDraft>> values = new ArrayList<>();
-    map(document, "metadata", problems)
-        .ifPresent(
-            m -> values.addAll(CLAIM_METADATA.read(m.mapping(), m.path(), problems).values()));
-    Optional<Sub> spec = map(document, "spec", problems);
-    spec.ifPresent(s -> values.addAll(CLAIM_SPEC.read(s.mapping(), s.path(), problems).values()));
-    spec.flatMap(s -> map(s, "resources", problems))
-        .flatMap(r -> map(r, "requests", problems))
-        .ifPresent(
-            r -> values.addAll(CLAIM_REQUESTS.read(r.mapping(), r.path(), problems).values()));
-    return Section.build(new ClaimDraft(), ClaimDraft::build, values, "", problems, before);
   }
 
   /**
@@ -399,65 +256,67 @@ final class InstanceReader {
   }
 
   /**
-   * The interfaces {@code read}, each on the network of {@code spec.networks} with its name; empty,
-   * with a problem, if an interface has no network, and without one if the networks had problems.
+   * Checks that each interface of {@code devices} names a network of {@code spec.networks}, and
+   * returns the interfaces {@code read}, each on its network. The check runs on the names as
+   * written, whether or not the interfaces and networks have other problems, so that every problem
+   * is listed; it is skipped if a network has no readable name (that is a problem already). Empty
+   * if any interface or network has a problem.
    */
   private static Optional<Bound<VirtualMachineInstance.Builder>> onNetworks(
-      Bound<VirtualMachineInstance.Builder> read,
+      Sub devices,
+      @Nullable Bound<VirtualMachineInstance.Builder> read,
       Sub spec,
       @Nullable Bound<VirtualMachineInstance.Builder> networksRead,
       Problems problems) {
-    boolean networksGiven =
-        spec.mapping().entry("networks").filter(e -> !Tree.isNull(e.value())).isPresent();
-    if (networksGiven && networksRead == null) {
+    Optional<Tree.Entry> interfacesEntry = devices.mapping().entry("interfaces");
+    Optional<Tree.Entry> networksEntry =
+        spec.mapping().entry("networks").filter(e -> !Tree.isNull(e.value()));
+    String networksPath =
+        Problems.child(spec.path(), networksEntry.map(Tree.Entry::key).orElse("networks"));
+    List<Optional<String>> networkNames =
+        networksEntry.map(e -> itemNames(e.value())).orElse(List.of());
+    int before = problems.count();
+    if (interfacesEntry.isPresent()
+        && interfacesEntry.get().value() instanceof Tree.Sequence interfaces
+        && networkNames.stream().allMatch(Optional::isPresent)) {
+      List<String> known = networkNames.stream().map(Optional::orElseThrow).distinct().toList();
+      String interfacesPath = Problems.child(devices.path(), interfacesEntry.get().key());
+      for (int i = 0; i < interfaces.items().size(); i++) {
+        Optional<Tree.Entry> name = nameEntry(interfaces.items().get(i));
+        Optional<String> text = name.flatMap(n -> nameText(n.value()));
+        if (text.isPresent() && !known.contains(text.get())) {
+          problems.invalid(
+              Problems.child(Problems.index(interfacesPath, i), name.get().key()),
+              name.get().value(),
+              "must be the name of a network of "
+                  + networksPath
+                  + (known.isEmpty() ? ", which has none" : " (" + String.join(", ", known) + ")"));
+        }
+      }
+    }
+    if (read == null || networksEntry.isPresent() && networksRead == null) {
+      return Optional.empty();
+    }
+    if (problems.count() > before) {
       return Optional.empty();
     }
     Map<String, Boolean> pod = new LinkedHashMap<>();
     if (networksRead != null) {
       InstanceReader.<ReadNetwork>items(networksRead).forEach(n -> pod.put(n.name(), n.pod()));
     }
-    String networksPath =
-        networksRead != null ? networksRead.path() : Problems.child(spec.path(), "networks");
-    List<ReadInterface> candidates = items(read);
     List<NetworkInterface> matched = new ArrayList<>();
-    for (ReadInterface candidate : candidates) {
-      Boolean onPod = pod.get(candidate.networkInterface().name());
-      if (onPod == null) {
-        problems.invalid(
-            candidate.namePath(),
-            candidate.name(),
-            "must be the name of a network of "
-                + networksPath
-                + (pod.isEmpty()
-                    ? ", which has none"
-                    : " (" + String.join(", ", pod.keySet()) + ")"));
-      } else {
-        matched.add(
-            NetworkInterface.builder()
-                .from(candidate.networkInterface())
-                .podNetwork(onPod)
-                .build());
-      }
-    }
-    if (matched.size() < candidates.size()) {
-      return Optional.empty();
+    for (NetworkInterface candidate : InstanceReader.<NetworkInterface>items(read)) {
+      matched.add(
+          NetworkInterface.builder()
+              .from(candidate)
+              .podNetwork(pod.getOrDefault(candidate.name(), false))
+              .build());
     }
     return Optional.of(
         new Bound<>("interfaces", read.path(), read.node(), matched, b -> b.interfaces(matched)));
   }
 
-  private static Optional<ReadVolume> volume(Tree node, String path, Problems problems) {
-    if (!(node instanceof Tree.Mapping mapping)) {
-      problems.invalid(path, node, "must be a map");
-      return Optional.empty();
-    }
-    int before = problems.count();
-    Collection<Bound<VolumeDraft>> values = VOLUME.read(mapping, path, problems).values();
-    exactlyOne(VOLUME, mapping, path, SOURCE_KEYS, "source", problems);
-    return Section.build(new VolumeDraft(), VolumeDraft::build, values, path, problems, before);
-  }
-
-  private static Optional<ReadInterface> networkInterface(
+  private static Optional<NetworkInterface> networkInterface(
       Tree node, String path, Problems problems) {
     if (!(node instanceof Tree.Mapping mapping)) {
       problems.invalid(path, node, "must be a map");
@@ -467,13 +326,12 @@ final class InstanceReader {
     Map<String, Bound<NetworkInterface.Builder>> values = INTERFACE.read(mapping, path, problems);
     exactlyOne(INTERFACE, mapping, path, BINDING_KEYS, "binding", problems);
     return Section.build(
-            NetworkInterface.builder(),
-            NetworkInterface.Builder::build,
-            values.values(),
-            path,
-            problems,
-            before)
-        .map(i -> new ReadInterface(i, values.get("name").path(), values.get("name").node()));
+        NetworkInterface.builder(),
+        NetworkInterface.Builder::build,
+        values.values(),
+        path,
+        problems,
+        before);
   }
 
   private static Optional<ReadNetwork> network(Tree node, String path, Problems problems) {
@@ -492,7 +350,7 @@ final class InstanceReader {
    * value. Having none is not reported when the map has a key {@code section} does not know: that
    * key, reported already, is most likely the one meant.
    */
-  private static void exactlyOne(
+  static void exactlyOne(
       Section<?> section,
       Tree.Mapping mapping,
       String path,
@@ -522,70 +380,10 @@ final class InstanceReader {
             + (given.isEmpty() ? "none" : String.join(" and ", given.values())));
   }
 
-  /**
-   * A list of items that have names; a problem for each item named like an earlier one, since
-   * KubeVirt refers to volumes, interfaces and networks by name.
-   */
-  private static <T> Converter<List<T>> named(Converter<T> item, Function<T, String> name) {
-    return (node, path, problems) ->
-        list(item)
-            .convert(node, path, problems)
-            .filter(
-                items -> {
-                  Map<String, Integer> first = new HashMap<>();
-                  boolean unique = true;
-                  for (int i = 0; i < items.size(); i++) {
-                    String itemName = name.apply(items.get(i));
-                    Integer earlier = first.putIfAbsent(itemName, i);
-                    if (earlier != null) {
-                      problems.invalid(
-                          Problems.child(Problems.index(path, i), "name"),
-                          new Tree.Scalar(Tree.ScalarType.STRING, itemName, null, null),
-                          "must be unique; "
-                              + Problems.index(path, earlier)
-                              + " has the same name");
-                      unique = false;
-                    }
-                  }
-                  return unique;
-                });
-  }
-
-  /** The items of a list read by a converter of {@link #named}. */
+  /** The items of a list read by a converter of {@link NamedItems#named}. */
   @SuppressWarnings("unchecked")
   private static <T> List<T> items(Bound<?> bound) {
     return (List<T>) bound.value();
-  }
-
-  private static Converter<Source> source(VolumeType type, Section<VolumeDraft> section) {
-    return (node, path, problems) ->
-        nested(section, node, path, problems).map(settings -> new Source(type, settings));
-  }
-
-  /** A source whose content does not matter to migration, such as a container disk's image. */
-  private static Converter<Source> anySource(VolumeType type) {
-    return (node, path, problems) ->
-        mapping().convert(node, path, problems).map(m -> new Source(type, List.of()));
-  }
-
-  private static SourceKind generated(String key) {
-    return new SourceKind(key, VolumeType.GENERATED, anySource(VolumeType.GENERATED));
-  }
-
-  private static Section<VolumeDraft> volumeSection() {
-    Section<VolumeDraft> section =
-        Section.<VolumeDraft>strict(VolumeDraft::probe, VolumeDraft::build)
-            .required("name", string(), (d, v) -> d.volume.name(v));
-    for (SourceKind source : SOURCES) {
-      section.field(
-          source.key(),
-          source.converter(),
-          (d, read) -> {
-            d.volume.type(read.type());
-            read.settings().forEach(setting -> setting.setter().accept(d));
-          });
-    }
-    return section;
   }
 
   private static Section<NetworkInterface.Builder> interfaceSection() {

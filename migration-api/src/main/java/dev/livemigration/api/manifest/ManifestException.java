@@ -23,6 +23,10 @@ public class ManifestException extends IllegalArgumentException {
   /**
    * One problem of a manifest.
    *
+   * <p>{@code value} and {@code message} are kept printable on one line: control characters, line
+   * separators and unpaired surrogates are written as Java escapes (a line break as backslash and
+   * {@code n}, an unpaired surrogate as backslash, {@code u} and four hex digits).
+   *
    * @param path where the problem is, as dotted keys and list indexes as written in the document
    *     (for example {@code spec.configuration.migrations.bandwidthPerMigration} or {@code
    *     status.conditions[0].type}); empty for a problem of the whole document, such as a syntax
@@ -36,10 +40,12 @@ public class ManifestException extends IllegalArgumentException {
       implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** Checks that path and message are given. */
+    /** Checks that path and message are given, and makes value and message printable. */
     public Problem {
       Objects.requireNonNull(path, "path");
       Objects.requireNonNull(message, "message");
+      value = value == null ? null : Problems.printable(value);
+      message = Problems.printable(message);
     }
 
     /** Returns the {@link #message()}. */
@@ -50,6 +56,7 @@ public class ManifestException extends IllegalArgumentException {
   }
 
   private final List<Problem> problems;
+  private final List<ManifestWarning> warnings;
 
   /**
    * Creates the exception for problems of an unnamed document.
@@ -67,13 +74,33 @@ public class ManifestException extends IllegalArgumentException {
    * @throws IllegalArgumentException if {@code problems} is empty
    */
   public ManifestException(@Nullable String source, List<Problem> problems) {
+    this(source, problems, List.of());
+  }
+
+  /**
+   * Creates the exception for problems of the document read from {@code source}, with the warnings
+   * found beside them (which the message does not list).
+   *
+   * @throws IllegalArgumentException if {@code problems} is empty
+   */
+  public ManifestException(
+      @Nullable String source, List<Problem> problems, List<ManifestWarning> warnings) {
     super(message(source, List.copyOf(problems)));
     this.problems = List.copyOf(problems);
+    this.warnings = List.copyOf(warnings);
   }
 
   /** The problems, in the order they occur in the document; never empty. */
   public List<Problem> problems() {
     return problems;
+  }
+
+  /**
+   * The warnings about ignored keys found beside the problems, as {@link
+   * Manifests#readWithWarnings(String, Class)} returns them; empty if there are none.
+   */
+  public List<ManifestWarning> warnings() {
+    return warnings;
   }
 
   private static String message(@Nullable String source, List<Problem> problems) {

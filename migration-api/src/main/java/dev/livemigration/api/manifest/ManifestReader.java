@@ -2,32 +2,26 @@ package dev.livemigration.api.manifest;
 
 import static dev.livemigration.api.manifest.Converters.bool;
 import static dev.livemigration.api.manifest.Converters.checked;
-import static dev.livemigration.api.manifest.Converters.enumeration;
 import static dev.livemigration.api.manifest.Converters.int32;
 import static dev.livemigration.api.manifest.Converters.list;
-import static dev.livemigration.api.manifest.Converters.portMap;
 import static dev.livemigration.api.manifest.Converters.quantity;
 import static dev.livemigration.api.manifest.Converters.seconds;
 import static dev.livemigration.api.manifest.Converters.string;
 import static dev.livemigration.api.manifest.Converters.stringMap;
-import static dev.livemigration.api.manifest.Converters.timestamp;
+import static dev.livemigration.api.manifest.Maps.entry;
+import static dev.livemigration.api.manifest.Maps.map;
+import static dev.livemigration.api.manifest.Maps.nested;
 
-import dev.livemigration.api.AbortStatus;
-import dev.livemigration.api.Condition;
-import dev.livemigration.api.ConditionStatus;
 import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationConfiguration;
-import dev.livemigration.api.MigrationMethod;
-import dev.livemigration.api.MigrationMode;
-import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
+import dev.livemigration.api.manifest.Maps.Sub;
 import dev.livemigration.api.manifest.Section.Bound;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,61 +32,6 @@ import java.util.stream.Stream;
 
 /** Turns a parsed document into the model's value for its kind, recording every problem. */
 final class ManifestReader {
-  /** The kinds of manifest that carry {@code apiVersion} and {@code kind}. */
-  enum Kind {
-    VIRTUAL_MACHINE_INSTANCE_MIGRATION(
-        "VirtualMachineInstanceMigration",
-        List.of(),
-        VirtualMachineInstanceMigration.class,
-        List.of("kubevirt.io/v1", "kubevirt.io/v1alpha3")),
-    KUBE_VIRT(
-        "KubeVirt",
-        List.of("Kubevirt"),
-        KubeVirt.class,
-        List.of("kubevirt.io/v1", "kubevirt.io/v1alpha3")),
-    MIGRATION_POLICY(
-        "MigrationPolicy",
-        List.of(),
-        MigrationPolicy.class,
-        List.of("migrations.kubevirt.io/v1alpha1")),
-    VIRTUAL_MACHINE_INSTANCE(
-        "VirtualMachineInstance",
-        List.of(),
-        VirtualMachineInstance.class,
-        List.of("kubevirt.io/v1", "kubevirt.io/v1alpha3")),
-    PERSISTENT_VOLUME_CLAIM(
-        "PersistentVolumeClaim", List.of(), PersistentVolumeClaim.class, List.of("v1"));
-
-    final String kind;
-    final List<String> otherSpellings;
-    final Class<?> type;
-    final List<String> apiVersions;
-
-    Kind(String kind, List<String> otherSpellings, Class<?> type, List<String> apiVersions) {
-      this.kind = kind;
-      this.otherSpellings = otherSpellings;
-      this.type = type;
-      this.apiVersions = apiVersions;
-    }
-
-    /** Returns the kind written {@code text}, in its usual or another accepted spelling. */
-    static Optional<Kind> of(String text) {
-      return Stream.of(values())
-          .filter(k -> k.kind.equals(text) || k.otherSpellings.contains(text))
-          .findFirst();
-    }
-
-    /** Returns the kind whose value type is {@code type}. */
-    static Optional<Kind> of(Class<?> type) {
-      return Stream.of(values()).filter(k -> k.type == type).findFirst();
-    }
-
-    /** The kinds' names, comma separated. */
-    static String names() {
-      return Stream.of(values()).map(k -> k.kind).collect(Collectors.joining(", "));
-    }
-  }
-
   /** The types {@link #read} supports. */
   static final List<Class<?>> TYPES =
       List.of(
@@ -104,8 +43,6 @@ final class ManifestReader {
           MigrationConfiguration.class,
           VirtualMachineInstance.class,
           PersistentVolumeClaim.class);
-
-  private static final Tree.Mapping EMPTY = new Tree.Mapping(List.of());
 
   /** KubeVirt's {@code spec.configuration.migrations}, also a migration's configuration. */
   private static final Section<MigrationConfiguration.Builder> CONFIGURATION =
@@ -139,74 +76,6 @@ final class ManifestReader {
           .field("network", string(), (b, v) -> b.network(v))
           .ignore(
               "matchSELinuxLevelOnMigration", "allowWorkloadDisruption", "utilityVolumesTimeout");
-
-  /** A VMI's {@code status.migrationState}. */
-  private static final Section<MigrationState.Builder> STATE =
-      Section.<MigrationState.Builder>strict(
-              () -> MigrationState.builder().migrationUid("probe"), MigrationState.Builder::build)
-          .required("migrationUid", string(), MigrationState.Builder::migrationUid)
-          .field("phase", enumeration(MigrationPhase.class), MigrationState.Builder::phase)
-          .field("mode", enumeration(MigrationMode.class), MigrationState.Builder::mode)
-          .field("startTimestamp", timestamp(), (b, v) -> b.startTimestamp(v))
-          .field("endTimestamp", timestamp(), (b, v) -> b.endTimestamp(v))
-          .field("completed", bool(), MigrationState.Builder::completed)
-          .field("failed", bool(), MigrationState.Builder::failed)
-          .field("abortRequested", bool(), MigrationState.Builder::abortRequested)
-          .field("abortStatus", enumeration(AbortStatus.class), (b, v) -> b.abortStatus(v))
-          .field("failureReason", string(), (b, v) -> b.failureReason(v))
-          .field(
-              "migrationConfig",
-              List.of("migrationConfiguration"),
-              ManifestReader::configuration,
-              (b, v) -> b.migrationConfig(v))
-          .field("migrationPolicyName", string(), (b, v) -> b.migrationPolicyName(v))
-          .field("sourceNode", string(), (b, v) -> b.sourceNode(v))
-          .field("targetNode", string(), (b, v) -> b.targetNode(v))
-          .field("targetNodeAddress", string(), (b, v) -> b.targetNodeAddress(v))
-          .field(
-              "targetNodeDomainDetected", bool(), MigrationState.Builder::targetNodeDomainDetected)
-          .field("targetPod", string(), (b, v) -> b.targetPod(v))
-          .field(
-              "targetDirectMigrationNodePorts",
-              portMap(
-                  "targetDirectMigrationNodePorts",
-                  (port, target) ->
-                      MigrationState.builder()
-                          .migrationUid("probe")
-                          .putTargetDirectMigrationNodePorts(port, target)
-                          .build()),
-              MigrationState.Builder::targetDirectMigrationNodePorts)
-          .ignore(
-              "targetNodeDomainReadyTimestamp",
-              "targetAttachmentPodUID",
-              "sourcePod",
-              "targetCPUSet",
-              "targetNodeTopology",
-              "sourceState",
-              "targetState");
-
-  /** One of a VMI's {@code status.conditions}. */
-  private static final Section<Condition.Builder> CONDITION =
-      Section.<Condition.Builder>strict(
-              () -> Condition.builder().type("probe").status(ConditionStatus.TRUE),
-              Condition.Builder::build)
-          .required("type", string(), Condition.Builder::type)
-          .required("status", enumeration(ConditionStatus.class), Condition.Builder::status)
-          .field("reason", string(), (b, v) -> b.reason(v))
-          .field("message", string(), (b, v) -> b.message(v))
-          .ignore("lastProbeTime", "lastTransitionTime");
-
-  /** The migration-related fields of a VMI's {@code status}; the others are ignored. */
-  private static final Section<VirtualMachineInstanceStatus.Builder> STATUS =
-      Section.<VirtualMachineInstanceStatus.Builder>lenient(
-              VirtualMachineInstanceStatus::builder, VirtualMachineInstanceStatus.Builder::build)
-          .field(
-              "conditions",
-              ManifestReader::conditions,
-              VirtualMachineInstanceStatus.Builder::conditions)
-          .field(
-              "migrationMethod", enumeration(MigrationMethod.class), (b, v) -> b.migrationMethod(v))
-          .field("migrationState", ManifestReader::state, (b, v) -> b.migrationState(v));
 
   private static final Section<VirtualMachineInstanceMigration.Builder> MIGRATION_METADATA =
       Section.<VirtualMachineInstanceMigration.Builder>lenient(
@@ -269,7 +138,11 @@ final class ManifestReader {
           .field(
               "selectors",
               (node, path, problems) -> nested(POLICY_SELECTORS, node, path, problems),
-              (b, values) -> values.forEach(value -> value.setter().accept(b)))
+              (b, values) -> {
+                // Present, even empty: KubeVirt matches no VMI only when selectors are nil.
+                b.hasSelectors(true);
+                values.forEach(value -> value.setter().accept(b));
+              })
           .field("allowAutoConverge", bool(), (b, v) -> b.allowAutoConverge(v))
           .field("bandwidthPerMigration", quantity(), (b, v) -> b.bandwidthPerMigration(v))
           .field("completionTimeoutPerGiB", seconds(), (b, v) -> b.completionTimeoutPerGiB(v))
@@ -277,9 +150,6 @@ final class ManifestReader {
           .ignore("allowWorkloadDisruption", "maxDowntimeMs", "experimental");
 
   private ManifestReader() {}
-
-  /** A map of the document with its path. */
-  record Sub(Tree.Mapping mapping, String path) {}
 
   /**
    * Reads {@code root} as a {@code type} ({@code Object} for any kind), recording every problem;
@@ -292,9 +162,9 @@ final class ManifestReader {
     if (type == MigrationState.class) {
       value =
           unwrapped(root, problems, "migrationState")
-              .flatMap(s -> state(s.mapping(), s.path(), problems));
+              .flatMap(s -> StatusReader.state(s.mapping(), s.path(), problems));
     } else if (type == VirtualMachineInstanceStatus.class) {
-      value = unwrapped(root, problems, "status").flatMap(s -> status(s, problems));
+      value = unwrapped(root, problems, "status").flatMap(s -> StatusReader.status(s, problems));
     } else if (type == MigrationConfiguration.class) {
       value =
           unwrapped(root, problems, "migrations", "migrationConfiguration", "migrationConfig")
@@ -340,7 +210,7 @@ final class ManifestReader {
       return Optional.empty();
     }
     Sub document = new Sub(mapping, "");
-    Optional<Tree.Entry> kindEntry = mapping.entry("kind");
+    Optional<Tree.Entry> kindEntry = entry(mapping, "", "kind", problems);
     if (kindEntry.isEmpty() || Tree.isNull(kindEntry.get().value())) {
       problems.missing("kind", "it must be " + allowed(types));
       return Optional.empty();
@@ -361,6 +231,7 @@ final class ManifestReader {
       return Optional.empty();
     }
     checkApiVersion(mapping, kind.get(), problems);
+    KnownFields.check(kind.get(), mapping, problems);
     switch (kind.get()) {
       case VIRTUAL_MACHINE_INSTANCE_MIGRATION:
         return migration(document, problems);
@@ -387,7 +258,7 @@ final class ManifestReader {
 
   private static void checkApiVersion(Tree.Mapping mapping, Kind kind, Problems problems) {
     String versions = String.join(" or ", kind.apiVersions);
-    Optional<Tree.Entry> entry = mapping.entry("apiVersion");
+    Optional<Tree.Entry> entry = entry(mapping, "", "apiVersion", problems);
     if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
       problems.missing("apiVersion", "it must be " + versions + " for kind " + kind.kind);
       return;
@@ -445,7 +316,8 @@ final class ManifestReader {
     Map<String, Bound<MigrationConfiguration.Builder>> merged = new LinkedHashMap<>();
     List<Sub> blocks = new ArrayList<>();
     for (String name : List.of("migrations", "migrationConfiguration")) {
-      Optional<Tree.Entry> entry = configuration.mapping().entry(name);
+      Optional<Tree.Entry> entry =
+          entry(configuration.mapping(), configuration.path(), name, problems);
       if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
         continue;
       }
@@ -515,89 +387,5 @@ final class ManifestReader {
                     path,
                     problems,
                     problems.count()));
-  }
-
-  /** A VMI's migration state. */
-  static Optional<MigrationState> state(Tree node, String path, Problems problems) {
-    return nested(STATE, node, path, problems)
-        .flatMap(
-            values ->
-                Section.build(
-                    MigrationState.builder(),
-                    MigrationState.Builder::build,
-                    values,
-                    path,
-                    problems,
-                    problems.count()));
-  }
-
-  private static Optional<VirtualMachineInstanceStatus> status(Sub sub, Problems problems) {
-    return nested(STATUS, sub.mapping(), sub.path(), problems)
-        .flatMap(
-            values ->
-                Section.build(
-                    VirtualMachineInstanceStatus.builder(),
-                    VirtualMachineInstanceStatus.Builder::build,
-                    values,
-                    sub.path(),
-                    problems,
-                    problems.count()));
-  }
-
-  /** A VMI's conditions: a list, or a single condition as {@code kubectl describe} shows it. */
-  static Optional<List<Condition>> conditions(Tree node, String path, Problems problems) {
-    if (node instanceof Tree.Mapping) {
-      return condition(node, path, problems).map(List::of);
-    }
-    if (node instanceof Tree.Sequence) {
-      return list(ManifestReader::condition).convert(node, path, problems);
-    }
-    problems.invalid(path, node, "must be a list of conditions");
-    return Optional.empty();
-  }
-
-  private static Optional<Condition> condition(Tree node, String path, Problems problems) {
-    return nested(CONDITION, node, path, problems)
-        .flatMap(
-            values ->
-                Section.build(
-                    Condition.builder(),
-                    Condition.Builder::build,
-                    values,
-                    path,
-                    problems,
-                    problems.count()));
-  }
-
-  /**
-   * Reads {@code node} as a map of {@code section}'s fields; empty if it is not a map or has
-   * problems.
-   */
-  static <B> Optional<Collection<Bound<B>>> nested(
-      Section<B> section, Tree node, String path, Problems problems) {
-    if (!(node instanceof Tree.Mapping mapping)) {
-      problems.invalid(path, node, "must be a map");
-      return Optional.empty();
-    }
-    int before = problems.count();
-    Collection<Bound<B>> values = section.read(mapping, path, problems).values();
-    return problems.count() > before ? Optional.empty() : Optional.of(values);
-  }
-
-  /**
-   * Returns the map under {@code name} (an empty one if absent or null); empty, with a problem, if
-   * the value is not a map.
-   */
-  static Optional<Sub> map(Sub parent, String name, Problems problems) {
-    Optional<Tree.Entry> entry = parent.mapping().entry(name);
-    if (entry.isEmpty() || Tree.isNull(entry.get().value())) {
-      return Optional.of(new Sub(EMPTY, Problems.child(parent.path(), name)));
-    }
-    String path = Problems.child(parent.path(), entry.get().key());
-    if (entry.get().value() instanceof Tree.Mapping mapping) {
-      return Optional.of(new Sub(mapping, path));
-    }
-    problems.invalid(path, entry.get().value(), "must be a map");
-    return Optional.empty();
   }
 }

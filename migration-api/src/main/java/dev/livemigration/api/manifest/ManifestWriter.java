@@ -232,13 +232,15 @@ final class ManifestWriter {
     ObjectNode node = header(POLICY_API_VERSION, "MigrationPolicy");
     node.putObject("metadata").put("name", policy.name());
     ObjectNode spec = node.putObject("spec");
-    ObjectNode selectors = spec.putObject("selectors");
-    if (!policy.namespaceSelector().isEmpty()) {
-      selectors.set("namespaceSelector", strings(policy.namespaceSelector()));
-    }
-    if (!policy.virtualMachineInstanceSelector().isEmpty()) {
-      selectors.set(
-          "virtualMachineInstanceSelector", strings(policy.virtualMachineInstanceSelector()));
+    if (policy.hasSelectors()) {
+      ObjectNode selectors = spec.putObject("selectors");
+      if (!policy.namespaceSelector().isEmpty()) {
+        selectors.set("namespaceSelector", strings(policy.namespaceSelector()));
+      }
+      if (!policy.virtualMachineInstanceSelector().isEmpty()) {
+        selectors.set(
+            "virtualMachineInstanceSelector", strings(policy.virtualMachineInstanceSelector()));
+      }
     }
     policy.allowAutoConverge().ifPresent(v -> spec.put("allowAutoConverge", v));
     policy.bandwidthPerMigration().ifPresent(v -> spec.put("bandwidthPerMigration", v.toString()));
@@ -286,7 +288,7 @@ final class ManifestWriter {
       for (Volume volume : vmi.volumes()) {
         ObjectNode written = volumes.addObject();
         written.put("name", volume.name());
-        ObjectNode source = written.putObject(InstanceReader.sourceKey(volume.type()));
+        ObjectNode source = written.putObject(VolumeReader.sourceKey(volume.type()));
         switch (volume.type()) {
           case PERSISTENT_VOLUME_CLAIM -> source.put("claimName", claimName(vmi, volume));
           case DATA_VOLUME -> source.put("name", claimName(vmi, volume));

@@ -7,24 +7,11 @@ import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
-import dev.livemigration.api.manifest.InstanceReader.ObjectKey;
-import dev.livemigration.api.manifest.InstanceReader.ReadInstance;
-import dev.livemigration.api.manifest.ManifestException.Problem;
-import dev.livemigration.api.manifest.TreeParser.Document;
-import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.stream.Collectors;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Reads and writes KubeVirt's live-migration manifests, in YAML or JSON.
@@ -38,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  * taken from the claims among the documents. {@link #read(String, Class)} also reads a VMI's {@link
  * VirtualMachineInstanceStatus} or {@link MigrationState}, in camelCase or as {@code kubectl
  * describe} prints them ({@code Migration UID: ...}), and a bare {@link MigrationConfiguration}.
- * Keys are matched ignoring spaces and case. A text whose first character is <code>{</code> or
+ * Keys are matched ignoring spaces and case; two keys of one map that match the same field (such as
+ * {@code spec} and {@code Spec}) are a problem. A text whose first character is <code>{</code> or
  * {@code [} is read as JSON, any other as YAML.
  *
  * <p>A document with problems is rejected with a {@link ManifestException} that lists all of them.
@@ -87,15 +75,15 @@ public final class Manifests {
    */
   public static <T> T read(String text, Class<T> type) {
     Objects.requireNonNull(text, "text");
-    return readOne(text, type, null);
+    return DocumentReader.readOne(text, type, null).value();
   }
 
   /**
    * Reads one document from a UTF-8 file and returns the value for its {@code kind}.
    *
-   * @throws ManifestException if the file is not one well-formed manifest; its message names the
-   *     file
-   * @throws UncheckedIOException if the file cannot be read; its message names the file
+   * @throws ManifestException if the file does not exist, cannot be opened, is not UTF-8 or is not
+   *     one well-formed manifest; its message names the file
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
    */
   public static Object read(Path file) {
     return read(file, Object.class);
@@ -104,14 +92,13 @@ public final class Manifests {
   /**
    * Reads one document from a UTF-8 file as a {@code type}; see {@link #read(String, Class)}.
    *
-   * @throws ManifestException if the file is not one well-formed {@code type}; its message names
-   *     the file
-   * @throws UncheckedIOException if the file cannot be read; its message names the file
+   * @throws ManifestException if the file does not exist, cannot be opened, is not UTF-8 or is not
+   *     one well-formed {@code type}; its message names the file
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
    * @throws IllegalArgumentException if {@code type} is not one of the supported types
    */
   public static <T> T read(Path file, Class<T> type) {
-    checkSupported(type);
-    return readOne(readFile(file), type, file.toString());
+    return readWithWarnings(file, type).value();
   }
 
   /**
@@ -134,8 +121,7 @@ public final class Manifests {
    * @throws IllegalArgumentException if {@code type} is not one of the supported types
    */
   public static <T> T read(Reader reader, Class<T> type) {
-    checkSupported(type);
-    return readOne(readFully(reader), type, null);
+    return readWithWarnings(reader, type).value();
   }
 
   /**
@@ -151,18 +137,18 @@ public final class Manifests {
    *     document's number, as in {@code document 2: spec.vmiName is missing but it is required}
    */
   public static List<Object> readAll(String text) {
-    Objects.requireNonNull(text, "text");
-    return readAll(text, null);
+    return readAllWithWarnings(text).value();
   }
 
   /**
    * Reads every document of a UTF-8 file; see {@link #readAll(String)}.
    *
-   * @throws ManifestException if any document has problems; its message names the file
-   * @throws UncheckedIOException if the file cannot be read; its message names the file
+   * @throws ManifestException if the file does not exist, cannot be opened or is not UTF-8, or if
+   *     any document has problems; its message names the file
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
    */
   public static List<Object> readAll(Path file) {
-    return readAll(readFile(file), file.toString());
+    return readAllWithWarnings(file).value();
   }
 
   /**
@@ -173,7 +159,7 @@ public final class Manifests {
    * @throws UncheckedIOException if the reader fails
    */
   public static List<Object> readAll(Reader reader) {
-    return readAll(readFully(reader), null);
+    return readAllWithWarnings(reader).value();
   }
 
   /**
@@ -212,18 +198,19 @@ public final class Manifests {
    */
   public static List<VirtualMachineInstance> readVirtualMachineInstances(String text) {
     Objects.requireNonNull(text, "text");
-    return readInstances(text, null);
+    return DocumentReader.readInstances(text, null);
   }
 
   /**
    * Reads the running VMIs of a cluster from a UTF-8 file; see {@link
    * #readVirtualMachineInstances(String)}.
    *
-   * @throws ManifestException if any document has problems; its message names the file
-   * @throws UncheckedIOException if the file cannot be read; its message names the file
+   * @throws ManifestException if the file does not exist, cannot be opened or is not UTF-8, or if
+   *     any document has problems; its message names the file
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
    */
   public static List<VirtualMachineInstance> readVirtualMachineInstances(Path file) {
-    return readInstances(readFile(file), file.toString());
+    return DocumentReader.readInstances(ManifestInput.readFile(file), file.toString());
   }
 
   /**
@@ -234,7 +221,81 @@ public final class Manifests {
    * @throws UncheckedIOException if the reader fails
    */
   public static List<VirtualMachineInstance> readVirtualMachineInstances(Reader reader) {
-    return readInstances(readFully(reader), null);
+    return DocumentReader.readInstances(ManifestInput.readFully(reader), null);
+  }
+
+  /**
+   * Reads one document as a {@code type}, as {@link #read(String, Class)} does, and returns it with
+   * a warning for each key that is not a known field where it is and so is ignored, such as a
+   * misspelt {@code spec.configuration.migration} (whose settings would silently stay at their
+   * defaults). The fields of KubeVirt's resources that this library does not read draw no warning.
+   *
+   * @throws ManifestException if the text is not one well-formed {@code type}, listing every
+   *     problem; its {@link ManifestException#warnings()} has the warnings
+   * @throws IllegalArgumentException if {@code type} is not one of the supported types
+   */
+  public static <T> ManifestResult<T> readWithWarnings(String text, Class<T> type) {
+    Objects.requireNonNull(text, "text");
+    return DocumentReader.readOne(text, type, null);
+  }
+
+  /**
+   * Reads one document from a UTF-8 file as a {@code type}, with the warnings of {@link
+   * #readWithWarnings(String, Class)}.
+   *
+   * @throws ManifestException as {@link #read(Path, Class)} does
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
+   * @throws IllegalArgumentException if {@code type} is not one of the supported types
+   */
+  public static <T> ManifestResult<T> readWithWarnings(Path file, Class<T> type) {
+    DocumentReader.checkSupported(type);
+    return DocumentReader.readOne(ManifestInput.readFile(file), type, file.toString());
+  }
+
+  /**
+   * Reads one document from {@code reader}, which is read to its end but not closed, as a {@code
+   * type}, with the warnings of {@link #readWithWarnings(String, Class)}.
+   *
+   * @throws ManifestException if the text is not one well-formed {@code type}
+   * @throws UncheckedIOException if the reader fails
+   * @throws IllegalArgumentException if {@code type} is not one of the supported types
+   */
+  public static <T> ManifestResult<T> readWithWarnings(Reader reader, Class<T> type) {
+    DocumentReader.checkSupported(type);
+    return DocumentReader.readOne(ManifestInput.readFully(reader), type, null);
+  }
+
+  /**
+   * Reads every document, as {@link #readAll(String)} does, with the warnings of {@link
+   * #readWithWarnings(String, Class)}; each warning's message starts with its document's number.
+   *
+   * @throws ManifestException if any document has problems; its {@link
+   *     ManifestException#warnings()} has the warnings
+   */
+  public static ManifestResult<List<Object>> readAllWithWarnings(String text) {
+    Objects.requireNonNull(text, "text");
+    return DocumentReader.readAll(text, null);
+  }
+
+  /**
+   * Reads every document of a UTF-8 file, with warnings; see {@link #readAllWithWarnings(String)}.
+   *
+   * @throws ManifestException as {@link #readAll(Path)} does
+   * @throws UncheckedIOException if reading the file fails midway; its message names the file
+   */
+  public static ManifestResult<List<Object>> readAllWithWarnings(Path file) {
+    return DocumentReader.readAll(ManifestInput.readFile(file), file.toString());
+  }
+
+  /**
+   * Reads every document from {@code reader}, which is read to its end but not closed, with
+   * warnings; see {@link #readAllWithWarnings(String)}.
+   *
+   * @throws ManifestException if any document has problems
+   * @throws UncheckedIOException if the reader fails
+   */
+  public static ManifestResult<List<Object>> readAllWithWarnings(Reader reader) {
+    return DocumentReader.readAll(ManifestInput.readFully(reader), null);
   }
 
   /**
@@ -296,188 +357,5 @@ public final class Manifests {
    */
   public static String toJson(List<?> values) {
     return ManifestWriter.json(values);
-  }
-
-  private static <T> T readOne(String text, Class<T> type, @Nullable String source) {
-    checkSupported(type);
-    List<Document> documents = nonEmpty(TreeParser.parse(text, source));
-    if (documents.isEmpty()) {
-      throw new ManifestException(
-          source,
-          List.of(new Problem("", null, "the manifest is empty but it must hold one document")));
-    }
-    if (documents.size() > 1) {
-      throw new ManifestException(
-          source,
-          List.of(
-              new Problem(
-                  "",
-                  null,
-                  "the manifest has "
-                      + documents.size()
-                      + " documents but it must have one; use readAll to read several")));
-    }
-    Problems problems = new Problems();
-    Object value = interpret(documents.get(0), List.of(type), problems);
-    if (problems.count() > 0) {
-      throw new ManifestException(source, problems.list());
-    }
-    return type.cast(value instanceof ReadInstance instance ? instance.unresolved() : value);
-  }
-
-  private static List<Object> readAll(String text, @Nullable String source) {
-    return readDocuments(text, source, List.of(Object.class));
-  }
-
-  private static List<VirtualMachineInstance> readInstances(String text, @Nullable String source) {
-    return readDocuments(
-            text, source, List.of(VirtualMachineInstance.class, PersistentVolumeClaim.class))
-        .stream()
-        .filter(VirtualMachineInstance.class::isInstance)
-        .map(VirtualMachineInstance.class::cast)
-        .toList();
-  }
-
-  /**
-   * Reads every document as one of the kinds of {@code types}, then gives the VMIs' volumes the
-   * access modes of the claims among them; a VMI or claim given twice is a problem.
-   */
-  private static List<Object> readDocuments(
-      String text, @Nullable String source, List<Class<?>> types) {
-    List<Document> documents = TreeParser.parse(text, source);
-    List<Object> values = new ArrayList<>();
-    Map<ObjectKey, Integer> instances = new HashMap<>();
-    Map<ObjectKey, Integer> claimDocuments = new HashMap<>();
-    Map<ObjectKey, PersistentVolumeClaim> claims = new HashMap<>();
-    Problems problems = new Problems();
-    for (int i = 0; i < documents.size(); i++) {
-      Document document = documents.get(i);
-      if (isEmpty(document)) {
-        continue;
-      }
-      Problems found = new Problems();
-      Object value = interpret(document, types, found);
-      if (value instanceof ReadInstance instance) {
-        VirtualMachineInstance vmi = instance.unresolved();
-        unique(instances, new ObjectKey(vmi.namespace(), vmi.name()), i + 1, "VMIs", found);
-      } else if (value instanceof PersistentVolumeClaim claim) {
-        ObjectKey key = new ObjectKey(claim.namespace(), claim.name());
-        if (unique(claimDocuments, key, i + 1, "claims", found)) {
-          claims.put(key, claim);
-        }
-      }
-      String prefix = "document " + (i + 1) + ": ";
-      found.list().stream()
-          .map(p -> new Problem(p.path(), p.value(), prefix + p.message()))
-          .forEach(problems::add);
-      if (found.count() == 0) {
-        values.add(value);
-      }
-    }
-    if (problems.count() > 0) {
-      throw new ManifestException(source, problems.list());
-    }
-    return values.stream()
-        .map(value -> value instanceof ReadInstance instance ? instance.resolve(claims) : value)
-        .toList();
-  }
-
-  /**
-   * Records {@code key} as read in document {@code number}; returns false, with a problem, if an
-   * earlier document had it.
-   */
-  private static boolean unique(
-      Map<ObjectKey, Integer> seen, ObjectKey key, int number, String what, Problems problems) {
-    Integer earlier = seen.putIfAbsent(key, number);
-    if (earlier == null) {
-      return true;
-    }
-    problems.invalid(
-        "metadata.name",
-        new Tree.Scalar(Tree.ScalarType.STRING, key.name(), null, null),
-        "must be unique among the "
-            + what
-            + " of namespace '"
-            + key.namespace()
-            + "'; document "
-            + earlier
-            + " has the same name");
-    return false;
-  }
-
-  /**
-   * Reads the document as one of {@code types}; returns null if problems were recorded. A VMI is
-   * returned as a {@link ReadInstance}.
-   */
-  private static @Nullable Object interpret(
-      Document document, List<Class<?>> types, Problems problems) {
-    document.problems().forEach(problems::add);
-    Optional<Object> value =
-        types.size() == 1
-            ? ManifestReader.read(document.root(), types.get(0), problems)
-            : ManifestReader.readKinded(document.root(), types, problems);
-    if (value.isEmpty() && problems.count() == 0) {
-      problems.document(
-          "the manifest could not be read as a "
-              + types.stream().map(Class::getSimpleName).collect(Collectors.joining(" or ")));
-    }
-    return value.orElse(null);
-  }
-
-  private static List<Document> nonEmpty(List<Document> documents) {
-    return documents.stream().filter(d -> !isEmpty(d)).collect(Collectors.toList());
-  }
-
-  private static boolean isEmpty(Document document) {
-    return Tree.isNull(document.root()) && document.problems().isEmpty();
-  }
-
-  private static void checkSupported(Class<?> type) {
-    Objects.requireNonNull(type, "type");
-    if (type != Object.class && !ManifestReader.TYPES.contains(type)) {
-      throw new IllegalArgumentException(
-          "cannot read a "
-              + type.getName()
-              + "; supported types are Object, "
-              + ManifestReader.TYPES.stream()
-                  .map(Class::getSimpleName)
-                  .collect(Collectors.joining(", ")));
-    }
-  }
-
-  private static String readFile(Path file) {
-    Objects.requireNonNull(file, "file");
-    try {
-      long size = Files.size(file);
-      if (size > TreeParser.MAX_CHARS) {
-        throw TreeParser.tooLong(size + " bytes", file.toString());
-      }
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read manifest " + file + ": " + describe(e, file), e);
-    }
-  }
-
-  private static String describe(IOException e, Path file) {
-    String message = e.getMessage();
-    String kind = e.getClass().getSimpleName();
-    return message == null || message.equals(file.toString()) ? kind : kind + ": " + message;
-  }
-
-  private static String readFully(Reader reader) {
-    Objects.requireNonNull(reader, "reader");
-    StringBuilder text = new StringBuilder();
-    char[] buffer = new char[8192];
-    try {
-      for (int n = reader.read(buffer); n != -1; n = reader.read(buffer)) {
-        text.append(buffer, 0, n);
-        if (text.length() > TreeParser.MAX_CHARS) {
-          throw TreeParser.tooLong("more than " + TreeParser.MAX_CHARS + " characters", null);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read manifest: " + e.getMessage(), e);
-    }
-    return text.toString();
   }
 }

@@ -4,6 +4,7 @@ import dev.livemigration.api.manifest.ManifestException.Problem;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /** Collects the problems of one document, phrased the same way everywhere. */
@@ -12,6 +13,7 @@ final class Problems {
   static final int MAX_LISTED = 100;
 
   private final List<Problem> problems = new ArrayList<>();
+  private final List<ManifestWarning> warnings = new ArrayList<>();
   private int unlisted;
 
   /** Returns how many problems were found so far, listed or not. */
@@ -32,8 +34,23 @@ final class Problems {
     return List.copyOf(listed);
   }
 
-  /** Adds a problem. */
+  /** Returns the warnings found so far, at most {@link #MAX_LISTED}. */
+  List<ManifestWarning> warnings() {
+    return List.copyOf(warnings);
+  }
+
+  /** Adds a warning, unless the same warning was added already or {@link #MAX_LISTED} were. */
+  void warn(ManifestWarning warning) {
+    if (warnings.size() < MAX_LISTED && !warnings.contains(warning)) {
+      warnings.add(warning);
+    }
+  }
+
+  /** Adds a problem, unless the same problem was added already. */
   void add(Problem problem) {
+    if (problems.contains(problem)) {
+      return;
+    }
     if (problems.size() < MAX_LISTED) {
       problems.add(problem);
     } else {
@@ -90,6 +107,51 @@ final class Problems {
   /** Returns the path of a list item or map entry. */
   static String index(String path, Object index) {
     return path + "[" + index + "]";
+  }
+
+  /**
+   * Returns {@code text} as one printable line: line breaks, tabs, other control characters, line
+   * and paragraph separators and unpaired surrogates are written as Java escapes.
+   */
+  static String printable(String text) {
+    StringBuilder escaped = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      String escape = escape(text, i, c);
+      if (escape != null && escaped == null) {
+        escaped = new StringBuilder(text.length() + 8).append(text, 0, i);
+      }
+      if (escaped != null) {
+        if (escape != null) {
+          escaped.append(escape);
+        } else {
+          escaped.append(c);
+        }
+      }
+    }
+    return escaped == null ? text : escaped.toString();
+  }
+
+  private static @Nullable String escape(String text, int i, char c) {
+    switch (c) {
+      case '\n':
+        return "\\n";
+      case '\t':
+        return "\\t";
+      case '\r':
+        return "\\r";
+      default:
+        break;
+    }
+    boolean unpaired =
+        Character.isHighSurrogate(c)
+                && (i + 1 == text.length() || !Character.isLowSurrogate(text.charAt(i + 1)))
+            || Character.isLowSurrogate(c)
+                && (i == 0 || !Character.isHighSurrogate(text.charAt(i - 1)));
+    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || unpaired) {
+      return String.format(Locale.ROOT, "\\u%04x", (int) c);
+    }
+    return null;
   }
 
   private static String label(String path) {

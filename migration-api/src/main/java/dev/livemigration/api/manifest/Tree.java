@@ -45,6 +45,12 @@ sealed interface Tree permits Tree.Mapping, Tree.Sequence, Tree.Scalar {
       return entries.stream().filter(e -> normalize(e.key()).equals(wanted)).findFirst();
     }
 
+    /** Returns every entry whose key matches {@code name} when both are normalized, in order. */
+    List<Entry> entries(String name) {
+      String wanted = normalize(name);
+      return entries.stream().filter(e -> normalize(e.key()).equals(wanted)).toList();
+    }
+
     @Override
     public String describe() {
       return "a map";
@@ -97,28 +103,8 @@ sealed interface Tree permits Tree.Mapping, Tree.Sequence, Tree.Scalar {
           text.length() > MAX_QUOTED_LENGTH
               ? text.substring(0, MAX_QUOTED_LENGTH - 3) + "..."
               : text;
-      shown = escapeControls(shown);
+      shown = Problems.printable(shown);
       return type == ScalarType.STRING ? "'" + shown + "'" : shown;
-    }
-
-    /** Escapes line breaks and other control characters, so a problem stays on one line. */
-    private static String escapeControls(String text) {
-      StringBuilder escaped = new StringBuilder(text.length());
-      for (int i = 0; i < text.length(); i++) {
-        char c = text.charAt(i);
-        if (c == '\n') {
-          escaped.append("\\n");
-        } else if (c == '\t') {
-          escaped.append("\\t");
-        } else if (c == '\r') {
-          escaped.append("\\r");
-        } else if (Character.isISOControl(c)) {
-          escaped.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-        } else {
-          escaped.append(c);
-        }
-      }
-      return escaped.toString();
     }
   }
 

@@ -1,7 +1,6 @@
 package dev.livemigration.api.manifest;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -18,11 +17,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
@@ -44,12 +40,6 @@ final class TreeParser {
 
   /** How many aliases SnakeYAML may expand into collections (aliases are refused anyway). */
   private static final int MAX_ALIASES = 10;
-
-  private static final Pattern SOURCE_NOISE =
-      Pattern.compile("\\s*\\(?(start marker )?at \\[Source:[^\\]]*\\]\\)?");
-  private static final Pattern CONSTRAINT_NOISE = Pattern.compile(", from `[^`]*`");
-  private static final Pattern YAML_EVENT =
-      Pattern.compile("<org\\.yaml\\.snakeyaml\\.events\\.(\\w+?)Event\\([^>]*\\)>");
 
   private static final YAMLFactory YAML = yamlFactory();
   private static final JsonFactory JSON =
@@ -144,11 +134,12 @@ final class TreeParser {
         documents.add(new Document(root, problems.list()));
       }
     } catch (StreamConstraintsException e) {
-      throw single(source, "the manifest exceeds a limit: " + clean(e.getOriginalMessage()));
+      throw single(
+          source, "the manifest exceeds a limit: " + SyntaxMessages.clean(e.getOriginalMessage()));
     } catch (JsonProcessingException e) {
-      throw single(source, syntaxError(format, e));
+      throw single(source, SyntaxMessages.syntaxError(format, e, text));
     } catch (YAMLException e) {
-      throw single(source, "YAML could not be read: " + clean(e.getMessage()));
+      throw single(source, SyntaxMessages.yamlError(e, text));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read manifest text", e);
     }
@@ -228,89 +219,6 @@ final class TreeParser {
 
   private static ManifestException single(@Nullable String source, String message) {
     return new ManifestException(source, List.of(new Problem("", null, message)));
-  }
-
-  /**
-   * Phrases a syntax error with its line and column and a short reason, without Jackson's noise.
-   */
-  private static String syntaxError(String format, JsonProcessingException e) {
-    MarkedYAMLException marked = causeOf(e, MarkedYAMLException.class);
-    if (marked != null && marked.getProblemMark() != null) {
-      Mark mark = marked.getProblemMark();
-      StringBuilder message =
-          new StringBuilder(
-              at(format, mark.getLine() + 1, mark.getColumn() + 1)
-                  + clean(marked.getProblem() == null ? "" : marked.getProblem()));
-      Mark contextMark = marked.getContextMark();
-      if (marked.getContext() != null && contextMark != null) {
-        message
-            .append(" (")
-            .append(clean(marked.getContext()))
-            .append(" at line ")
-            .append(contextMark.getLine() + 1)
-            .append(", column ")
-            .append(contextMark.getColumn() + 1)
-            .append(')');
-      }
-      return message.toString();
-    }
-    YAMLException yaml = causeOf(e, YAMLException.class);
-    if (yaml != null) {
-      return "YAML could not be read: " + clean(yaml.getMessage());
-    }
-    JsonLocation location = e.getLocation();
-    String reason = clean(e.getOriginalMessage());
-    if (location == null || location.getLineNr() < 1) {
-      return format + " syntax error: " + reason;
-    }
-    return at(format, location.getLineNr(), location.getColumnNr()) + reason;
-  }
-
-  private static String at(String format, int line, int column) {
-    return format + " syntax error at line " + line + ", column " + column + ": ";
-  }
-
-  private static <T extends Throwable> @Nullable T causeOf(Throwable e, Class<T> type) {
-    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      if (type.isInstance(cause)) {
-        return type.cast(cause);
-      }
-      if (cause.getCause() == cause) {
-        break;
-      }
-    }
-    return null;
-  }
-
-  /** Keeps the first line of a parser message and drops source descriptions and API hints. */
-  static String clean(@Nullable String message) {
-    if (message == null || message.isBlank()) {
-      return "the text is not well-formed";
-    }
-    String line = message.strip();
-    int newline = line.indexOf('\n');
-    if (newline >= 0) {
-      line = line.substring(0, newline);
-    }
-    line = SOURCE_NOISE.matcher(line).replaceAll("");
-    line = CONSTRAINT_NOISE.matcher(line).replaceAll("");
-    line =
-        line.replace(
-            "Expected a field name (Scalar value in YAML), got this instead: ",
-            "expected a key but found ");
-    line = YAML_EVENT.matcher(line).replaceAll(m -> eventName(m.group(1)));
-    return line.strip();
-  }
-
-  private static String eventName(String event) {
-    switch (event) {
-      case "SequenceStart":
-        return "a list";
-      case "MappingStart":
-        return "a map";
-      default:
-        return "'" + event + "'";
-    }
   }
 
   private static StreamReadConstraints constraints() {

@@ -61,7 +61,9 @@ public interface MigrationStore extends AutoCloseable {
    * Takes up to {@code max} queued migrations for the replica, atomically with the limits: first
    * every queued migration whose cancel was requested (returned still pending, for the replica to
    * end), then, in queue order (priority, then sequence), each one that fits under {@code limits}
-   * counted over every replica (returned in phase {@code SCHEDULING}, holding its slot).
+   * counted over every replica (returned in phase {@code SCHEDULING}, holding its slot). A record
+   * claimed as cancelled holds no slot: its next write must end it. Each replica passes its own
+   * configuration's limits; replicas that share a store should share the configuration.
    *
    * @throws FencedException if the lease is no longer valid
    */
@@ -86,7 +88,9 @@ public interface MigrationStore extends AutoCloseable {
   MigrationRecord write(ReplicaLease lease, MigrationRecord next);
 
   /**
-   * Records a request to stop the migration, for its owner to act upon; any replica may call it.
+   * Records a request to stop the migration, for its owner to act upon; any replica may call it. It
+   * is not a versioned write: the record's version stays, so the owner's next write is not refused
+   * for it, and that write's result carries the request.
    *
    * @return the record after the request, or empty if no such migration; an ended record is
    *     returned unchanged

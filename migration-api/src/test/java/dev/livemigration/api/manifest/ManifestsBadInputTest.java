@@ -541,7 +541,7 @@ class ManifestsBadInputTest {
 
       assertThat(e.problems()).hasSize(1);
       assertThat(e.problems().get(0).message())
-          .startsWith("JSON syntax error at line 4, column 1: Unexpected character ('}'")
+          .isEqualTo("JSON syntax error at line 4, column 1: found '}' where a value belongs")
           .doesNotContain("Source", "\n");
     }
 

@@ -459,15 +459,15 @@ class ManifestsReadingTest {
     }
 
     @Test
-    @DisplayName("a missing file fails with an UncheckedIOException naming it")
+    @DisplayName("a missing file fails with a ManifestException naming it")
     void missingFile() {
       Path missing = directory.resolve("missing.yaml");
 
       assertThatThrownBy(() -> Manifests.read(missing))
-          .isInstanceOf(UncheckedIOException.class)
-          .hasMessageContaining(missing.toString());
+          .isInstanceOf(ManifestException.class)
+          .hasMessage("1 problem in manifest " + missing + ":\n  there is no such file");
       assertThatThrownBy(() -> Manifests.readAll(missing))
-          .isInstanceOf(UncheckedIOException.class)
+          .isInstanceOf(ManifestException.class)
           .hasMessageContaining(missing.toString());
     }
 
@@ -483,14 +483,15 @@ class ManifestsReadingTest {
     }
 
     @Test
-    @DisplayName("a file that is not UTF-8 fails with an UncheckedIOException")
+    @DisplayName("a file that is not UTF-8 fails with a ManifestException naming it")
     void notUtf8() throws IOException {
       Path file = directory.resolve("latin1.yaml");
       Files.write(file, new byte[] {'k', 'i', 'n', 'd', ':', ' ', (byte) 0xE9, '\n'});
 
       assertThatThrownBy(() -> Manifests.read(file))
-          .isInstanceOf(UncheckedIOException.class)
-          .hasMessageContaining(file.toString());
+          .isInstanceOf(ManifestException.class)
+          .hasMessageContaining(file.toString())
+          .hasMessageContaining("not UTF-8 at byte 7 (line 1, column 7)");
     }
 
     @Test

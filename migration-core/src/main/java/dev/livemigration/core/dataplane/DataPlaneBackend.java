@@ -50,6 +50,12 @@ import org.slf4j.LoggerFactory;
  * (logged as a warning), {@code tls} otherwise, unless one transport is forced with {@link
  * Builder#transport}. Agents run in this JVM; for a target in another JVM use {@link TargetAgent}
  * and {@link OutgoingMigration} directly.
+ *
+ * <p>Samples report what {@link OutgoingMigration} found out at the commit point: COMPLETED when
+ * the guest runs on the target (also when only the target's confirmation was lost and the target,
+ * asked, confirmed it); FAILED with the source resumed before the go-ahead or when the target
+ * proved the guest did not start; FAILED with the source paused and a reason that says an operator
+ * must decide when the guest's location is unknown or the target lost pages in post-copy.
  */
 public final class DataPlaneBackend implements HypervisorBackend {
   /** The backend's id: {@code data-plane}. */

@@ -2,7 +2,6 @@ package dev.livemigration.core.dataplane;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
 /**
@@ -106,7 +105,7 @@ final class FrameReader {
     buffer.position(frameStart + length + Protocol.CRC_BYTES);
   }
 
-  /** Reads a text frame (type, length, UTF-8, CRC) after {@link #next()}. */
+  /** Reads a text frame (type, length, UTF-8, CRC) after {@link #next()}; the text is printable. */
   String text() throws IOException {
     require(3);
     int length = Short.toUnsignedInt(getShort(1));
@@ -118,7 +117,7 @@ final class FrameReader {
     byte[] bytes = new byte[length];
     slice(3, length).get(bytes);
     seal(3 + length);
-    return new String(bytes, StandardCharsets.UTF_8);
+    return FrameWriter.decode(bytes);
   }
 
   /**

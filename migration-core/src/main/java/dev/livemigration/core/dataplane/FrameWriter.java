@@ -126,6 +126,14 @@ final class FrameWriter {
     seal(start);
   }
 
+  /** Writes the target's confirmation of the digest it checked. */
+  void verified(long sync, byte[] digest) throws IOException {
+    ensure(1 + Protocol.VERIFIED_BODY + Protocol.CRC_BYTES);
+    int start = buffer.position();
+    buffer.put(Protocol.VERIFIED).putLong(sync).put(digest);
+    seal(start);
+  }
+
   /** Writes the final digest frame. */
   void digest(long sync, byte[] digest) throws IOException {
     ensure(1 + 8 + Protocol.DIGEST_BYTES + Protocol.CRC_BYTES);
@@ -181,7 +189,8 @@ final class FrameWriter {
     buffer.clear();
   }
 
+  /** Decodes a peer's text and makes it printable. */
   static String decode(byte[] bytes) {
-    return new String(bytes, StandardCharsets.UTF_8);
+    return Protocol.printable(new String(bytes, StandardCharsets.UTF_8));
   }
 }

@@ -3,13 +3,13 @@ package dev.livemigration.core.dataplane;
 import dev.livemigration.api.spi.ReceivingMemory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +21,12 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #completion()} completes with the memory once the guest runs on the target (after the
  * integrity check in pre-copy; at the end of the transfer in post-copy), or exceptionally with a
  * {@link TransferFailedException} saying why; after a failure in pre-copy the partial memory is
- * discarded ({@link ReceivingMemory#discardAll()}).
+ * discarded ({@link ReceivingMemory#discardAll()}); after a failure in post-copy the guest keeps
+ * the memory and the reason says how many pages are lost.
+ *
+ * <p>A channel that breaks fails the migration: a source cannot reattach (the token is used once),
+ * and a retry is a new migration. A source that lost its link at or after the go-ahead asks the
+ * agent where the guest runs (see {@link Verdict}); the answer settles the migration.
  */
 public final class IncomingMigration {
   private static final Logger LOG = LoggerFactory.getLogger(IncomingMigration.class);
@@ -43,19 +48,22 @@ public final class IncomingMigration {
   private final int pageCount;
   private final Duration ioTimeout;
   private final CompletableFuture<ReceivingMemory> completion = new CompletableFuture<>();
-  private final Object syncs = new Object();
+  private final ReceivingMemory memory;
 
   // Guarded by this.
   private State state = State.EXPECTED;
   private int channels;
   private Connection @Nullable [] connections;
   private int attached;
-  private long @Nullable [] syncSeen;
-  private final ReceivingMemory memory;
+  private int ended;
+  private @Nullable SyncBarrier barrier;
   private int @Nullable [] receivedCrc;
   private @Nullable FrameWriter back;
   private Watchdog.@Nullable Group group;
   private @Nullable AtomicLongArray requested;
+  private boolean failedInPostCopy;
+  private long lostPages;
+  private @Nullable String failure;
 
   IncomingMigration(
       TargetAgent agent,
@@ -107,16 +115,20 @@ public final class IncomingMigration {
     fail("the migration was cancelled on the target");
   }
 
+  boolean tokenMatches(String offered) {
+    return MessageDigest.isEqual(
+        offered.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+  }
+
   // ---------------------------------------------------------------- the handshake
 
-  /** Checks a channel's handshake and attaches it; returns why it is refused, or null. */
+  /**
+   * Checks a channel's handshake (whose token matched) and attaches it; returns why it is refused,
+   * or null.
+   */
   synchronized @Nullable String attach(Protocol.Hello hello, Connection connection) {
     if (state != State.EXPECTED && state != State.RECEIVING) {
       return "migration " + uid + " is no longer expected here (" + state + ")";
-    }
-    if (!MessageDigest.isEqual(
-        hello.token().getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
-      return "the token for migration " + uid + " does not match";
     }
     if (hello.pageSize() != pageSize || hello.pageCount() != pageCount) {
       return "memory of "
@@ -132,7 +144,7 @@ public final class IncomingMigration {
     if (connections == null) {
       channels = hello.channels();
       connections = new Connection[channels];
-      syncSeen = new long[channels];
+      barrier = new SyncBarrier(channels, ioTimeout);
     } else if (hello.channels() != channels) {
       return "channel count " + hello.channels() + " differs from the first channel's " + channels;
     }
@@ -141,10 +153,12 @@ public final class IncomingMigration {
     }
     if (receivedCrc == null) {
       receivedCrc = new int[pageCount];
+      // Attached but silent (a source that vanished after its handshake, channels that never come)
+      // fails within the I/O timeout: the watchdog sees the blocked reads.
       group = agent.watchdog().watch(ioTimeout, stall -> agent.execute(() -> fail(stall)));
       state = State.RECEIVING;
       agent.activate(this);
-      LOG.info("Receiving migration {} in {} channel(s)", uid, channels);
+      LOG.info("Receiving migration {} in {} channel(s)", Protocol.printable(uid), channels);
     }
     connection.watchedBy(group);
     connections[hello.channel()] = connection;
@@ -155,7 +169,7 @@ public final class IncomingMigration {
               PagedMemory.MIN_PAGE_SIZE,
               new TokenBucket(0),
               () -> false,
-              new java.util.concurrent.atomic.LongAdder());
+              new LongAdder());
     }
     attached++;
     if (attached == channels) {
@@ -164,183 +178,70 @@ public final class IncomingMigration {
     return null;
   }
 
-  // ---------------------------------------------------------------- receiving
-
   /** Reads one channel's frames until it ends; runs on the channel's own thread. */
   void receive(int channel, Connection connection) {
-    ReceivingMemory target;
     int[] crcs;
     synchronized (this) {
-      target = memory;
       crcs = receivedCrc;
-      if (target == null || crcs == null || state == State.FAILED) {
+      if (crcs == null || state == State.FAILED) {
         connection.close();
         return;
       }
     }
-    FrameReader reader = new FrameReader(connection, pageSize, true);
-    ByteBuffer zeros = ByteBuffer.allocateDirect(pageSize);
-    int zeroCrc = Protocol.zeroPageCrc(pageSize);
-    try {
-      while (true) {
-        byte type = reader.next();
-        switch (type) {
-          case Protocol.PAGE -> {
-            reader.require(Protocol.PAGE_HEADER);
-            int index = reader.getInt(1);
-            byte kind = reader.getByte(5);
-            if (index < 0 || index >= pageCount) {
-              throw new ProtocolException(
-                  "corrupt frame: page index "
-                      + index
-                      + " outside [0, "
-                      + pageCount
-                      + ") on "
-                      + connection.name());
-            }
-            if (kind == Protocol.KIND_RAW) {
-              int crc = reader.sealPage(pageSize);
-              target.receivePage(index, reader.slice(Protocol.PAGE_HEADER, pageSize));
-              crcs[index] = crc;
-            } else if (kind == Protocol.KIND_ZERO) {
-              reader.seal(Protocol.PAGE_HEADER);
-              target.receivePage(index, zeros.duplicate());
-              crcs[index] = zeroCrc;
-            } else {
-              throw new ProtocolException(
-                  "corrupt frame: unknown page kind " + kind + " on " + connection.name());
-            }
-          }
-          case Protocol.ITERATION -> reader.seal(1 + 8);
-          case Protocol.SYNC -> {
-            reader.require(1 + 8);
-            long sequence = reader.getLong(1);
-            reader.seal(1 + 8);
-            synchronized (syncs) {
-              long[] seen = java.util.Objects.requireNonNull(syncSeen);
-              seen[channel] = sequence;
-              syncs.notifyAll();
-            }
-          }
-          case Protocol.POSTCOPY -> {
-            controlOnly(channel, type);
-            reader.require(1 + 8 + 4);
-            long sequence = reader.getLong(1);
-            int length = reader.getInt(9);
-            int expectedLength = (pageCount + 7) >>> 3;
-            if (length != expectedLength) {
-              throw new ProtocolException(
-                  "corrupt frame: a post-copy bitmap of "
-                      + length
-                      + " bytes, but "
-                      + expectedLength
-                      + " were expected");
-            }
-            byte[] bitmap = reader.blob(1 + 8 + 4, length);
-            switchToPostCopy(sequence, bitmap, target);
-          }
-          case Protocol.DIGEST -> {
-            controlOnly(channel, type);
-            reader.require(1 + 8 + Protocol.DIGEST_BYTES);
-            long sequence = reader.getLong(1);
-            byte[] digest = new byte[Protocol.DIGEST_BYTES];
-            reader.slice(1 + 8, Protocol.DIGEST_BYTES).get(digest);
-            reader.seal(1 + 8 + Protocol.DIGEST_BYTES);
-            verify(sequence, digest, target, crcs);
-          }
-          case Protocol.GO -> {
-            controlOnly(channel, type);
-            reader.seal(1);
-            go(target);
-          }
-          case Protocol.ABORT -> {
-            String reason = reader.text();
-            fail("the source aborted: " + reason, false);
-            return;
-          }
-          case Protocol.END -> {
-            reader.seal(1);
-            connection.close();
-            return;
-          }
-          default ->
-              throw new ProtocolException(
-                  "corrupt frame: unknown frame type "
-                      + Protocol.describeType(type)
-                      + " on "
-                      + connection.name());
-        }
+    new ChannelReceiver(this, channel, connection, memory, crcs, pageSize).run();
+    synchronized (this) {
+      ended++;
+      if (ended >= attached && (state == State.RUNNING || state == State.FAILED) && group != null) {
+        // Every channel ended: nothing left for the agent's watchdog to watch.
+        group.cancel();
       }
-    } catch (IOException | RuntimeException e) {
-      String reason = connection.closedBecause();
-      if (reason == null || e instanceof ProtocolException) {
-        reason = Failures.describe(e, "on " + connection.name());
-      }
-      fail(reason);
     }
   }
 
-  private static void controlOnly(int channel, byte type) throws ProtocolException {
-    if (channel != 0) {
-      throw new ProtocolException(
-          "corrupt frame: a " + Protocol.describeType(type) + " frame on channel " + channel);
-    }
+  // ---------------------------------------------------------------- frames of channel 0
+
+  void synced(int channel, long sequence) {
+    Objects.requireNonNull(barrier()).synced(channel, sequence);
   }
 
   private void awaitSync(long sequence) throws IOException {
-    long deadline = System.nanoTime() + ioTimeout.toNanos();
-    synchronized (syncs) {
-      while (true) {
-        long[] seen = java.util.Objects.requireNonNull(syncSeen);
-        if (Arrays.stream(seen).allMatch(s -> s >= sequence) && attachedAll()) {
-          return;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || completion.isDone()) {
-          throw new TransferFailedException(
-              "read timeout: not every channel delivered its pages within "
-                  + ioTimeout.toMillis()
-                  + " ms");
-        }
-        try {
-          syncs.wait(Math.max(1, Math.min(50, left / 1_000_000)));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new TransferFailedException("interrupted while waiting for the channels", e);
-        }
-      }
-    }
+    Objects.requireNonNull(barrier()).await(sequence, this::attachedAll, completion::isDone);
+  }
+
+  private synchronized @Nullable SyncBarrier barrier() {
+    return barrier;
   }
 
   private synchronized boolean attachedAll() {
     return attached == channels;
   }
 
-  private void switchToPostCopy(long sequence, byte[] bitmap, ReceivingMemory target)
-      throws IOException {
+  /** The go-ahead in post-copy: the guest starts here before all its pages arrived. */
+  void switchToPostCopy(long sequence, byte[] bitmap) throws IOException {
     awaitSync(sequence);
+    for (int bit = pageCount; bit < bitmap.length * 8; bit++) {
+      if ((bitmap[bit >>> 3] & (1 << (bit & 7))) != 0) {
+        throw new ProtocolException(
+            "corrupt frame: the post-copy bitmap names page " + bit + " beyond the memory");
+      }
+    }
     synchronized (this) {
       if (state != State.RECEIVING) {
         throw new ProtocolException("corrupt frame: a POSTCOPY frame in state " + state);
       }
       for (int index = 0; index < pageCount; index++) {
         if ((bitmap[index >>> 3] & (1 << (index & 7))) != 0) {
-          target.discardPage(index);
-        }
-      }
-      for (int bit = pageCount; bit < bitmap.length * 8; bit++) {
-        if ((bitmap[bit >>> 3] & (1 << (bit & 7))) != 0) {
-          throw new ProtocolException(
-              "corrupt frame: the post-copy bitmap names page " + bit + " beyond the memory");
+          memory.discardPage(index);
         }
       }
       requested = new AtomicLongArray((pageCount + 63) >>> 6);
       state = State.POST_COPY;
+      // Activated under the lock, so that an outcome query sees either "not started" or the guest.
+      memory.demandPaging(this::requestPage);
+      memory.activate();
     }
-    target.demandPaging(this::requestPage);
-    target.activate();
     reply(Protocol.SWITCHED);
-    LOG.info("Migration {} switched to post-copy: the guest runs here", uid);
+    LOG.info("Migration {} switched to post-copy: the guest runs here", Protocol.printable(uid));
   }
 
   private void requestPage(int index) {
@@ -361,7 +262,7 @@ public final class IncomingMigration {
       return;
     }
     try {
-      FrameWriter writer = java.util.Objects.requireNonNull(back);
+      FrameWriter writer = Objects.requireNonNull(back);
       synchronized (writer) {
         writer.request(index);
         writer.flush();
@@ -378,20 +279,14 @@ public final class IncomingMigration {
     }
   }
 
-  private void verify(long sequence, byte[] digest, ReceivingMemory target, int[] crcs)
-      throws IOException {
+  void verify(long sequence, byte[] digest) throws IOException {
     awaitSync(sequence);
-    int missing = 0;
-    for (int index = 0; index < pageCount; index++) {
-      if (!target.isPresent(index)) {
-        missing++;
-      }
-    }
+    int missing = missingPages();
     if (missing > 0) {
       throw new TransferFailedException(
           "integrity check failed: " + missing + " of " + pageCount + " pages never arrived");
     }
-    if (!MessageDigest.isEqual(digest, Protocol.digest(crcs))) {
+    if (!MessageDigest.isEqual(digest, Protocol.digest(Objects.requireNonNull(receivedCrc)))) {
       throw new TransferFailedException(
           "integrity check failed: the digest of the received pages differs from the source's");
     }
@@ -404,105 +299,196 @@ public final class IncomingMigration {
       state = postCopy ? State.RUNNING : State.VERIFIED;
     }
     if (postCopy) {
-      target.demandPaging(null);
-      finish(target);
+      memory.demandPaging(null);
+      finish();
     }
-    reply(Protocol.VERIFIED);
+    FrameWriter writer = Objects.requireNonNull(back);
+    synchronized (writer) {
+      writer.verified(sequence, digest);
+      writer.flush();
+    }
   }
 
-  private void go(ReceivingMemory target) throws IOException {
+  /** The go-ahead in pre-copy: the guest starts here. */
+  void go() throws IOException {
     synchronized (this) {
       if (state != State.VERIFIED) {
         throw new ProtocolException("corrupt frame: a GO frame in state " + state);
       }
       state = State.RUNNING;
+      memory.activate();
     }
-    target.activate();
-    finish(target);
+    finish();
     reply(Protocol.RUNNING);
   }
 
-  private void finish(ReceivingMemory target) {
-    Watchdog.Group watched;
+  private int missingPages() {
+    int missing = 0;
+    for (int index = 0; index < pageCount; index++) {
+      if (!memory.isPresent(index)) {
+        missing++;
+      }
+    }
+    return missing;
+  }
+
+  private void finish() {
+    Connection[] open;
     synchronized (this) {
-      watched = group;
+      if (group != null) {
+        group.cancel();
+      }
+      group = null;
+      open = ended >= attached || connections == null ? new Connection[0] : connections.clone();
     }
-    if (watched != null) {
-      watched.cancel();
+    if (open.length > 0) {
+      // The source still ends each channel; one that stays silent is closed after the I/O timeout.
+      Watchdog.Group ending =
+          agent.watchdog().watch(ioTimeout, stall -> closeAll(open, "the source did not end"));
+      synchronized (this) {
+        group = ending;
+        if (ended >= attached) {
+          ending.cancel();
+        }
+      }
+      for (Connection connection : open) {
+        if (connection != null) {
+          connection.watchedBy(ending);
+        }
+      }
     }
-    agent.forget(this);
-    completion.complete(target);
-    LOG.info("Migration {} received: the guest runs here", uid);
+    agent.settled(this);
+    completion.complete(memory);
+    LOG.info("Migration {} received: the guest runs here", Protocol.printable(uid));
   }
 
   private void reply(byte type) throws IOException {
-    FrameWriter writer = java.util.Objects.requireNonNull(back);
+    FrameWriter writer = Objects.requireNonNull(back);
     synchronized (writer) {
       writer.control(type);
       writer.flush();
     }
   }
 
+  // ---------------------------------------------------------------- the outcome query
+
+  /**
+   * Answers a source that lost its link: where the guest is. Settles the migration first: one that
+   * has not started fails here now (so that a late go-ahead is refused), one in post-copy fails
+   * with the pages it lacks (its source gave up serving them).
+   */
+  Verdict settle() {
+    State now;
+    synchronized (this) {
+      now = state;
+    }
+    if (now != State.RUNNING && now != State.FAILED) {
+      fail("the source lost its link and asked for the outcome", false);
+    }
+    synchronized (this) {
+      if (state == State.RUNNING) {
+        return new Verdict(
+            Verdict.Kind.RUNNING, 0, pageCount, "the guest runs on this target with every page");
+      }
+      String why = Objects.requireNonNullElse(failure, "failed");
+      if (failedInPostCopy) {
+        return new Verdict(Verdict.Kind.PAGES_LOST, lostPages, pageCount, why);
+      }
+      return new Verdict(Verdict.Kind.NOT_STARTED, 0, pageCount, why);
+    }
+  }
+
   // ---------------------------------------------------------------- failure
+
+  /** A channel broke or delivered garbage. */
+  void lost(String reason) {
+    boolean running;
+    synchronized (this) {
+      running = state == State.RUNNING;
+    }
+    if (running) {
+      LOG.debug("Migration {}: a channel ended badly after the guest started: {}", uid, reason);
+      return;
+    }
+    fail(reason);
+  }
 
   void fail(String reason) {
     fail(reason, true);
   }
 
-  private void fail(String reason, boolean tellSource) {
-    @Nullable ReceivingMemory partial;
+  void fail(String cause, boolean tellSource) {
     FrameWriter writer;
     Connection[] open;
     boolean postCopy;
+    String reason;
     synchronized (this) {
       if (state == State.FAILED || state == State.RUNNING) {
         return;
       }
       postCopy = state == State.POST_COPY;
+      reason = cause;
+      if (postCopy) {
+        lostPages = missingPages();
+        reason =
+            "post-copy failed: "
+                + lostPages
+                + " of "
+                + pageCount
+                + " pages had not arrived and are lost to the guest running here ("
+                + cause
+                + ")";
+        failedInPostCopy = true;
+      }
       state = State.FAILED;
-      partial = memory;
+      failure = reason;
       writer = back;
       open = connections == null ? new Connection[0] : connections.clone();
-    }
-    agent.forget(this);
-    synchronized (this) {
       if (group != null) {
         group.cancel();
       }
     }
+    agent.settled(this);
     if (tellSource && writer != null) {
-      // Tell the source why, but never wait on it for long.
-      Connection control = writer.connection();
-      Watchdog.Group grace =
-          agent.watchdog().watch(TELL_SOURCE_GRACE, stall -> control.close(reason));
-      control.watchedBy(grace);
-      try {
-        synchronized (writer) {
-          writer.text(Protocol.ERROR, reason);
-          writer.flush();
-        }
-      } catch (IOException | RuntimeException e) {
-        LOG.debug("Migration {}: could not tell the source why it failed", uid, e);
-      } finally {
-        grace.cancel();
-      }
+      tellSource(writer, reason);
     }
+    closeAll(open, reason);
+    if (postCopy) {
+      LOG.error("Migration {} failed on the target: {}", Protocol.printable(uid), reason);
+    } else {
+      memory.discardAll();
+      LOG.warn("Migration {} failed on the target: {}", Protocol.printable(uid), reason);
+    }
+    completion.completeExceptionally(new TransferFailedException(reason));
+  }
+
+  private void tellSource(FrameWriter writer, String reason) {
+    // Tell the source why, but never wait on it for long.
+    Connection control = writer.connection();
+    Watchdog.Group grace =
+        agent.watchdog().watch(TELL_SOURCE_GRACE, stall -> control.close(reason));
+    control.watchedBy(grace);
+    // Counted as blocked while waiting for the writer too: a page request stuck in a write holds
+    // it.
+    grace.enter(true);
+    try {
+      synchronized (writer) {
+        writer.text(Protocol.ERROR, reason);
+        writer.flush();
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("Migration {}: could not tell the source why it failed", uid, e);
+    } finally {
+      grace.exit(true);
+      grace.cancel();
+    }
+  }
+
+  private static void closeAll(Connection[] open, String reason) {
     for (Connection connection : open) {
       if (connection != null) {
         connection.close(reason);
       }
     }
-    if (partial != null) {
-      if (postCopy) {
-        LOG.error(
-            "Migration {} failed in post-copy: {}; the guest here lacks pages it may need",
-            uid,
-            reason);
-      } else {
-        partial.discardAll();
-      }
-    }
-    LOG.warn("Migration {} failed on the target: {}", uid, reason);
-    completion.completeExceptionally(new TransferFailedException(reason));
   }
 }

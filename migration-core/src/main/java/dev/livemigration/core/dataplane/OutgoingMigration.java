@@ -7,25 +7,18 @@ import dev.livemigration.api.spi.MigratableMemory;
 import dev.livemigration.api.spi.MigrationTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.ByteChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -37,10 +30,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Pre-copy sends every page, then, pass after pass, the pages dirtied since; when the remaining
  * dirty bytes at the measured bandwidth fit the maximum downtime, it pauses the memory, sends the
- * rest, has the target verify the digest of every page and start, and reports the downtime. {@link
- * Directive.SwitchToPostCopy} instead pauses the source at once, starts the target, and pushes the
- * remaining pages while serving the target's page requests first. Until the switch, a failure or an
- * abort resumes the source memory untouched.
+ * rest, has the target verify the digest of every page, gives the go-ahead and has the target
+ * confirm that it started, and reports the downtime. {@link Directive.SwitchToPostCopy} instead
+ * pauses the source at once, gives the go-ahead (the target starts), and pushes the remaining pages
+ * while serving the target's page requests first.
+ *
+ * <p>The go-ahead is the commit point (docs/ARCHITECTURE.md, "The data plane's commit protocol").
+ * Before it, a failure or an abort resumes the source memory untouched. At or after it, a broken
+ * link makes the source ask the target agent, over a new connection, where the guest runs, and
+ * report that: COMPLETED when the target runs it; FAILED with the source resumed only when the
+ * target proved it did not start; otherwise FAILED with the source paused and a reason that says
+ * the guest's location is unknown, or that the target lost pages, and that an operator must decide.
  *
  * <pre>{@code
  * OutgoingMigration out = OutgoingMigration.start(
@@ -53,24 +53,23 @@ import org.slf4j.LoggerFactory;
  * status FAILED and a reason.
  */
 public final class OutgoingMigration implements AutoCloseable {
+  /**
+   * How long {@link #close()} waits, at most, for a migration past its go-ahead (a guest that
+   * depends on this link) to end: 5 minutes.
+   */
+  public static final Duration CLOSE_AFTER_GO_AHEAD_BOUND = Duration.ofMinutes(5);
+
   private static final Logger LOG = LoggerFactory.getLogger(OutgoingMigration.class);
   private static final AtomicInteger IDS = new AtomicInteger();
-  private static final int HELLO_REPLY_FIXED = 4 + 2 + 1 + 2;
-
-  private enum Reply {
-    VERIFIED,
-    RUNNING,
-    SWITCHED,
-    LOST
-  }
 
   private final String uid;
+  private final String token;
+  private final MigrationTransport transport;
+  private final InetSocketAddress target;
   private final MigratableMemory memory;
   private final int pageSize;
   private final int pageCount;
   private final int channels;
-  private final int[][] wordsOf;
-  private final int words;
   private final Duration ioTimeout;
   private final String name;
   private final List<Connection> connections = new ArrayList<>();
@@ -79,47 +78,30 @@ public final class OutgoingMigration implements AutoCloseable {
   private final LongAdder wireBytes = new LongAdder();
   private final Watchdog watchdog;
   private final Watchdog.Group group;
-  private final int[] sentCrc;
-  private final long[] staleWords;
-  private final AtomicLong staleCount = new AtomicLong();
   private final ExecutorService workers;
-  private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
-  private final ConcurrentLinkedQueue<Integer> requests = new ConcurrentLinkedQueue<>();
+  private final PageSender pages;
+  private final SourceState state = new SourceState();
   private final CompletableFuture<ProgressSample> completion = new CompletableFuture<>();
   private final long startNanos = System.nanoTime();
+  private @Nullable ReturnPath returnPath;
   private @Nullable Thread coordinator;
-  private @Nullable Thread returnPath;
-  private @Nullable AtomicLongArray claimed;
+  private @Nullable Thread returnReader;
 
-  private volatile long maxDowntimeNanos;
-  private volatile boolean postCopyRequested;
-  private volatile @Nullable String abortReason;
-  private volatile boolean stopping;
-  private volatile int throttle;
-  private volatile ProgressSample.Status status = ProgressSample.Status.ACTIVE;
-  private volatile MigrationMode mode = MigrationMode.PRE_COPY;
-  private volatile boolean committed;
-  private volatile boolean paused;
-  private volatile long iteration;
-  private volatile long dirtyRate;
-  private volatile @Nullable Duration downtime;
-  private volatile @Nullable String failure;
-  private volatile @Nullable String targetError;
-  private volatile @Nullable String lostBecause;
-  private volatile boolean flushRequested;
-  private final AtomicLong servedRequests = new AtomicLong();
-  private final AtomicLong sentAfterSwitch = new AtomicLong();
-  private volatile long staleAtSwitch;
-  private long syncSequence;
-  private long passBytes;
-  private long passNanos;
   private long lastSampleNanos = startNanos;
   private long lastSampleBytes;
   private long lastRate;
 
   private OutgoingMigration(
-      String uid, MigratableMemory memory, TransferOptions options, Routing routing) {
+      String uid,
+      String token,
+      MigrationTransport transport,
+      MigratableMemory memory,
+      TransferOptions options,
+      Routing routing) {
     this.uid = uid;
+    this.token = token;
+    this.transport = transport;
+    this.target = routing.targets().get(0);
     this.memory = memory;
     this.pageSize = memory.pageSize();
     this.pageCount = memory.pageCount();
@@ -133,14 +115,10 @@ public final class OutgoingMigration implements AutoCloseable {
       throw new IllegalArgumentException("memory.pageCount() must be >= 1, but was " + pageCount);
     }
     this.channels = options.channels() + routing.blockChannels();
-    this.words = (pageCount + 63) >>> 6;
-    this.wordsOf = routing.partition(words, options.channels());
     this.ioTimeout = options.ioTimeout();
-    this.maxDowntimeNanos = options.maxDowntime().toNanos();
+    this.state.maxDowntimeNanos = options.maxDowntime().toNanos();
     this.name = "lm-dataplane-out-" + IDS.incrementAndGet();
     this.bucket = new TokenBucket(options.bandwidth());
-    this.sentCrc = new int[pageCount];
-    this.staleWords = new long[words];
     this.watchdog = new Watchdog(name + "-watchdog");
     this.group = watchdog.watch(ioTimeout, this::stalled);
     AtomicInteger threads = new AtomicInteger();
@@ -152,6 +130,16 @@ public final class OutgoingMigration implements AutoCloseable {
               thread.setDaemon(true);
               return thread;
             });
+    this.pages =
+        new PageSender(
+            memory,
+            routing.partition((pageCount + 63) >>> 6, options.channels()),
+            writers,
+            workers,
+            wireBytes,
+            () -> state.stopping,
+            () -> state.postCopyRequested,
+            () -> state.stopping = true);
   }
 
   /**
@@ -221,10 +209,11 @@ public final class OutgoingMigration implements AutoCloseable {
       TransferOptions options,
       Routing routing)
       throws TransferFailedException {
-    OutgoingMigration migration = new OutgoingMigration(uid, memory, options, routing);
+    OutgoingMigration migration =
+        new OutgoingMigration(uid, token, transport, memory, options, routing);
     InetSocketAddress target = routing.targets().get(0);
     try {
-      migration.connect(transport, routing, options.channels(), token);
+      migration.connect(routing, options.channels());
     } catch (IOException | RuntimeException e) {
       migration.releaseResources();
       String reason =
@@ -237,67 +226,57 @@ public final class OutgoingMigration implements AutoCloseable {
     return migration;
   }
 
-  private void connect(
-      MigrationTransport transport, Routing routing, int memoryChannels, String token)
-      throws IOException {
+  private void connect(Routing routing, int memoryChannels) throws IOException {
     for (int channel = 0; channel < channels; channel++) {
-      InetSocketAddress target = routing.targetOf(channel, memoryChannels);
-      ByteChannel raw = transport.connect(target, ioTimeout);
+      InetSocketAddress address = routing.targetOf(channel, memoryChannels);
       Connection connection =
-          new Connection(raw, "channel " + channel + " to " + transport.id() + "://" + target);
+          new Connection(
+              transport.connect(address, ioTimeout),
+              "channel " + channel + " to " + transport.id() + "://" + address);
       connections.add(connection);
       connection.watchedBy(group);
-      ByteBuffer fixed = ByteBuffer.allocate(HELLO_REPLY_FIXED);
-      try {
-        connection.write(
-            Protocol.encodeHello(
-                new Protocol.Hello(
-                    Protocol.VERSION, channel, channels, pageSize, pageCount, uid, token)));
-      } catch (IOException writeFailure) {
-        // A peer that refused us (a TLS alert, a refusal) may have said why before closing.
-        try {
-          connection.readFully(fixed, true);
-        } catch (IOException readFailure) {
-          if (readFailure instanceof javax.net.ssl.SSLException) {
-            throw readFailure;
-          }
-        }
-        throw writeFailure;
-      }
-      connection.readFully(fixed, true);
-      fixed.flip();
-      int magic = fixed.getInt();
-      short version = fixed.getShort();
-      byte status = fixed.get();
-      int length = Short.toUnsignedInt(fixed.getShort());
-      if (magic != Protocol.MAGIC) {
-        throw new TransferFailedException(
-            "the peer at " + target + " is not a live-migration target agent (bad magic)");
-      }
-      if (length > Protocol.MAX_STRING) {
-        throw new TransferFailedException(
-            "the target's handshake reply is corrupt: reason of " + length + " bytes");
-      }
-      ByteBuffer reason = ByteBuffer.allocate(length);
-      connection.readFully(reason, true);
-      String text = FrameWriter.decode(reason.array());
-      if (status != Protocol.STATUS_ACCEPTED) {
-        throw new TransferFailedException("the target refused the migration: " + text);
-      }
-      if (version != Protocol.VERSION) {
-        throw new TransferFailedException(
-            "the target speaks protocol version " + version + ", not " + Protocol.VERSION);
-      }
-      writers.add(new FrameWriter(connection, pageSize, bucket, () -> stopping, wireBytes));
+      SourceHandshake.run(
+          connection,
+          new Protocol.Hello(Protocol.VERSION, channel, channels, pageSize, pageCount, uid, token),
+          address);
+      writers.add(new FrameWriter(connection, pageSize, bucket, () -> state.stopping, wireBytes));
     }
     LOG.debug("Migration {}: {} channel(s) connected to {}", uid, channels, routing.targets());
   }
 
   private void launch() {
-    Thread reader = new Thread(this::readReturnPath, name + "-return");
+    ReturnPath path = new ReturnPath(uid, connections.get(0), pageCount, this::broken);
+    returnPath = path;
+    Thread reader = new Thread(path, name + "-return");
     reader.setDaemon(true);
-    returnPath = reader;
-    Thread main = new Thread(this::run, name);
+    returnReader = reader;
+    SourceFlow flow =
+        new SourceFlow(
+            uid,
+            token,
+            name,
+            transport,
+            target,
+            memory,
+            ioTimeout,
+            writers,
+            pages,
+            path,
+            reader,
+            state,
+            new SourceFlow.Link() {
+              @Override
+              public void closeConnections(String because) {
+                OutgoingMigration.this.closeConnections(because);
+              }
+
+              @Override
+              public void end() {
+                releaseResources();
+                completion.complete(progress());
+              }
+            });
+    Thread main = new Thread(flow, name);
     main.setDaemon(true);
     coordinator = main;
     reader.start();
@@ -320,7 +299,7 @@ public final class OutgoingMigration implements AutoCloseable {
       lastSampleNanos = now;
       lastSampleBytes = bytes;
     }
-    ProgressSample.Status current = status;
+    ProgressSample.Status current = state.status;
     ProgressSample.Builder sample =
         ProgressSample.builder()
             .status(current)
@@ -330,17 +309,17 @@ public final class OutgoingMigration implements AutoCloseable {
             .dataRemaining(
                 current == ProgressSample.Status.COMPLETED
                     ? 0
-                    : Math.max(0, staleCount.get()) * pageSize)
-            .dirtyRate(dirtyRate)
+                    : Math.max(0, pages.staleCount()) * pageSize)
+            .dirtyRate(state.dirtyRate)
             .transferRate(Math.max(0, lastRate))
-            .iteration(iteration)
-            .mode(mode)
-            .throttlePercent(throttle);
-    Duration pause = downtime;
+            .iteration(pages.iteration())
+            .mode(state.mode)
+            .throttlePercent(state.throttle);
+    Duration pause = state.downtime;
     if (pause != null) {
       sample.downtime(pause);
     }
-    String why = failure;
+    String why = state.failure;
     if (why != null && current == ProgressSample.Status.FAILED) {
       sample.failureReason(why);
     }
@@ -353,15 +332,15 @@ public final class OutgoingMigration implements AutoCloseable {
    */
   public void apply(Directive directive) {
     if (directive instanceof Directive.Throttle t) {
-      throttle = t.percent();
+      state.throttle = t.percent();
       memory.throttle(t.percent());
     } else if (directive instanceof Directive.SetMaxDowntime d) {
-      maxDowntimeNanos = d.maxDowntime().toNanos();
+      state.maxDowntimeNanos = d.maxDowntime().toNanos();
     } else if (directive instanceof Directive.SetBandwidth b) {
       bucket.setRate(b.bytesPerSecond());
     } else if (directive instanceof Directive.SwitchToPostCopy) {
-      if (mode == MigrationMode.PRE_COPY && !committed) {
-        postCopyRequested = true;
+      if (state.mode == MigrationMode.PRE_COPY && !state.committed) {
+        state.postCopyRequested = true;
       }
     } else if (directive instanceof Directive.Abort a) {
       abort(a.reason());
@@ -369,21 +348,21 @@ public final class OutgoingMigration implements AutoCloseable {
   }
 
   /**
-   * Stops the migration and resumes the source memory, unless the switch already happened (then the
-   * migration goes on). Idempotent.
+   * Stops the migration and resumes the source memory, unless the go-ahead was given or the switch
+   * to post-copy requested (then the migration goes on). Idempotent.
    */
   public void abort(String reason) {
-    if (status != ProgressSample.Status.ACTIVE
-        || committed
-        || postCopyRequested
-        || mode == MigrationMode.POST_COPY) {
-      LOG.debug("Migration {}: abort ignored ({}, {})", uid, status, mode);
+    if (state.status != ProgressSample.Status.ACTIVE
+        || state.committed
+        || state.postCopyRequested
+        || state.mode == MigrationMode.POST_COPY) {
+      LOG.debug("Migration {}: abort ignored ({}, {})", uid, state.status, state.mode);
       return;
     }
-    if (abortReason == null) {
-      abortReason = reason;
+    if (state.abortReason == null) {
+      state.abortReason = reason;
     }
-    stopping = true;
+    state.stopping = true;
   }
 
   /** Completes with the final sample (COMPLETED or FAILED); never exceptionally. */
@@ -392,23 +371,45 @@ public final class OutgoingMigration implements AutoCloseable {
   }
 
   /**
-   * Aborts the migration if it runs in pre-copy, waits (bounded) for it to end and releases its
-   * threads and connections. Idempotent.
+   * Ends the migration and releases its threads and connections. Idempotent.
+   *
+   * <p>Before the go-ahead it aborts the migration (the source resumes) and waits up to the I/O
+   * timeout + 5 s for that. Past the go-ahead — in post-copy, or while the outcome is being asked
+   * for — a guest on the target depends on this link, so it does not cut it: it waits for the
+   * migration to end (a stalled link still fails after the I/O timeout), at most {@link
+   * #CLOSE_AFTER_GO_AHEAD_BOUND}; only after that bound it cuts the link, and the target's guest
+   * loses the pages it did not have (the target reports how many).
    */
   @Override
   public void close() {
     abort("the migration was closed");
-    try {
-      completion.get(ioTimeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+    Duration first = ioTimeout.plusSeconds(5);
+    if (!awaitCompletion(first) && (state.committed || state.postCopyRequested)) {
+      LOG.warn(
+          "Migration {}: closing while the guest on the target depends on it; waiting up to {}",
+          uid,
+          CLOSE_AFTER_GO_AHEAD_BOUND);
+      awaitCompletion(CLOSE_AFTER_GO_AHEAD_BOUND.minus(first));
+    }
+    if (!completion.isDone()) {
       LOG.warn("Migration {}: did not end in time; closing its connections", uid);
     }
     closeConnections("the migration was closed");
     releaseResources();
     join(coordinator);
-    join(returnPath);
+    join(returnReader);
+  }
+
+  private boolean awaitCompletion(Duration bound) {
+    try {
+      completion.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    } catch (ExecutionException | TimeoutException e) {
+      return completion.isDone();
+    }
   }
 
   private static void join(@Nullable Thread thread) {
@@ -441,532 +442,35 @@ public final class OutgoingMigration implements AutoCloseable {
   }
 
   private void stalled(String reason) {
-    lostBecause = reason;
-    stopping = true;
+    ReturnPath path = returnPath;
+    if (path != null) {
+      path.lost(reason);
+    }
+    broken(reason);
+  }
+
+  private void broken(String reason) {
+    state.stopping = true;
     closeConnections(reason);
-  }
-
-  // ---------------------------------------------------------------- the migration
-
-  private void run() {
-    try {
-      memory.startDirtyLog();
-      for (int w = 0; w < words; w++) {
-        int bits = Math.min(64, pageCount - (w << 6));
-        staleWords[w] = bits == 64 ? -1L : (1L << bits) - 1;
-      }
-      staleCount.set(pageCount);
-      long bandwidthBytes = 0;
-      long bandwidthNanos = 0;
-      while (true) {
-        runPass(0);
-        if (abortReason != null) {
-          abortNow();
-          return;
-        }
-        checkFailure("during pass " + iteration);
-        if (postCopyRequested) {
-          postCopy();
-          return;
-        }
-        long dirtyPages = mergeDirty();
-        bandwidthBytes += passBytes;
-        bandwidthNanos += passNanos;
-        dirtyRate = passNanos <= 0 ? 0 : (long) (dirtyPages * (double) pageSize * 1e9 / passNanos);
-        double bandwidth =
-            bandwidthNanos <= 0 ? Double.MAX_VALUE : bandwidthBytes * 1e9 / bandwidthNanos;
-        double remaining = (double) staleCount.get() * pageSize;
-        double estimateNanos = bandwidth <= 0 ? Double.MAX_VALUE : remaining / bandwidth * 1e9;
-        LOG.debug(
-            "Migration {}: pass {} sent {} bytes in {} ms; {} pages dirty, estimated downtime"
-                + " {} ms",
-            uid,
-            iteration,
-            passBytes,
-            passNanos / 1_000_000,
-            dirtyPages,
-            (long) (estimateNanos / 1e6));
-        if (estimateNanos <= maxDowntimeNanos) {
-          stopAndCopy();
-          return;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      failWith(e);
-    } finally {
-      closeConnections("the migration ended");
-      releaseResources();
-      completion.complete(progress());
-    }
-  }
-
-  /** Merges the pages dirtied since the last look into the stale set; returns their count. */
-  private long mergeDirty() {
-    long[] dirty = memory.fetchDirtyPages().toLongArray();
-    long added = 0;
-    int n = Math.min(dirty.length, words);
-    for (int w = 0; w < n; w++) {
-      long fresh = dirty[w] & ~staleWords[w];
-      if (w == words - 1 && (pageCount & 63) != 0) {
-        fresh &= (1L << (pageCount & 63)) - 1;
-      }
-      staleWords[w] |= fresh;
-      added += Long.bitCount(dirty[w]);
-      staleCount.addAndGet(Long.bitCount(fresh));
-    }
-    return added;
-  }
-
-  /**
-   * Sends every stale page once over all channels; ends early on a switch to post-copy or an abort
-   * unless it is the final pass ({@code sync > 0}), which ends with a SYNC frame.
-   */
-  private void runPass(long sync) throws IOException {
-    long pass = ++iteration;
-    long bytesBefore = wireBytes.sum();
-    long started = System.nanoTime();
-    List<Future<?>> tasks = new ArrayList<>();
-    for (int c = 0; c < channels; c++) {
-      int channel = c;
-      tasks.add(
-          workers.submit(
-              () -> {
-                sendPass(channel, pass, sync);
-                return null;
-              }));
-    }
-    awaitAll(tasks, "during pass " + pass);
-    passNanos = System.nanoTime() - started;
-    passBytes = wireBytes.sum() - bytesBefore;
-  }
-
-  private void sendPass(int channel, long pass, long sync) throws IOException {
-    FrameWriter writer = writers.get(channel);
-    writer.control(Protocol.ITERATION, pass);
-    boolean interruptible = sync == 0;
-    for (int w : wordsOf[channel]) {
-      long bits = staleWords[w];
-      while (bits != 0) {
-        if (stopping || (interruptible && postCopyRequested)) {
-          writer.flush();
-          return;
-        }
-        int bit = Long.numberOfTrailingZeros(bits);
-        int index = (w << 6) + bit;
-        sentCrc[index] = writer.page(index, memory);
-        bits &= bits - 1;
-        staleWords[w] &= ~(1L << bit);
-        staleCount.decrementAndGet();
-      }
-    }
-    if (sync > 0) {
-      writer.control(Protocol.SYNC, sync);
-    }
-    writer.flush();
-  }
-
-  private void awaitAll(List<Future<?>> tasks, String where) throws IOException {
-    IOException first = null;
-    for (Future<?> task : tasks) {
-      try {
-        task.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        stopping = true;
-        first = first != null ? first : new TransferFailedException("interrupted " + where);
-      } catch (ExecutionException e) {
-        stopping = true;
-        Throwable cause = e.getCause();
-        if (first == null) {
-          first =
-              cause instanceof IOException io
-                  ? io
-                  : new TransferFailedException(Failures.describe(cause, where), cause);
-        }
-      }
-    }
-    if (first != null) {
-      throw first;
-    }
-  }
-
-  private void checkFailure(String where) throws TransferFailedException {
-    String error = targetError;
-    if (error != null) {
-      throw new TransferFailedException("the target failed: " + error);
-    }
-    String lost = lostBecause;
-    if (lost != null) {
-      throw new TransferFailedException(lost + " (" + where + ")");
-    }
-    if (stopping) {
-      throw new TransferFailedException("stopped " + where);
-    }
-  }
-
-  private void stopAndCopy() throws IOException {
-    long pausedAt = System.nanoTime();
-    memory.pause();
-    paused = true;
-    mergeDirty();
-    long sync = ++syncSequence;
-    runPass(sync);
-    if (abortReason != null) {
-      abortNow();
-      return;
-    }
-    checkFailure("during stop-and-copy");
-    FrameWriter control = writers.get(0);
-    control.digest(sync, Protocol.digest(sentCrc));
-    control.flush();
-    await(Reply.VERIFIED, "waiting for the target to verify the memory");
-    if (abortReason != null) {
-      abortNow();
-      return;
-    }
-    control.control(Protocol.GO);
-    control.flush();
-    committed = true;
-    try {
-      await(Reply.RUNNING, "waiting for the target to start");
-    } catch (IOException e) {
-      throw new TransferFailedException(
-          "the target was told to start but did not confirm ("
-              + e.getMessage()
-              + "); the source stays paused: check the target before resuming",
-          e);
-    }
-    downtime = Duration.ofNanos(System.nanoTime() - pausedAt);
-    memory.stopDirtyLog();
-    status = ProgressSample.Status.COMPLETED;
-    finishChannels();
-    LOG.info(
-        "Migration {} completed in {} passes; downtime {} ms", uid, iteration, downtime.toMillis());
-  }
-
-  private void postCopy() throws IOException {
-    long pausedAt = System.nanoTime();
-    memory.pause();
-    paused = true;
-    mergeDirty();
-    memory.stopDirtyLog();
-    long sync = ++syncSequence;
-    for (FrameWriter writer : writers) {
-      writer.control(Protocol.SYNC, sync);
-      writer.flush();
-    }
-    byte[] bitmap = new byte[(pageCount + 7) >>> 3];
-    for (int w = 0; w < words; w++) {
-      long bits = staleWords[w];
-      for (int b = 0; b < 8 && (w << 3) + b < bitmap.length; b++) {
-        bitmap[(w << 3) + b] = (byte) (bits >>> (b << 3));
-      }
-    }
-    claimed = new AtomicLongArray(words);
-    staleAtSwitch = staleCount.get();
-    FrameWriter control = writers.get(0);
-    control.postCopy(sync, bitmap);
-    await(Reply.SWITCHED, "waiting for the target to start in post-copy");
-    downtime = Duration.ofNanos(System.nanoTime() - pausedAt);
-    mode = MigrationMode.POST_COPY;
-    LOG.info(
-        "Migration {} switched to post-copy after {} passes; downtime {} ms, {} pages to go",
-        uid,
-        iteration,
-        downtime.toMillis(),
-        staleCount.get());
-    long push = ++iteration;
-    long last = ++syncSequence;
-    List<Future<?>> tasks = new ArrayList<>();
-    for (int c = 0; c < channels; c++) {
-      int channel = c;
-      tasks.add(
-          workers.submit(
-              () -> {
-                pushPostCopy(channel, push, last);
-                return null;
-              }));
-    }
-    awaitAll(tasks, "in post-copy");
-    checkFailure("in post-copy");
-    control.digest(last, Protocol.digest(sentCrc));
-    control.flush();
-    await(Reply.VERIFIED, "waiting for the target to verify the memory");
-    status = ProgressSample.Status.COMPLETED;
-    finishChannels();
-    LOG.info("Migration {} completed in post-copy", uid);
-  }
-
-  private void pushPostCopy(int channel, long pass, long sync) throws IOException {
-    FrameWriter writer = writers.get(channel);
-    writer.control(Protocol.ITERATION, pass);
-    for (int w : wordsOf[channel]) {
-      long bits = staleWords[w];
-      while (bits != 0) {
-        serveRequests(writer);
-        if (stopping) {
-          throw new TransferFailedException(
-              lostBecause != null ? lostBecause : "stopped in post-copy");
-        }
-        int bit = Long.numberOfTrailingZeros(bits);
-        bits &= bits - 1;
-        send(writer, (w << 6) + bit);
-        if (flushRequested) {
-          flushRequested = false;
-          writer.flush();
-        }
-      }
-    }
-    serveRequests(writer);
-    writer.control(Protocol.SYNC, sync);
-    writer.flush();
-  }
-
-  private void serveRequests(FrameWriter writer) throws IOException {
-    Integer index;
-    boolean sent = false;
-    while ((index = requests.poll()) != null) {
-      if (send(writer, index)) {
-        servedRequests.incrementAndGet();
-        sent = true;
-      } else {
-        flushRequested = true;
-      }
-    }
-    if (sent) {
-      writer.flush();
-    }
-  }
-
-  /** Sends a page that the target still lacks, once; returns whether this call sent it. */
-  private boolean send(FrameWriter writer, int index) throws IOException {
-    AtomicLongArray claims = Objects.requireNonNull(claimed);
-    int w = index >>> 6;
-    long bit = 1L << index;
-    if ((staleWords[w] & bit) == 0) {
-      return false;
-    }
-    long before = claims.getAndUpdate(w, v -> v | bit);
-    if ((before & bit) != 0) {
-      return false;
-    }
-    sentCrc[index] = writer.page(index, memory);
-    staleCount.decrementAndGet();
-    sentAfterSwitch.incrementAndGet();
-    return true;
-  }
-
-  private void finishChannels() {
-    for (FrameWriter writer : writers) {
-      try {
-        writer.control(Protocol.END);
-        writer.flush();
-      } catch (IOException e) {
-        LOG.debug("Migration {}: closing {} failed", uid, writer.connection(), e);
-      }
-    }
-  }
-
-  private void await(Reply expected, String what) throws IOException {
-    long deadline = System.nanoTime() + ioTimeout.toNanos();
-    while (true) {
-      if (expected == Reply.VERIFIED
-          && abortReason != null
-          && !committed
-          && mode == MigrationMode.PRE_COPY) {
-        return;
-      }
-      Reply reply;
-      try {
-        reply = replies.poll(50, TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new TransferFailedException("interrupted " + what, e);
-      }
-      if (reply == expected) {
-        return;
-      }
-      if (reply == Reply.LOST) {
-        String error = targetError;
-        throw new TransferFailedException(
-            error != null
-                ? "the target failed: " + error
-                : (lostBecause != null ? lostBecause : "lost the target") + " while " + what);
-      }
-      if (reply != null) {
-        throw new TransferFailedException(
-            "protocol error: the target answered " + reply + " while " + what);
-      }
-      if (System.nanoTime() > deadline) {
-        throw new TransferFailedException(
-            "read timeout: no answer from the target for "
-                + ioTimeout.toMillis()
-                + " ms while "
-                + what);
-      }
-    }
-  }
-
-  private void readReturnPath() {
-    Connection connection = connections.get(0);
-    FrameReader reader = new FrameReader(connection, 512, false);
-    try {
-      while (true) {
-        byte type = reader.next();
-        switch (type) {
-          case Protocol.REQUEST -> {
-            reader.require(1 + 4);
-            int index = reader.getInt(1);
-            reader.seal(1 + 4);
-            requestPage(index);
-          }
-          case Protocol.VERIFIED -> {
-            reader.seal(1);
-            replies.add(Reply.VERIFIED);
-          }
-          case Protocol.RUNNING -> {
-            reader.seal(1);
-            replies.add(Reply.RUNNING);
-          }
-          case Protocol.SWITCHED -> {
-            reader.seal(1);
-            replies.add(Reply.SWITCHED);
-          }
-          case Protocol.ERROR -> {
-            targetError = reader.text();
-            stopping = true;
-            LOG.warn("Migration {}: the target failed: {}", uid, targetError);
-          }
-          default ->
-              throw new ProtocolException(
-                  "corrupt frame from the target: unknown type " + Protocol.describeType(type));
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      if (status == ProgressSample.Status.ACTIVE) {
-        if (lostBecause == null && targetError == null) {
-          lostBecause = Failures.describe(e, "on the return path from the target");
-        }
-        stopping = true;
-        replies.add(Reply.LOST);
-        if (targetError != null || lostBecause != null) {
-          closeConnections(targetError != null ? "the target failed" : "lost the target");
-        }
-      }
-    }
-  }
-
-  private void requestPage(int index) throws ProtocolException {
-    if (index < 0 || index >= pageCount) {
-      throw new ProtocolException(
-          "corrupt frame from the target: page request for index "
-              + index
-              + " outside [0, "
-              + pageCount
-              + ")");
-    }
-    if (mode == MigrationMode.POST_COPY || claimed != null) {
-      requests.add(index);
-    }
-  }
-
-  private void abortNow() {
-    String reason = Objects.requireNonNullElse(abortReason, "aborted");
-    try {
-      FrameWriter control = writers.get(0);
-      control.text(Protocol.ABORT, reason);
-      control.flush();
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("Migration {}: telling the target about the abort failed", uid, e);
-    }
-    closeConnections("aborted: " + reason);
-    restoreSource();
-    failure = "aborted: " + reason;
-    status = ProgressSample.Status.FAILED;
-    LOG.info("Migration {} aborted: {}; the source runs on", uid, reason);
-  }
-
-  private void failWith(Throwable e) {
-    stopping = true;
-    // Give the return path a moment to deliver the target's own reason.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    Thread reader = returnPath;
-    while (targetError == null
-        && reader != null
-        && reader.isAlive()
-        && System.nanoTime() < deadline
-        && !(e instanceof ProtocolException)) {
-      try {
-        reader.join(20);
-      } catch (InterruptedException interrupted) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    String reason;
-    String error = targetError;
-    String lost = lostBecause;
-    if (error != null) {
-      reason = "the target failed: " + error;
-    } else if (e instanceof TransferFailedException) {
-      reason = e.getMessage();
-    } else if (lost != null) {
-      reason = lost + " (" + where() + ")";
-    } else {
-      reason = Failures.describe(e, where());
-    }
-    closeConnections(reason);
-    if (mode == MigrationMode.POST_COPY) {
-      reason = "post-copy broke: " + reason + "; the source holds only part of the guest's state";
-    } else if (committed) {
-      reason = reason + " (after the commit)";
-    } else {
-      restoreSource();
-    }
-    failure = reason;
-    status = ProgressSample.Status.FAILED;
-    LOG.warn("Migration {} failed: {}", uid, reason);
-  }
-
-  private String where() {
-    return mode == MigrationMode.POST_COPY
-        ? "in post-copy"
-        : paused ? "during stop-and-copy" : "during pass " + iteration;
-  }
-
-  /** Leaves the source as it was: logging off, throttle lifted, running. */
-  private void restoreSource() {
-    try {
-      memory.stopDirtyLog();
-      if (throttle != 0) {
-        memory.throttle(0);
-        throttle = 0;
-      }
-    } finally {
-      if (paused) {
-        paused = false;
-        memory.resume();
-      }
-    }
   }
 
   /** Pages sent at the target's request in post-copy. */
   long servedRequests() {
-    return servedRequests.get();
+    return pages.servedRequests();
   }
 
   /** Pages sent after the switch to post-copy, on request or pushed. */
   long sentAfterSwitch() {
-    return sentAfterSwitch.get();
+    return pages.sentAfterSwitch();
   }
 
   /** Pages the target lacked at the switch to post-copy. */
   long staleAtSwitch() {
-    return staleAtSwitch;
+    return state.staleAtSwitch;
   }
 
   /** The source memory's optional downtime, for tests. */
   Optional<Duration> downtime() {
-    return Optional.ofNullable(downtime);
+    return Optional.ofNullable(state.downtime);
   }
 }

@@ -23,10 +23,11 @@ import org.jspecify.annotations.Nullable;
  * simulated guest's RAM.
  *
  * <p>Writes through {@link #write(long, ByteBuffer)} and its siblings mark the pages they touch
- * dirty while dirty logging is on, block while the memory is {@linkplain #pause() paused}, and slow
- * down under a {@linkplain #throttle(int) throttle}. On a target in post-copy, an access to a page
- * that has not arrived yet waits until the source sent it. Memory of several GiB is held in several
- * direct buffers of at most 1 GiB each.
+ * dirty while dirty logging is on, block while the memory is {@linkplain #pause() paused} (a writer
+ * interrupted there gets an {@link IllegalStateException}, writes nothing and keeps its interrupt
+ * flag), and slow down under a {@linkplain #throttle(int) throttle}. On a target in post-copy, an
+ * access to a page that has not arrived yet waits until the source sent it. Memory of several GiB
+ * is held in several direct buffers of at most 1 GiB each.
  *
  * <pre>{@code
  * try (PagedMemory memory = PagedMemory.allocate(64L << 20)) {
@@ -541,30 +542,27 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
         LockSupport.parkNanos(THROTTLE_WINDOW_NANOS - phase);
       }
     }
-    boolean interrupted = false;
-    try {
-      while (true) {
-        inflight.incrementAndGet();
-        if (!paused && !closed) {
-          return;
-        }
-        inflight.decrementAndGet();
-        synchronized (gate) {
-          while (paused && !closed) {
-            try {
-              gate.wait();
-            } catch (InterruptedException e) {
-              interrupted = true;
-            }
+    while (true) {
+      inflight.incrementAndGet();
+      if (!paused && !closed) {
+        return;
+      }
+      inflight.decrementAndGet();
+      synchronized (gate) {
+        while (paused && !closed) {
+          try {
+            gate.wait();
+          } catch (InterruptedException e) {
+            // The writer's thread is wanted elsewhere: give up the write, keep the flag.
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(
+                "interrupted while waiting for the paused memory to resume; nothing was written",
+                e);
           }
         }
-        if (closed) {
-          throw new IllegalStateException("PagedMemory is closed");
-        }
       }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
+      if (closed) {
+        throw new IllegalStateException("PagedMemory is closed");
       }
     }
   }

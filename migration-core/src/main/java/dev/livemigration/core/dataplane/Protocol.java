@@ -15,21 +15,30 @@ import java.util.zip.CRC32C;
  * version, a status byte and a reason (short length, UTF-8). Then frames follow, big-endian: a type
  * byte, a body, and a CRC32C of type and body.
  *
+ * <p>Version 2 makes {@code VERIFIED} carry the sync sequence and the digest it checked (so a
+ * target cannot confirm a digest it never received), and adds the outcome query: a source that lost
+ * its link at or after the go-ahead opens a new connection and sends {@code QUERY} — magic {@code
+ * LMDQ}, version, migration uid and token — and the agent answers with magic, version, a {@link
+ * Verdict} byte, the pages lost and the page count (longs) and a reason; see {@link Verdict} and
+ * docs/ARCHITECTURE.md, "The data plane's commit protocol".
+ *
  * <ul>
  *   <li>source to target: {@code PAGE} (index, kind ZERO or RAW, RAW: page bytes), {@code
  *       ITERATION} (pass number), {@code SYNC} (sequence; all earlier frames of the channel are
  *       in), {@code POSTCOPY} (sync sequence, bitmap of pages still to come), {@code DIGEST} (sync
  *       sequence, SHA-256 over the CRC32C of every page as last sent), {@code GO}, {@code ABORT}
  *       (reason), {@code END};
- *   <li>target to source, on channel 0: {@code REQUEST} (page index), {@code VERIFIED}, {@code
- *       RUNNING}, {@code SWITCHED}, {@code ERROR} (reason).
+ *   <li>target to source, on channel 0: {@code REQUEST} (page index), {@code VERIFIED} (sync
+ *       sequence, digest), {@code RUNNING}, {@code SWITCHED}, {@code ERROR} (reason).
  * </ul>
  *
- * Every length and index read from the peer is checked before use.
+ * Every length and index read from the peer is checked before use, and every text from the peer is
+ * made printable ({@link #printable}) before it reaches a log or a state.
  */
 final class Protocol {
   static final int MAGIC = 0x4C4D4450; // "LMDP"
-  static final short VERSION = 1;
+  static final int QUERY_MAGIC = 0x4C4D4451; // "LMDQ"
+  static final short VERSION = 2;
   static final int MAX_STRING = 1024;
   static final int MAX_ID = 256;
   static final int MAX_CHANNELS = 64;
@@ -56,6 +65,7 @@ final class Protocol {
   static final byte STATUS_REFUSED = 1;
 
   static final int DIGEST_BYTES = 32;
+  static final int VERIFIED_BODY = 8 + DIGEST_BYTES;
   static final int CRC_BYTES = 4;
   static final int PAGE_HEADER = 1 + 4 + 1;
 
@@ -88,6 +98,65 @@ final class Protocol {
     out.putInt(MAGIC).putShort(VERSION).put(accepted ? STATUS_ACCEPTED : STATUS_REFUSED);
     out.putShort((short) text.length).put(text);
     return out.flip();
+  }
+
+  /** The outcome query a source sends after losing its link at or past the go-ahead. */
+  static ByteBuffer encodeQuery(String uid, String token) {
+    byte[] id = uid.getBytes(StandardCharsets.UTF_8);
+    byte[] secret = token.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer out = ByteBuffer.allocate(4 + 2 + 2 + id.length + 2 + secret.length);
+    out.putInt(QUERY_MAGIC).putShort(VERSION);
+    out.putShort((short) id.length).put(id).putShort((short) secret.length).put(secret);
+    return out.flip();
+  }
+
+  /** The agent's answer to an outcome query. */
+  static ByteBuffer encodeAnswer(Verdict verdict) {
+    byte[] text = truncate(verdict.reason());
+    ByteBuffer out = ByteBuffer.allocate(4 + 2 + 1 + 8 + 8 + 2 + text.length);
+    out.putInt(QUERY_MAGIC).putShort(VERSION).put(verdict.kind().code);
+    out.putLong(verdict.lostPages()).putLong(verdict.pageCount());
+    out.putShort((short) text.length).put(text);
+    return out.flip();
+  }
+
+  /**
+   * Makes a peer's text safe to log and to put in a state: control characters (line breaks, tabs,
+   * escape sequences), Unicode line and paragraph separators and format characters (bidirectional
+   * overrides) become {@code \n}, {@code \r}, {@code \t} or {@code \\u} and four hex digits, and a
+   * backslash becomes {@code \\}, so that the result is one line that cannot pose as another log
+   * entry.
+   */
+  static String printable(String text) {
+    StringBuilder out = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      String escaped =
+          switch (c) {
+            case '\\' -> "\\\\";
+            case '\n' -> "\\n";
+            case '\r' -> "\\r";
+            case '\t' -> "\\t";
+            default ->
+                Character.isISOControl(c)
+                        || c == '\u2028'
+                        || c == '\u2029'
+                        || Character.getType(c) == Character.FORMAT
+                    ? String.format("\\u%04x", (int) c)
+                    : null;
+          };
+      if (escaped != null && out == null) {
+        out = new StringBuilder(text.length() + 16).append(text, 0, i);
+      }
+      if (out != null) {
+        if (escaped != null) {
+          out.append(escaped);
+        } else {
+          out.append(c);
+        }
+      }
+    }
+    return out == null ? text : out.toString();
   }
 
   static byte[] truncate(String text) {

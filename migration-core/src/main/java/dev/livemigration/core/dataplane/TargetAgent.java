@@ -9,6 +9,7 @@ import java.nio.channels.ByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -18,9 +19,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +32,13 @@ import org.slf4j.LoggerFactory;
  * The target side of the data plane on one host: listens on one address, accepts only the
  * migrations it was told to expect (by uid and a one-time token), and receives several at once,
  * each into its own {@link ReceivingMemory}.
+ *
+ * <p>Unauthenticated peers are bounded: each handshake must be done within twice the I/O timeout in
+ * all (and may not pause for longer than the I/O timeout), and at most {@value #MAX_HANDSHAKES}
+ * handshakes run at once; a connection beyond that is closed at once, unread. A peer that is
+ * refused learns only that no such migration is expected or its token is wrong, never which
+ * migrations are. The agent remembers the outcome of its last {@value #REMEMBERED} settled
+ * migrations for their sources' outcome queries (see {@link Verdict}).
  *
  * <pre>{@code
  * try (TargetAgent agent = TargetAgent.start(new TcpTransport(),
@@ -47,7 +58,18 @@ public final class TargetAgent implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TargetAgent.class);
   private static final AtomicInteger IDS = new AtomicInteger();
-  private static final int HELLO_FIXED = 4 + 2 + 2 + 2 + 4 + 4 + 2;
+
+  /**
+   * How many connections may be in their handshake (not yet authenticated) at once: 64. A
+   * connection beyond it is closed at once, unread.
+   */
+  public static final int MAX_HANDSHAKES = 64;
+
+  /** How many settled migrations an agent remembers for outcome queries: 1024. */
+  static final int REMEMBERED = 1024;
+
+  private static final String STRANGER =
+      "refused: no such migration is expected here, or the token is wrong";
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Duration LINGER = Duration.ofMillis(300);
 
@@ -60,6 +82,12 @@ public final class TargetAgent implements AutoCloseable {
   private final List<Thread> acceptors = new ArrayList<>();
   private final Map<String, IncomingMigration> expected = new ConcurrentHashMap<>();
   private final Set<IncomingMigration> active = ConcurrentHashMap.newKeySet();
+  private final Map<String, IncomingMigration> known = new ConcurrentHashMap<>();
+  private final ArrayDeque<IncomingMigration> settled = new ArrayDeque<>();
+  private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+  private final Semaphore handshakes = new Semaphore(MAX_HANDSHAKES);
+  private final AtomicLong turnedAway = new AtomicLong();
+  private final Duration handshakeDeadline;
   private volatile boolean closed;
 
   private TargetAgent(
@@ -69,6 +97,7 @@ public final class TargetAgent implements AutoCloseable {
     this.transport = transport;
     this.listeners = List.copyOf(listeners);
     this.ioTimeout = ioTimeout;
+    this.handshakeDeadline = ioTimeout.multipliedBy(2);
     this.name = "lm-dataplane-agent-" + IDS.incrementAndGet();
     this.watchdog = new Watchdog(name + "-watchdog");
     AtomicInteger threads = new AtomicInteger();
@@ -187,6 +216,7 @@ public final class TargetAgent implements AutoCloseable {
       made.discardAll();
       throw new IllegalArgumentException("a migration with uid " + uid + " is already expected");
     }
+    known.put(uid, incoming);
     return incoming;
   }
 
@@ -195,9 +225,19 @@ public final class TargetAgent implements AutoCloseable {
     return active.size();
   }
 
-  void forget(IncomingMigration incoming) {
+  /** The migration ended (the guest runs here, or it failed); it is remembered for a while. */
+  void settled(IncomingMigration incoming) {
     expected.remove(incoming.uid(), incoming);
     active.remove(incoming);
+    synchronized (settled) {
+      if (!settled.contains(incoming)) {
+        settled.add(incoming);
+      }
+      while (settled.size() > REMEMBERED) {
+        IncomingMigration oldest = settled.remove();
+        known.remove(oldest.uid(), oldest);
+      }
+    }
   }
 
   void activate(IncomingMigration incoming) {
@@ -232,9 +272,25 @@ public final class TargetAgent implements AutoCloseable {
         }
         return;
       }
+      if (!handshakes.tryAcquire()) {
+        // At the cap: the connection is closed at once, unread; a legitimate source sees the end
+        // of the stream during its handshake and fails (its control plane retries).
+        long count = turnedAway.incrementAndGet();
+        if (Long.bitCount(count) == 1) {
+          LOG.warn(
+              "Target agent {}: {} unauthenticated connection(s) at once, the most allowed;"
+                  + " closed {} connection(s) unread so far",
+              address(),
+              MAX_HANDSHAKES,
+              count);
+        }
+        closeQuietly(channel);
+        continue;
+      }
       try {
         connections.execute(() -> serve(channel));
       } catch (java.util.concurrent.RejectedExecutionException e) {
+        handshakes.release();
         closeQuietly(channel);
       }
     }
@@ -242,49 +298,105 @@ public final class TargetAgent implements AutoCloseable {
 
   private void serve(ByteChannel channel) {
     Connection connection = new Connection(channel, "incoming connection to " + address());
-    Watchdog.Group handshake =
-        watchdog.watch(ioTimeout, reason -> connection.close("handshake " + reason));
-    connection.watchedBy(handshake);
-    IncomingMigration incoming;
-    Protocol.Hello hello;
+    open.add(connection);
     try {
-      try {
-        hello = readHello(connection);
-        incoming = expected.get(hello.uid());
-        String refusal =
-            incoming == null
-                ? "no migration with uid "
-                    + hello.uid()
-                    + " is expected here (never announced, or its token was already used)"
-                : incoming.attach(hello, connection);
-        if (refusal != null) {
-          LOG.warn("Target agent {}: refused a connection: {}", address(), refusal);
-          connection.write(Protocol.encodeReply(false, refusal));
-          drainAndClose(connection);
-          return;
-        }
-        connection.write(Protocol.encodeReply(true, "accepted"));
-      } finally {
-        handshake.cancel();
+      Channel attached = handshake(connection);
+      if (attached != null) {
+        attached.incoming().receive(attached.index(), connection);
       }
+    } finally {
+      open.remove(connection);
+      connection.close();
+    }
+  }
+
+  private record Channel(IncomingMigration incoming, int index) {}
+
+  /** Runs the handshake of one connection; returns the channel it attached, or null. */
+  private @Nullable Channel handshake(Connection connection) {
+    Watchdog.Group handshake =
+        watchdog.watch(
+            ioTimeout, handshakeDeadline, reason -> connection.close("handshake " + reason));
+    connection.watchedBy(handshake);
+    IncomingMigration incoming = null;
+    try {
+      if (closed) {
+        return null;
+      }
+      AgentHandshake.Request request = AgentHandshake.read(connection);
+      if (request instanceof AgentHandshake.Query query) {
+        connection.write(Protocol.encodeAnswer(answer(query)));
+        drainAndClose(connection);
+        return null;
+      }
+      Protocol.Hello hello = ((AgentHandshake.Hello) request).hello();
+      IncomingMigration candidate = expected.get(hello.uid());
+      if (candidate == null || !candidate.tokenMatches(hello.token())) {
+        // Say less to strangers: the same words for an unknown uid and a wrong token.
+        LOG.warn(
+            "Target agent {}: refused a connection for migration {}: {}",
+            address(),
+            Protocol.printable(hello.uid()),
+            candidate == null
+                ? "not expected here (never announced, already settled, or its token was used)"
+                : "the token does not match");
+        refuse(connection, STRANGER);
+        return null;
+      }
+      String refusal = candidate.attach(hello, connection);
+      if (refusal != null) {
+        LOG.warn("Target agent {}: refused a connection: {}", address(), refusal);
+        refuse(connection, refusal);
+        return null;
+      }
+      incoming = candidate;
+      connection.write(Protocol.encodeReply(true, "accepted"));
+      return new Channel(incoming, hello.channel());
     } catch (ProtocolException e) {
       LOG.warn("Target agent {}: refused a connection: {}", address(), e.getMessage());
-      try {
-        connection.write(Protocol.encodeReply(false, e.getMessage()));
-      } catch (IOException ignored) {
-        // The peer is gone.
-      }
-      drainAndClose(connection);
-      return;
+      refuse(connection, e.getMessage());
+      return null;
     } catch (IOException | RuntimeException e) {
-      LOG.warn(
-          "Target agent {}: handshake failed: {}",
-          address(),
-          Failures.describe(e, "during the handshake"));
-      connection.close();
-      return;
+      String why = connection.closedBecause();
+      String reason = why != null ? why : Failures.describe(e, "during the handshake");
+      LOG.warn("Target agent {}: handshake failed: {}", address(), reason);
+      if (incoming != null) {
+        // Attached, but the source is gone already: nothing may stay attached to it.
+        incoming.fail("the source vanished during the handshake: " + reason);
+      }
+      return null;
+    } finally {
+      handshake.cancel();
+      handshakes.release();
     }
-    incoming.receive(hello.channel(), connection);
+  }
+
+  private Verdict answer(AgentHandshake.Query query) {
+    IncomingMigration incoming = known.get(query.uid());
+    if (incoming == null || !incoming.tokenMatches(query.token())) {
+      LOG.warn(
+          "Target agent {}: an outcome query for unknown migration {} (or a wrong token)",
+          address(),
+          Protocol.printable(query.uid()));
+      return Verdict.unknown("this agent knows no such migration, or the token is wrong");
+    }
+    Verdict verdict = incoming.settle();
+    LOG.info(
+        "Target agent {}: the source of migration {} asked for the outcome: {} ({})",
+        address(),
+        Protocol.printable(query.uid()),
+        verdict.kind(),
+        verdict.reason());
+    return verdict;
+  }
+
+  private void refuse(Connection connection, String reason) {
+    try {
+      connection.write(Protocol.encodeReply(false, reason));
+    } catch (IOException | RuntimeException e) {
+      // The peer is gone.
+    }
+    drainAndClose(connection);
   }
 
   /**
@@ -292,7 +404,7 @@ public final class TargetAgent implements AutoCloseable {
    * clean end of stream rather than a reset.
    */
   private void drainAndClose(Connection connection) {
-    Watchdog.Group linger = watchdog.watch(LINGER, reason -> connection.close());
+    Watchdog.Group linger = watchdog.watch(LINGER, LINGER, reason -> connection.close());
     connection.watchedBy(linger);
     ByteBuffer sink = ByteBuffer.allocate(8 << 10);
     try {
@@ -308,55 +420,6 @@ public final class TargetAgent implements AutoCloseable {
     }
   }
 
-  private Protocol.Hello readHello(Connection connection) throws IOException {
-    ByteBuffer fixed = ByteBuffer.allocate(HELLO_FIXED);
-    connection.readFully(fixed, true);
-    fixed.flip();
-    int magic = fixed.getInt();
-    if (magic != Protocol.MAGIC) {
-      throw new ProtocolException(
-          "not a live-migration data-plane connection (bad magic 0x"
-              + Integer.toHexString(magic)
-              + ")");
-    }
-    short version = fixed.getShort();
-    if (version != Protocol.VERSION) {
-      throw new ProtocolException(
-          "unsupported protocol version " + version + "; this agent speaks " + Protocol.VERSION);
-    }
-    int channel = Short.toUnsignedInt(fixed.getShort());
-    int channels = Short.toUnsignedInt(fixed.getShort());
-    int pageSize = fixed.getInt();
-    int pageCount = fixed.getInt();
-    if (channels < 1 || channels > Protocol.MAX_CHANNELS || channel >= channels) {
-      throw new ProtocolException(
-          "channel " + channel + " of " + channels + " is not a valid channel");
-    }
-    int uidLength = Short.toUnsignedInt(fixed.getShort());
-    if (uidLength < 1 || uidLength > Protocol.MAX_ID) {
-      throw new ProtocolException("uid of " + uidLength + " bytes is not valid");
-    }
-    ByteBuffer uidBytes = ByteBuffer.allocate(uidLength + 2);
-    connection.readFully(uidBytes, true);
-    uidBytes.flip();
-    byte[] uid = new byte[uidLength];
-    uidBytes.get(uid);
-    int tokenLength = Short.toUnsignedInt(uidBytes.getShort());
-    if (tokenLength > Protocol.MAX_ID) {
-      throw new ProtocolException("token of " + tokenLength + " bytes is not valid");
-    }
-    ByteBuffer token = ByteBuffer.allocate(tokenLength);
-    connection.readFully(token, true);
-    return new Protocol.Hello(
-        version,
-        channel,
-        channels,
-        pageSize,
-        pageCount,
-        new String(uid, StandardCharsets.UTF_8),
-        new String(token.array(), StandardCharsets.UTF_8));
-  }
-
   /** Stops listening, fails the migrations being received and releases every thread. Idempotent. */
   @Override
   public void close() {
@@ -370,6 +433,10 @@ public final class TargetAgent implements AutoCloseable {
     }
     for (IncomingMigration incoming : active) {
       incoming.fail("the target agent was closed");
+    }
+    // Channels of guests that run here already wait for their source's end: close them too.
+    for (Connection connection : open) {
+      connection.close("the target agent was closed");
     }
     connections.shutdownNow();
     try {

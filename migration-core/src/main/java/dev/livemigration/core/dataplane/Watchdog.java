@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,17 @@ final class Watchdog implements AutoCloseable {
 
   /** Starts watching a group; {@code onStall} gets the stall's description. */
   Group watch(Duration timeout, Consumer<String> onStall) {
-    Group group = new Group(this, timeout.toNanos(), onStall);
+    Group group = new Group(this, timeout.toNanos(), Long.MAX_VALUE, onStall);
+    groups.add(group);
+    return group;
+  }
+
+  /**
+   * Starts watching a group that must also be done (cancelled) within {@code deadline} in all,
+   * however much progress it makes: a handshake, say, against a peer that trickles bytes.
+   */
+  Group watch(Duration timeout, Duration deadline, Consumer<String> onStall) {
+    Group group = new Group(this, timeout.toNanos(), deadline.toNanos(), onStall);
     groups.add(group);
     return group;
   }
@@ -43,13 +54,20 @@ final class Watchdog implements AutoCloseable {
       long now = System.nanoTime();
       for (Group group : groups) {
         String stall = group.check(now);
-        if (stall != null) {
-          groups.remove(group);
-          try {
-            group.onStall.accept(stall);
-          } catch (RuntimeException e) {
-            LOG.warn("Handling a stalled transfer failed", e);
-          }
+        if (stall != null && groups.remove(group)) {
+          // Handled on a thread of its own: breaking a connection must never hold up the others.
+          Thread handler =
+              new Thread(
+                  () -> {
+                    try {
+                      group.onStall.accept(stall);
+                    } catch (RuntimeException e) {
+                      LOG.warn("Handling a stalled transfer failed", e);
+                    }
+                  },
+                  thread.getName() + "-stall");
+          handler.setDaemon(true);
+          handler.start();
         }
       }
     }
@@ -71,15 +89,18 @@ final class Watchdog implements AutoCloseable {
     private final Watchdog owner;
     private final long timeoutNanos;
     private final Consumer<String> onStall;
+    private final long started = System.nanoTime();
+    private final long deadlineNanos;
     private volatile long lastProgress = System.nanoTime();
     private final java.util.concurrent.atomic.AtomicInteger blockedReads =
         new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger blockedWrites =
         new java.util.concurrent.atomic.AtomicInteger();
 
-    private Group(Watchdog owner, long timeoutNanos, Consumer<String> onStall) {
+    private Group(Watchdog owner, long timeoutNanos, long deadlineNanos, Consumer<String> onStall) {
       this.owner = owner;
       this.timeoutNanos = timeoutNanos;
+      this.deadlineNanos = deadlineNanos;
       this.onStall = onStall;
     }
 
@@ -96,7 +117,10 @@ final class Watchdog implements AutoCloseable {
       lastProgress = System.nanoTime();
     }
 
-    private String check(long now) {
+    private @Nullable String check(long now) {
+      if (now - started > deadlineNanos) {
+        return String.format("deadline: not done within %.1f s in all", deadlineNanos / 1e9);
+      }
       long idle = now - lastProgress;
       if (idle < timeoutNanos) {
         return null;

@@ -49,6 +49,7 @@ public final class InMemoryMigrationStore implements MigrationStore {
   private final TreeMap<QueueKey, String> queue = new TreeMap<>(QueueKey.ORDER);
   private final Set<String> cancelledInQueue = new LinkedHashSet<>();
   private final Map<String, Integer> outbound = new HashMap<>();
+  private final Map<String, String> countedNode = new HashMap<>();
   private int active;
   private int finished;
   private long sequence;
@@ -188,6 +189,7 @@ public final class InMemoryMigrationStore implements MigrationStore {
       queued.remove();
       active++;
       outbound.merge(node, 1, Integer::sum);
+      countedNode.put(next.uid(), node);
       MigrationState scheduling =
           MigrationState.builder().from(next.state()).phase(MigrationPhase.SCHEDULING).build();
       claimed.add(own(next, lease, scheduling));
@@ -261,6 +263,10 @@ public final class InMemoryMigrationStore implements MigrationStore {
       throw new IllegalArgumentException(
           "a claimed migration cannot go back to the queue: " + current.key());
     }
+    if (current.phase() == MigrationPhase.PENDING && !next.isTerminal()) {
+      throw new IllegalArgumentException(
+          "a migration claimed as cancelled holds no slot and can only end: " + current.key());
+    }
     MigrationRecord written =
         next.stored(
             current.sequence(),
@@ -333,10 +339,12 @@ public final class InMemoryMigrationStore implements MigrationStore {
   }
 
   private void end(MigrationRecord before, MigrationRecord ended) {
-    if (before.isActive()) {
+    // The node counted at the claim, whatever the state says now.
+    String node = countedNode.remove(before.uid());
+    if (node != null) {
       active--;
-      outbound.merge(before.sourceNode(), -1, Integer::sum);
-      outbound.remove(before.sourceNode(), 0);
+      outbound.merge(node, -1, Integer::sum);
+      outbound.remove(node, 0);
     }
     String vmiKey = ended.vmiKey();
     VmiSlot slot = vmis.getOrDefault(vmiKey, VmiSlot.NEW);

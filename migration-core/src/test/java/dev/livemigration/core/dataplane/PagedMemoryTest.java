@@ -131,6 +131,38 @@ class PagedMemoryTest {
     }
 
     @Test
+    @DisplayName("an interrupt wakes a writer blocked on a paused memory, with its flag kept")
+    void interruptWakesWriter() throws Exception {
+      try (PagedMemory memory = PagedMemory.allocate(4096, 4)) {
+        memory.pause();
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        Thread writer =
+            new Thread(
+                () -> {
+                  try {
+                    memory.putLong(0, 42);
+                    outcome.complete(null);
+                  } catch (RuntimeException e) {
+                    outcome.complete(
+                        Thread.currentThread().isInterrupted()
+                            ? e
+                            : new AssertionError("flag lost"));
+                  }
+                },
+                "blocked-writer");
+        writer.start();
+        TimeUnit.MILLISECONDS.sleep(50);
+        writer.interrupt();
+        Throwable thrown = outcome.get(10, TimeUnit.SECONDS);
+        assertThat(thrown)
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("interrupt");
+        assertThat(memory.getLong(0)).as("nothing was written").isZero();
+        memory.resume();
+      }
+    }
+
+    @Test
     @DisplayName("close wakes blocked writers with an IllegalStateException and frees the memory")
     void closeWakesWriters() throws Exception {
       PagedMemory memory = PagedMemory.allocate(4096, 4);

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,26 +23,55 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Fluent assertions on migrations and their events, for tests of control planes that embed the
- * engine.
+ * engine. The entry points have names of their own, so that they import beside AssertJ's and
+ * JUnit's {@code assertThat}; a failed assertion throws an {@link AssertionError} that names the
+ * migration and its state.
  *
  * <pre>{@code
- * assertThat(handle).succeeded().endedInMode(MigrationMode.POST_COPY).usedPolicy("hpc");
- * assertThat(cluster.events()).eachMigrationEndsOnce().neverExceeds(5, 2);
- * assertThat(handle).succeedsWithin(Duration.ofMinutes(1)).hasIdenticalMemory(realBytesCluster);
- * assertThat(realBytesCluster.events()).downtimeBelow(Duration.ofMillis(300));
+ * import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatEvents;
+ * import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatMigration;
+ * import static org.assertj.core.api.Assertions.assertThat;
+ *
+ * assertThatMigration(handle).succeeded().endedInMode(MigrationMode.POST_COPY).usedPolicy("hpc");
+ * assertThatEvents(cluster.events()).eachMigrationEndsOnce().neverExceeds(5, 2);
+ * assertThatMigration(handle).succeedsWithin(Duration.ofMinutes(1)).hasIdenticalMemory(realBytes);
+ * assertThatEvents(realBytes.events()).downtimeBelow(Duration.ofMillis(300));
+ * assertThat(cluster.events()).hasSize(7);                                  // AssertJ's, as usual
  * }</pre>
  */
 public final class MigrationAssertions {
   private MigrationAssertions() {}
 
   /** Starts assertions on a migration's handle. */
-  public static HandleAssert assertThat(MigrationHandle handle) {
-    return new HandleAssert(handle);
+  public static HandleAssert assertThatMigration(MigrationHandle handle) {
+    return new HandleAssert(Objects.requireNonNull(handle, "handle"));
   }
 
-  /** Starts assertions on a sequence of engine events. */
-  public static EventsAssert assertThat(List<MigrationEvent> events) {
+  /** Starts assertions on a sequence of engine events, such as a cluster's {@code events()}. */
+  public static EventsAssert assertThatEvents(List<MigrationEvent> events) {
     return new EventsAssert(List.copyOf(events));
+  }
+
+  /**
+   * Starts assertions on a migration's handle.
+   *
+   * @deprecated its name clashes with AssertJ's {@code assertThat}; use {@link
+   *     #assertThatMigration(MigrationHandle)}
+   */
+  @Deprecated(since = "0.1.0", forRemoval = true)
+  public static HandleAssert assertThat(MigrationHandle handle) {
+    return assertThatMigration(handle);
+  }
+
+  /**
+   * Starts assertions on a sequence of engine events.
+   *
+   * @deprecated its name clashes with AssertJ's {@code assertThat} for lists; use {@link
+   *     #assertThatEvents(List)}
+   */
+  @Deprecated(since = "0.1.0", forRemoval = true)
+  public static EventsAssert assertThat(List<MigrationEvent> events) {
+    return assertThatEvents(events);
   }
 
   /** Assertions on one migration. */

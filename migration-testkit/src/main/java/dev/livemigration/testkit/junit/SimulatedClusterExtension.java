@@ -82,14 +82,24 @@ public final class SimulatedClusterExtension implements ParameterResolver {
     return context
         .getStore(NAMESPACE)
         .getOrComputeIfAbsent(
-            "cluster",
-            key ->
-                new ClosingCluster(
-                    settings.realBytes()
-                        ? RealBytesCluster.withNodes(settings.nodes())
-                        : SimulatedCluster.withNodes(settings.nodes())),
-            ClosingCluster.class)
+            "cluster", key -> new ClosingCluster(newCluster(settings)), ClosingCluster.class)
         .cluster();
+  }
+
+  private static AbstractSimulatedCluster<?> newCluster(WithSimulatedCluster settings) {
+    if (settings.realBytes()) {
+      if (settings.taskFailures() != ManualScheduler.TaskFailures.LOG) {
+        throw new ParameterResolutionException(
+            "@WithSimulatedCluster(taskFailures = "
+                + settings.taskFailures()
+                + ") is for virtual time; a real-bytes cluster runs its tasks on the engine's own"
+                + " threads");
+      }
+      return RealBytesCluster.withNodes(settings.nodes());
+    }
+    SimulatedCluster cluster = SimulatedCluster.withNodes(settings.nodes());
+    cluster.time().taskFailures(settings.taskFailures());
+    return cluster;
   }
 
   /** Carries the annotation's defaults for tests registered without it. */

@@ -1,5 +1,6 @@
 package dev.livemigration.testkit.junit;
 
+import dev.livemigration.core.ManualScheduler;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Inherited;
@@ -23,6 +24,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   void drains(SimulatedCluster cluster, MigrationEngine engine) { ... }
  * }
  *
+ * @WithSimulatedCluster(nodes = 2, taskFailures = TaskFailures.RETHROW)
+ * class StrictTest { ... }
+ *
  * @WithSimulatedCluster(realBytes = true)
  * class MoveTest {
  *   @Test
@@ -44,4 +48,12 @@ public @interface WithSimulatedCluster {
    * RealBytesCluster}) instead of modelling migrations in virtual time; false by default.
    */
   boolean realBytes() default false;
+
+  /**
+   * What the virtual-time cluster's {@link ManualScheduler} does when one of the engine's tasks
+   * throws: {@link ManualScheduler.TaskFailures#LOG} (the default) logs it and goes on, {@link
+   * ManualScheduler.TaskFailures#RETHROW} throws it from the call that advanced time, so the test
+   * fails. Not for {@link #realBytes()} clusters, which run in real time.
+   */
+  ManualScheduler.TaskFailures taskFailures() default ManualScheduler.TaskFailures.LOG;
 }

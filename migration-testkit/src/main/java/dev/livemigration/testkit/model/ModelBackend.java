@@ -18,6 +18,11 @@ import java.util.function.Function;
  * <p>Pass {@code k + 1} sends what the guest dirtied during pass {@code k} (at most its working
  * set); the guest is paused and the rest sent once that fits the allowed downtime. After a switch
  * to post-copy every remaining byte is sent exactly once.
+ *
+ * <p>A sample's {@code dataRemaining} is, as a hypervisor reports it, what the current pass has yet
+ * to send; pages the guest dirties join it when the pass ends (or at the switch to post-copy), each
+ * page once. It never exceeds {@code dataTotal}: a guest dirtying faster than the link still sees
+ * its remainder shrink through the first pass.
  */
 public final class ModelBackend implements HypervisorBackend {
   /** The link speed used when a migration's bandwidth is unlimited: 1 GiB/s. */

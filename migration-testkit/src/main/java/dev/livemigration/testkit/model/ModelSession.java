@@ -13,7 +13,14 @@ import java.time.Instant;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
-/** One modelled migration; advanced lazily to the clock's time whenever it is asked. */
+/**
+ * One modelled migration; advanced lazily to the clock's time whenever it is asked.
+ *
+ * <p>Like a hypervisor's dirty bitmap (and the data plane's stale set), the remaining data is what
+ * the current pass has yet to send; what the guest dirties meanwhile joins the remainder when the
+ * pass ends, or at a switch to post-copy, each page once: a page dirtied before this pass sent it
+ * is already in the remainder. So the remaining data never exceeds the total.
+ */
 final class ModelSession implements MigrationSession {
   private static final double NANOS = 1e9;
 
@@ -29,6 +36,7 @@ final class ModelSession implements MigrationSession {
   private @Nullable Instant lastUpdate;
   private @Nullable Instant endedAt;
   private long iteration;
+  private double passSize;
   private double passRemaining;
   private double written;
   private double dirty;
@@ -43,10 +51,14 @@ final class ModelSession implements MigrationSession {
 
   ModelSession(MigrationSpec spec, GuestProfile guest, Scheduler clock, long linkSpeed) {
     this.spec = spec;
-    this.guest = guest;
     this.clock = clock;
     this.linkSpeed = linkSpeed;
     this.total = spec.vmi().bytesToCopy();
+    // A guest writes within its memory: a working set larger than what is copied is all of it.
+    this.guest =
+        guest.workingSet() <= total
+            ? guest
+            : new GuestProfile(guest.dirtyRate(), total, guest.spread());
     long limit = spec.configuration().bandwidthPerMigration().bytes();
     this.bandwidth = limit == 0 ? linkSpeed : Math.min(limit, linkSpeed);
   }
@@ -65,7 +77,7 @@ final class ModelSession implements MigrationSession {
     startedAt = clock.now();
     lastUpdate = startedAt;
     iteration = 1;
-    passRemaining = total;
+    beginPass(total);
   }
 
   @Override
@@ -77,8 +89,7 @@ final class ModelSession implements MigrationSession {
             .elapsed(Duration.between(startedAt, endedAt != null ? endedAt : lastUpdate))
             .dataTotal(total)
             .dataProcessed((long) processed)
-            .dataRemaining(
-                status == ProgressSample.Status.ACTIVE ? (long) (passRemaining + dirty) : 0)
+            .dataRemaining(status == ProgressSample.Status.ACTIVE ? (long) passRemaining : 0)
             .dirtyRate(dirtying() ? (long) guest.dirtyRateAt(throttle) : 0)
             .transferRate(bandwidth)
             .iteration(iteration)
@@ -104,7 +115,7 @@ final class ModelSession implements MigrationSession {
       bandwidth = b.bytesPerSecond() == 0 ? linkSpeed : Math.min(b.bytesPerSecond(), linkSpeed);
     } else if (directive instanceof Directive.SwitchToPostCopy && dirtying()) {
       mode = MigrationMode.POST_COPY;
-      passRemaining += dirty;
+      beginPass(passRemaining + dirtyAlreadySent());
       dirty = 0;
       written = 0;
       iteration++;
@@ -121,6 +132,27 @@ final class ModelSession implements MigrationSession {
       status = ProgressSample.Status.FAILED;
       failure = "aborted; the guest keeps running on " + spec.source().name();
     }
+  }
+
+  private void beginPass(double bytes) {
+    passSize = bytes;
+    passRemaining = bytes;
+  }
+
+  /**
+   * Returns how many of the dirty bytes this pass has sent already: the rest are still in its
+   * remainder and must not be counted again. Writes land anywhere in the working set, independent
+   * of the order pages are sent, so the dirty bytes are unsent in the share of the working set that
+   * the pass has yet to send: the pass covers {@code min(passSize, workingSet)} of the set (all of
+   * it in the first pass, which sends all memory; later passes send only pages of the set).
+   */
+  private double dirtyAlreadySent() {
+    double set = guest.workingSet();
+    if (set <= 0 || passSize <= 0) {
+      return dirty;
+    }
+    double unsentShare = Math.min(passSize, set) / set * (passRemaining / passSize);
+    return dirty * (1 - Math.min(1, unsentShare));
   }
 
   /** Whether the guest runs on the source and dirties memory: pre-copy before the pause. */
@@ -175,7 +207,7 @@ final class ModelSession implements MigrationSession {
     }
     double pause = dirty / bandwidth;
     iteration++;
-    passRemaining = dirty;
+    beginPass(dirty);
     dirty = 0;
     written = 0;
     if (pause * NANOS <= maxDowntime.toNanos()) {

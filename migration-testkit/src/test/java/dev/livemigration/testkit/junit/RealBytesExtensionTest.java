@@ -1,6 +1,6 @@
 package dev.livemigration.testkit.junit;
 
-import static dev.livemigration.testkit.junit.MigrationAssertions.assertThat;
+import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatMigration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -54,8 +54,8 @@ class RealBytesExtensionTest {
     MigrationHandle handle = engine.migrate(VirtualMachineInstanceMigration.of("move", "vmi-busy"));
 
     assertThat(engine).isSameAs(cluster.engine());
-    assertThat(handle).succeedsWithin(Duration.ofMinutes(2)).wentTo("node02");
-    assertThat(handle).hasIdenticalMemory(cluster);
+    assertThatMigration(handle).succeedsWithin(Duration.ofMinutes(2)).wentTo("node02");
+    assertThatMigration(handle).hasIdenticalMemory(cluster);
     agent = cluster.backend().agentAddress("node02", "tcp").orElseThrow();
     assertThat(newThreadsOfOurs()).isNotEmpty();
   }

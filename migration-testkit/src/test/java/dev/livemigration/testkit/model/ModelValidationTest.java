@@ -7,6 +7,7 @@ import dev.livemigration.api.Quantity;
 import dev.livemigration.testkit.DirtyPattern;
 import dev.livemigration.testkit.ModelComparison;
 import dev.livemigration.testkit.SimulatedVmi;
+import java.time.Duration;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -46,9 +47,14 @@ class ModelValidationTest {
    * fastest run is the one closest to what the data plane does undisturbed.
    */
   private static ModelComparison compare(String scenario, Consumer<SimulatedVmi> vmi) {
+    return compare(scenario, LIMITED, vmi);
+  }
+
+  private static ModelComparison compare(
+      String scenario, MigrationConfiguration configuration, Consumer<SimulatedVmi> vmi) {
     ModelComparison comparison = null;
     for (int attempt = 1; attempt <= 3; attempt++) {
-      ModelComparison run = ModelComparison.run(LIMITED, vmi);
+      ModelComparison run = ModelComparison.run(configuration, vmi);
       LOG.info(
           "{} (run {}): model {} s, {} bytes, {} iterations; real {} s, {} bytes, {} iterations",
           scenario,
@@ -107,5 +113,24 @@ class ModelValidationTest {
     compare(
         "hot/cold 16Mi/s over 64Mi",
         vmi -> vmi.memory("64Mi").dirtyRate("16Mi").pattern(DirtyPattern.HOT_COLD));
+  }
+
+  @Test
+  @DisplayName("a guest switched to post-copy in its first pass: each page it dirtied is sent once")
+  void postCopyInTheFirstPass() {
+    // 64Mi gets 16 s per GiB, so 1 s: the switch comes halfway through the 2 s first pass.
+    MigrationConfiguration postCopy =
+        MigrationConfiguration.builder()
+            .from(LIMITED)
+            .allowPostCopy(true)
+            .completionTimeoutPerGiB(Duration.ofSeconds(16))
+            .build();
+    ModelComparison comparison =
+        compare(
+            "post-copy, uniform 16Mi/s over 64Mi",
+            postCopy,
+            vmi -> vmi.memory("64Mi").dirtyRate("16Mi").pattern(DirtyPattern.UNIFORM));
+
+    assertThat(comparison.model().bytes()).isLessThan(2 * (64L << 20));
   }
 }

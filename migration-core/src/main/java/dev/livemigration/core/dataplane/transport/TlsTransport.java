@@ -99,23 +99,44 @@ public final class TlsTransport implements MigrationTransport {
 
   @Override
   public ByteChannel connect(InetSocketAddress address, Duration timeout) throws IOException {
-    SSLSocket socket = (SSLSocket) context().getSocketFactory().createSocket();
+    // TLS layered over a TCP socket of our own, so that a stalled connection can be broken at the
+    // TCP level: closing a TLS socket waits for a blocked write (it sends close_notify).
+    Socket raw = new Socket();
     try {
-      socket.setTcpNoDelay(true);
+      raw.setTcpNoDelay(true);
+      int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+      raw.connect(address, millis);
+      SSLSocket socket =
+          (SSLSocket)
+              context()
+                  .getSocketFactory()
+                  .createSocket(raw, address.getHostString(), address.getPort(), true);
       socket.setEnabledProtocols(PROTOCOLS);
       socket.setUseClientMode(true);
-      int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-      socket.connect(address, millis);
       socket.setSoTimeout(millis);
       try {
         socket.startHandshake();
       } catch (SSLException e) {
+        if (String.valueOf(e.getMessage()).contains("nrecognized SSL message")) {
+          throw new SSLException(
+              "TLS handshake with "
+                  + address
+                  + " failed: the peer does not speak TLS; it may use plain TCP (transport tcp)",
+              e);
+        }
         throw new SSLException("TLS handshake with " + address + " failed: " + explain(e), e);
+      } catch (java.net.SocketException | java.io.EOFException e) {
+        throw new SSLException(
+            "TLS handshake with "
+                + address
+                + " failed: the peer closed the connection without a TLS answer (does it use"
+                + " plain TCP, transport tcp?)",
+            e);
       }
       socket.setSoTimeout(0);
-      return new SocketChannelAdapter(socket, null);
+      return new SocketChannelAdapter(socket, raw, false);
     } catch (IOException | RuntimeException e) {
-      socket.close();
+      raw.close();
       throw e;
     }
   }
@@ -148,7 +169,7 @@ public final class TlsTransport implements MigrationTransport {
           SSLSocket socket = (SSLSocket) factory.createSocket(raw, null, false);
           socket.setEnabledProtocols(PROTOCOLS);
           socket.setNeedClientAuth(true);
-          return new SocketChannelAdapter(socket, raw);
+          return new SocketChannelAdapter(socket, raw, true);
         } catch (IOException | RuntimeException e) {
           raw.close();
           throw e;
@@ -191,34 +212,43 @@ public final class TlsTransport implements MigrationTransport {
     return message;
   }
 
-  /** A blocking byte channel over a socket's streams; closing it closes the socket. */
+  /**
+   * A blocking byte channel over a TLS socket's streams, layered on a TCP socket of its own;
+   * closing it closes both.
+   */
   private static final class SocketChannelAdapter implements ByteChannel {
     /** How long a refused peer has to close its side before the connection is dropped. */
     private static final int LINGER_MILLIS = 1000;
 
     private final Socket socket;
-    private final @Nullable Socket raw;
+    private final Socket raw;
+    private final boolean accepting;
     private volatile boolean refused;
     private final InputStream in;
     private final OutputStream out;
     private final byte[] readScratch = new byte[64 << 10];
     private final byte[] writeScratch = new byte[64 << 10];
-    private volatile boolean open = true;
+    private final Object state = new Object();
+    // Guarded by state.
+    private boolean open = true;
+    private int writing;
 
     /**
      * @param socket the TLS socket
-     * @param raw the TCP socket under it, on the accepting side; closed by {@link #close()}
+     * @param raw the TCP socket under it
+     * @param accepting whether this is the accepting side (where a refused peer is lingered for)
      */
-    SocketChannelAdapter(Socket socket, @Nullable Socket raw) throws IOException {
+    SocketChannelAdapter(Socket socket, Socket raw, boolean accepting) throws IOException {
       this.socket = socket;
       this.raw = raw;
+      this.accepting = accepting;
       this.in = socket.getInputStream();
       this.out = socket.getOutputStream();
     }
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
-      if (!open) {
+      if (!isOpen()) {
         throw new ClosedChannelException();
       }
       try {
@@ -242,48 +272,75 @@ public final class TlsTransport implements MigrationTransport {
 
     @Override
     public int write(ByteBuffer src) throws IOException {
-      if (!open) {
-        throw new ClosedChannelException();
+      synchronized (state) {
+        if (!open) {
+          throw new ClosedChannelException();
+        }
+        writing++;
       }
-      int total = src.remaining();
-      if (src.hasArray()) {
-        out.write(src.array(), src.arrayOffset() + src.position(), total);
-        src.position(src.limit());
-      } else {
-        while (src.hasRemaining()) {
-          int n = Math.min(writeScratch.length, src.remaining());
-          src.get(writeScratch, 0, n);
-          out.write(writeScratch, 0, n);
+      try {
+        int total = src.remaining();
+        if (src.hasArray()) {
+          out.write(src.array(), src.arrayOffset() + src.position(), total);
+          src.position(src.limit());
+        } else {
+          while (src.hasRemaining()) {
+            int n = Math.min(writeScratch.length, src.remaining());
+            src.get(writeScratch, 0, n);
+            out.write(writeScratch, 0, n);
+          }
+        }
+        out.flush();
+        return total;
+      } finally {
+        synchronized (state) {
+          writing--;
         }
       }
-      out.flush();
-      return total;
     }
 
     @Override
     public boolean isOpen() {
-      return open;
+      synchronized (state) {
+        return open;
+      }
     }
 
     /**
-     * Closes the connection. On the accepting side after a failed handshake, the peer may have sent
-     * data already (in TLS 1.3 a client writes before the server has checked its certificate):
-     * closing with it unread would reset the connection and lose the alert that says why the peer
-     * was refused. So the TCP socket first ends its output, then reads what the peer still sends
-     * until it closes (at most {@value #LINGER_MILLIS} ms), then closes.
+     * Closes the connection without ever waiting on the peer for long.
+     *
+     * <p>While a write is blocked (a stalled peer), closing the TLS socket would wait for that
+     * write to finish, to send close_notify after it: so the TCP socket is closed first, which
+     * fails the blocked write at once, and TLS's close then finds nothing to wait for.
+     *
+     * <p>On the accepting side after a failed handshake, the peer may have sent data already (in
+     * TLS 1.3 a client writes before the server has checked its certificate): closing with it
+     * unread would reset the connection and lose the alert that says why the peer was refused. So
+     * the TCP socket first ends its output, then reads what the peer still sends until it closes
+     * (at most {@value #LINGER_MILLIS} ms), then closes.
      */
     @Override
     public void close() throws IOException {
-      open = false;
+      boolean stuck;
+      synchronized (state) {
+        open = false;
+        stuck = writing > 0;
+      }
+      if (stuck) {
+        try {
+          raw.close();
+        } finally {
+          socket.close();
+        }
+        return;
+      }
       try {
         socket.close();
       } finally {
-        if (raw != null) {
-          if (refused) {
-            lingerForPeer(raw);
-          }
-          raw.close();
+        if (accepting && refused) {
+          lingerForPeer(raw);
         }
+        raw.close();
       }
     }
 

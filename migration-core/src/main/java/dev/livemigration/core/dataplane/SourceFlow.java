@@ -1,0 +1,397 @@
+package dev.livemigration.core.dataplane;
+
+import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.spi.MigratableMemory;
+import dev.livemigration.api.spi.MigrationTransport;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator of an {@link OutgoingMigration}: runs pre-copy passes until the rest fits the
+ * downtime, then stop-and-copy, verification and the go-ahead; or, on request, the switch to
+ * post-copy and the push. Ends it as docs/ARCHITECTURE.md, "The data plane's commit protocol",
+ * says: before the go-ahead a failure resumes the source; at or after it the source asks the target
+ * where the guest runs ({@link OutcomeQuery}) and reports that.
+ */
+final class SourceFlow implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(OutgoingMigration.class);
+  private static final Duration MIN_QUERY_PATIENCE = Duration.ofSeconds(2);
+
+  /** What the flow needs of its migration's connections and lifecycle. */
+  interface Link {
+    void closeConnections(String because);
+
+    /** The flow ended: release the threads and connections, complete the migration. */
+    void end();
+  }
+
+  private final String uid;
+  private final String token;
+  private final String name;
+  private final MigrationTransport transport;
+  private final InetSocketAddress target;
+  private final MigratableMemory memory;
+  private final int pageSize;
+  private final Duration ioTimeout;
+  private final List<FrameWriter> writers;
+  private final PageSender pages;
+  private final ReturnPath path;
+  private final Thread returnReader;
+  private final SourceState state;
+  private final Link link;
+  private long syncSequence;
+  private long pausedAt;
+
+  SourceFlow(
+      String uid,
+      String token,
+      String name,
+      MigrationTransport transport,
+      InetSocketAddress target,
+      MigratableMemory memory,
+      Duration ioTimeout,
+      List<FrameWriter> writers,
+      PageSender pages,
+      ReturnPath path,
+      Thread returnReader,
+      SourceState state,
+      Link link) {
+    this.uid = uid;
+    this.token = token;
+    this.name = name;
+    this.transport = transport;
+    this.target = target;
+    this.memory = memory;
+    this.pageSize = memory.pageSize();
+    this.ioTimeout = ioTimeout;
+    this.writers = writers;
+    this.pages = pages;
+    this.path = path;
+    this.returnReader = returnReader;
+    this.state = state;
+    this.link = link;
+  }
+
+  @Override
+  public void run() {
+    try {
+      memory.startDirtyLog();
+      pages.allStale();
+      long bandwidthBytes = 0;
+      long bandwidthNanos = 0;
+      while (true) {
+        pages.runPass(0);
+        if (state.abortReason != null) {
+          abortNow();
+          return;
+        }
+        checkFailure("during pass " + pages.iteration());
+        if (state.postCopyRequested) {
+          postCopy();
+          return;
+        }
+        long dirtyPages = pages.mergeDirty();
+        long passNanos = pages.passNanos();
+        bandwidthBytes += pages.passBytes();
+        bandwidthNanos += passNanos;
+        state.dirtyRate =
+            passNanos <= 0 ? 0 : (long) (dirtyPages * (double) pageSize * 1e9 / passNanos);
+        double bandwidth =
+            bandwidthNanos <= 0 ? Double.MAX_VALUE : bandwidthBytes * 1e9 / bandwidthNanos;
+        double remaining = (double) pages.staleCount() * pageSize;
+        double estimateNanos = bandwidth <= 0 ? Double.MAX_VALUE : remaining / bandwidth * 1e9;
+        LOG.debug(
+            "Migration {}: pass {} sent {} bytes in {} ms; {} pages dirty, estimated downtime"
+                + " {} ms",
+            uid,
+            pages.iteration(),
+            pages.passBytes(),
+            passNanos / 1_000_000,
+            dirtyPages,
+            (long) (estimateNanos / 1e6));
+        if (estimateNanos <= state.maxDowntimeNanos) {
+          stopAndCopy();
+          return;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      failWith(e);
+    } finally {
+      path.over();
+      link.closeConnections("the migration ended");
+      link.end();
+    }
+  }
+
+  private void checkFailure(String where) throws TransferFailedException {
+    String error = path.targetError();
+    if (error != null) {
+      throw new TransferFailedException("the target failed: " + error);
+    }
+    String lost = path.lostBecause();
+    if (lost != null) {
+      throw new TransferFailedException(lost + " (" + where + ")");
+    }
+    if (state.stopping) {
+      throw new TransferFailedException("stopped " + where);
+    }
+  }
+
+  private void stopAndCopy() throws IOException {
+    pausedAt = System.nanoTime();
+    memory.pause();
+    state.paused = true;
+    pages.mergeDirty();
+    long sync = ++syncSequence;
+    pages.runPass(sync);
+    if (state.abortReason != null) {
+      abortNow();
+      return;
+    }
+    checkFailure("during stop-and-copy");
+    FrameWriter control = writers.get(0);
+    byte[] digest = pages.digest();
+    path.permitVerification(sync, digest);
+    control.digest(sync, digest);
+    control.flush();
+    path.await(
+        ReturnPath.Reply.VERIFIED,
+        "waiting for the target to verify the memory",
+        ioTimeout,
+        () -> state.abortReason != null);
+    if (state.abortReason != null) {
+      abortNow();
+      return;
+    }
+    // The go-ahead: from the first byte of GO on, the target may run the guest.
+    state.committed = true;
+    path.permit(ReturnPath.Reply.RUNNING);
+    control.control(Protocol.GO);
+    control.flush();
+    path.await(ReturnPath.Reply.RUNNING, "waiting for the target to start", ioTimeout, () -> false);
+    completed("completed in " + pages.iteration() + " passes");
+  }
+
+  private void postCopy() throws IOException {
+    pausedAt = System.nanoTime();
+    memory.pause();
+    state.paused = true;
+    pages.mergeDirty();
+    memory.stopDirtyLog();
+    long sync = ++syncSequence;
+    for (FrameWriter writer : writers) {
+      writer.control(Protocol.SYNC, sync);
+      writer.flush();
+    }
+    byte[] bitmap = pages.staleBitmap();
+    pages.startPostCopy(path);
+    state.staleAtSwitch = pages.staleCount();
+    FrameWriter control = writers.get(0);
+    // The go-ahead: the target starts the guest when it reads POSTCOPY.
+    state.committed = true;
+    path.permit(ReturnPath.Reply.SWITCHED);
+    path.serve();
+    control.postCopy(sync, bitmap);
+    path.await(
+        ReturnPath.Reply.SWITCHED,
+        "waiting for the target to start in post-copy",
+        ioTimeout,
+        () -> false);
+    state.downtime = Duration.ofNanos(System.nanoTime() - pausedAt);
+    state.mode = MigrationMode.POST_COPY;
+    LOG.info(
+        "Migration {} switched to post-copy after {} passes; downtime {} ms, {} pages to go",
+        uid,
+        pages.iteration(),
+        state.downtime.toMillis(),
+        pages.staleCount());
+    long push = pages.nextIteration();
+    long last = ++syncSequence;
+    pages.pushAll(push, last);
+    checkFailure("in post-copy");
+    byte[] digest = pages.digest();
+    path.permitVerification(last, digest);
+    control.digest(last, digest);
+    control.flush();
+    path.await(
+        ReturnPath.Reply.VERIFIED,
+        "waiting for the target to verify the memory",
+        ioTimeout,
+        () -> false);
+    completed("completed in post-copy");
+  }
+
+  private void completed(String how) {
+    if (state.downtime == null) {
+      state.downtime = Duration.ofNanos(System.nanoTime() - pausedAt);
+    }
+    if (state.mode == MigrationMode.PRE_COPY) {
+      memory.stopDirtyLog();
+    }
+    state.status = ProgressSample.Status.COMPLETED;
+    path.over();
+    finishChannels();
+    LOG.info("Migration {} {}; downtime {} ms", uid, how, state.downtime.toMillis());
+  }
+
+  private void finishChannels() {
+    for (FrameWriter writer : writers) {
+      try {
+        writer.control(Protocol.END);
+        writer.flush();
+      } catch (IOException e) {
+        LOG.debug("Migration {}: closing {} failed", uid, writer.connection(), e);
+      }
+    }
+  }
+
+  private void abortNow() {
+    String reason = Objects.requireNonNullElse(state.abortReason, "aborted");
+    try {
+      FrameWriter control = writers.get(0);
+      control.text(Protocol.ABORT, reason);
+      control.flush();
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("Migration {}: telling the target about the abort failed", uid, e);
+    }
+    path.over();
+    link.closeConnections("aborted: " + reason);
+    restoreSource();
+    state.failure = "aborted: " + reason;
+    state.status = ProgressSample.Status.FAILED;
+    LOG.info("Migration {} aborted: {}; the source runs on", uid, reason);
+  }
+
+  private void failWith(Throwable e) {
+    state.stopping = true;
+    ReturnPath path = this.path;
+    // Give the return path a moment to deliver the target's own reason.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    Thread reader = returnReader;
+    while (path.targetError() == null
+        && reader != null
+        && reader.isAlive()
+        && System.nanoTime() < deadline
+        && !(e instanceof ProtocolException)) {
+      try {
+        reader.join(20);
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    String reason;
+    String error = path.targetError();
+    String lost = path.lostBecause();
+    if (error != null) {
+      reason = "the target failed: " + error;
+    } else if (e instanceof TransferFailedException) {
+      reason = e.getMessage();
+    } else if (lost != null) {
+      reason = lost + " (" + where() + ")";
+    } else {
+      reason = Failures.describe(e, where());
+    }
+    path.over();
+    link.closeConnections(reason);
+    if (!state.committed) {
+      restoreSource();
+      state.failure = reason;
+      state.status = ProgressSample.Status.FAILED;
+      LOG.warn("Migration {} failed before the go-ahead: {}; the source runs on", uid, reason);
+      return;
+    }
+    settleInDoubt(reason);
+  }
+
+  /** The link broke at or after the go-ahead: asks the target where the guest runs, and says so. */
+  private void settleInDoubt(String cause) {
+    String where = transport.id() + "://" + target;
+    Duration patience = ioTimeout.multipliedBy(2);
+    if (patience.compareTo(MIN_QUERY_PATIENCE) < 0) {
+      patience = MIN_QUERY_PATIENCE;
+    }
+    LOG.warn(
+        "Migration {}: the link broke after the go-ahead ({}); asking {} where the guest runs",
+        uid,
+        cause,
+        where);
+    Verdict verdict;
+    try {
+      verdict = OutcomeQuery.ask(transport, target, uid, token, patience, name);
+    } catch (TransferFailedException unanswered) {
+      verdict = Verdict.unknown("it could not be asked: " + unanswered.getMessage());
+    }
+    switch (verdict.kind()) {
+      case RUNNING -> {
+        LOG.warn(
+            "Migration {}: the target's confirmation was lost ({}), but asked, it runs the guest",
+            uid,
+            cause);
+        completed("completed (confirmed by asking the target)");
+        return;
+      }
+      case NOT_STARTED -> {
+        restoreSource();
+        state.failure =
+            cause
+                + "; after the go-ahead, but the target proved that the guest did not start there ("
+                + verdict.reason()
+                + "), so the source resumed it";
+      }
+      case PAGES_LOST ->
+          state.failure =
+              "post-copy broke ("
+                  + cause
+                  + "): the guest started on the target, which lost "
+                  + verdict.lostPages()
+                  + " of "
+                  + verdict.pageCount()
+                  + " pages that it had not received yet ("
+                  + verdict.reason()
+                  + "); the source stays paused (its state is older than what ran on the target):"
+                  + " an operator must decide which side to keep";
+      case UNKNOWN ->
+          state.failure =
+              "the guest's location is unknown: the link broke at or after the go-ahead ("
+                  + cause
+                  + ") and the target at "
+                  + where
+                  + " did not say whether it runs the guest ("
+                  + verdict.reason()
+                  + "); the source stays paused: an operator must check the target before"
+                  + " resuming either side";
+    }
+    state.status = ProgressSample.Status.FAILED;
+    LOG.warn("Migration {} failed: {}", uid, state.failure);
+  }
+
+  private String where() {
+    return state.mode == MigrationMode.POST_COPY
+        ? "in post-copy"
+        : state.paused ? "during stop-and-copy" : "during pass " + pages.iteration();
+  }
+
+  /** Leaves the source as it was: logging off, throttle lifted, running. */
+  private void restoreSource() {
+    try {
+      memory.stopDirtyLog();
+      if (state.throttle != 0) {
+        memory.throttle(0);
+        state.throttle = 0;
+      }
+    } finally {
+      if (state.paused) {
+        state.paused = false;
+        memory.resume();
+      }
+    }
+  }
+}

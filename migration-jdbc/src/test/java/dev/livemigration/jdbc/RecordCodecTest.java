@@ -1,0 +1,85 @@
+package dev.livemigration.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.livemigration.api.AbortStatus;
+import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.MigrationPhase;
+import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.Quantity;
+import dev.livemigration.api.VirtualMachineInstance;
+import dev.livemigration.testkit.tck.StoreRecords;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("The JSON of a record reads back equal")
+class RecordCodecTest {
+
+  @Test
+  @DisplayName("for a failed, aborted state with final statistics and every optional field")
+  void fullState() {
+    MigrationState state =
+        MigrationState.builder()
+            .migrationUid("uid-1")
+            .phase(MigrationPhase.FAILED)
+            .mode(MigrationMode.POST_COPY)
+            .startTimestamp(Instant.parse("2026-01-02T03:04:05.123456789Z"))
+            .endTimestamp(Instant.parse("2026-01-02T03:05:05Z"))
+            .completed(true)
+            .failed(true)
+            .abortRequested(true)
+            .abortStatus(AbortStatus.FAILED)
+            .failureReason("post-copy: the abort came too late \"quoted\" \u00e9")
+            .migrationConfig(MigrationConfiguration.defaults())
+            .migrationPolicyName("p")
+            .sourceNode("a")
+            .targetNode("b")
+            .targetNodeAddress("::1")
+            .targetNodeDomainDetected(true)
+            .targetPod("pod")
+            .putTargetDirectMigrationNodePorts(49153, 49153)
+            .progress(
+                ProgressSample.builder()
+                    .status(ProgressSample.Status.COMPLETED)
+                    .mode(MigrationMode.POST_COPY)
+                    .elapsed(Duration.ofNanos(1_234_567_891))
+                    .dataTotal(Long.MAX_VALUE)
+                    .downtime(Duration.ofMillis(42))
+                    .failureReason("none")
+                    .build())
+            .build();
+    assertThat(RecordCodec.state(RecordCodec.parse(RecordCodec.json(RecordCodec.state(state)))))
+        .isEqualTo(state);
+  }
+
+  @Test
+  @DisplayName("for a bare VMI, a full one and both configurations")
+  void vmiAndConfiguration() {
+    VirtualMachineInstance bare =
+        VirtualMachineInstance.builder()
+            .name("bare")
+            .nodeName("n")
+            .memory(Quantity.parse("1.5G"))
+            .build();
+    VirtualMachineInstance full = StoreRecords.vmi("full", "node-9");
+    for (VirtualMachineInstance vmi : new VirtualMachineInstance[] {bare, full}) {
+      VirtualMachineInstance back =
+          RecordCodec.vmi(RecordCodec.parse(RecordCodec.json(RecordCodec.vmi(vmi))));
+      assertThat(back).isEqualTo(vmi);
+      assertThat(back.memory().toString()).isEqualTo(vmi.memory().toString());
+    }
+    for (MigrationConfiguration c :
+        new MigrationConfiguration[] {
+          MigrationConfiguration.defaults(), StoreRecords.configuration()
+        }) {
+      assertThat(
+              RecordCodec.configuration(
+                  RecordCodec.parse(RecordCodec.json(RecordCodec.configuration(c)))))
+          .isEqualTo(c);
+    }
+  }
+}
