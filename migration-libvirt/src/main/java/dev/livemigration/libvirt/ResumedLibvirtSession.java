@@ -46,9 +46,6 @@ final class ResumedLibvirtSession implements MigrationSession {
   /** How long an unclear picture (neither or both hosts run the domain) is re-read. */
   static final Duration SETTLE = Duration.ofSeconds(5);
 
-  /** {@code VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT}. */
-  static final long OPERATION_MIGRATION_OUT = 5;
-
   private final HostConnection source;
   private final HostConnection target;
   private final ResumeData data;
@@ -105,7 +102,7 @@ final class ResumedLibvirtSession implements MigrationSession {
     if (done != null) {
       return done;
     }
-    Presence onSource = presence(source, true);
+    DomainPresence onSource = presence(source, true);
     if (onSource.migrating()) {
       unclearSinceNanos = 0;
       if (onSource.isPostCopySource() && !inPostCopy) {
@@ -117,7 +114,7 @@ final class ResumedLibvirtSession implements MigrationSession {
       lastActive = sample;
       return sample;
     }
-    Presence onTarget = presence(target, false);
+    DomainPresence onTarget = presence(target, false);
     if (onTarget.holdsGuest() && !onSource.active()) {
       return end(completedSample(), "completed: the guest runs on " + target.node());
     }
@@ -179,7 +176,7 @@ final class ResumedLibvirtSession implements MigrationSession {
     return end(failed(reason), "failed");
   }
 
-  private String endedOnSource(Presence onSource) {
+  private String endedOnSource(DomainPresence onSource) {
     String reason =
         abortRequested
             ? "the migration job was aborted; the guest runs on " + source.node()
@@ -327,7 +324,7 @@ final class ResumedLibvirtSession implements MigrationSession {
   // ---------------------------------------------------------------- reading the hosts
 
   /** What one host holds of the domain now. */
-  private Presence presence(HostConnection host, boolean withJob) {
+  private DomainPresence presence(HostConnection host, boolean withJob) {
     String action =
         "looking for domain '"
             + data.domainName()
@@ -341,7 +338,7 @@ final class ResumedLibvirtSession implements MigrationSession {
       Domain domain = host.call(this::lookup);
       try {
         if (domain.isActive() != 1) {
-          return Presence.SHUT_OFF;
+          return DomainPresence.SHUT_OFF;
         }
         NativeLibvirt.State state =
             NativeLibvirt.state(host.nativePointer(), domain.getUUIDString());
@@ -350,7 +347,7 @@ final class ResumedLibvirtSession implements MigrationSession {
           DomainJobStats stats = domain.getJobStats(0);
           job = JobStats.of(stats.type, stats.stats);
         }
-        return new Presence(true, true, state.state(), state.reason(), job);
+        return new DomainPresence(true, true, state.state(), state.reason(), job);
       } finally {
         domain.free();
       }
@@ -362,12 +359,12 @@ final class ResumedLibvirtSession implements MigrationSession {
   }
 
   /** A domain that vanished or stopped while it was read is gone or shut off; else the error. */
-  private static Presence gone(LibvirtBackendException e) {
+  private static DomainPresence gone(LibvirtBackendException e) {
     if (e.errorCode() == LibvirtBackendException.NO_DOMAIN) {
-      return Presence.ABSENT;
+      return DomainPresence.ABSENT;
     }
     if (e.errorCode() == LibvirtBackendException.OPERATION_INVALID) {
-      return Presence.SHUT_OFF; // "domain is not running"
+      return DomainPresence.SHUT_OFF; // "domain is not running"
     }
     throw e;
   }
@@ -419,75 +416,5 @@ final class ResumedLibvirtSession implements MigrationSession {
       return since.isNegative() ? Duration.ZERO : since;
     }
     return Duration.ofNanos(System.nanoTime() - createdNanos);
-  }
-
-  /**
-   * What a host holds of the domain.
-   *
-   * @param found whether the host knows the domain
-   * @param active whether it runs there (running or paused)
-   * @param state {@code virDomainState}, when active
-   * @param reason the reason for the state, when active
-   * @param job the host's job statistics, when read
-   */
-  record Presence(boolean found, boolean active, int state, int reason, @Nullable JobStats job) {
-    static final Presence ABSENT = new Presence(false, false, 0, 0, null);
-    static final Presence SHUT_OFF = new Presence(true, false, 0, 0, null);
-
-    /** A migration job runs for the domain here (an outgoing one, when libvirt says which). */
-    boolean migrating() {
-      return job != null
-          && job.active()
-          && job.find("operation").map(op -> op == OPERATION_MIGRATION_OUT).orElse(true);
-    }
-
-    boolean isRunning() {
-      return active && state == NativeLibvirt.STATE_RUNNING;
-    }
-
-    boolean isPostCopySource() {
-      return active && new NativeLibvirt.State(state, reason).isPostCopySource();
-    }
-
-    boolean isPostCopyFailed() {
-      return active
-          && state == NativeLibvirt.STATE_PAUSED
-          && reason == NativeLibvirt.PAUSED_POSTCOPY_FAILED;
-    }
-
-    /**
-     * Whether the guest runs here: active and not paused by a migration (incoming, or the source
-     * side of post-copy).
-     */
-    boolean holdsGuest() {
-      return active
-          && !(state == NativeLibvirt.STATE_PAUSED
-              && (reason == NativeLibvirt.PAUSED_MIGRATION
-                  || reason == NativeLibvirt.PAUSED_POSTCOPY
-                  || reason == NativeLibvirt.PAUSED_POSTCOPY_FAILED));
-    }
-
-    String describe() {
-      if (!found) {
-        return "gone";
-      }
-      if (!active) {
-        return "shut off";
-      }
-      String what =
-          switch (state) {
-            case NativeLibvirt.STATE_RUNNING -> "running";
-            case NativeLibvirt.STATE_PAUSED ->
-                reason == NativeLibvirt.PAUSED_MIGRATION
-                    ? "paused for a migration"
-                    : reason == NativeLibvirt.PAUSED_POSTCOPY
-                        ? "paused in post-copy"
-                        : reason == NativeLibvirt.PAUSED_POSTCOPY_FAILED
-                            ? "paused after post-copy failed"
-                            : "paused (reason " + reason + ")";
-            default -> "in state " + state + " (reason " + reason + ")";
-          };
-      return migrating() ? what + " with a migration job" : what;
-    }
   }
 }
