@@ -42,6 +42,14 @@ public abstract class MigrationState {
     return MigrationMode.PRE_COPY;
   }
 
+  /**
+   * Where the guest runs once the migration ended: {@link GuestLocation#TARGET} when it succeeded,
+   * {@link GuestLocation#SOURCE} when it failed or was cancelled with the guest whole on the
+   * source, {@link GuestLocation#UNKNOWN} when that cannot be known and an operator must decide.
+   * Empty while the migration runs.
+   */
+  public abstract Optional<GuestLocation> guestLocation();
+
   /** When the migration started moving state. */
   public abstract Optional<Instant> startTimestamp();
 

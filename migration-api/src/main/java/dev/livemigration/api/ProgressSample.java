@@ -94,6 +94,12 @@ public abstract class ProgressSample {
   /** Why the job failed, when it did. */
   public abstract Optional<String> failureReason();
 
+  /**
+   * Where the guest runs, when a backend that ended the job knows it better than its mode says (the
+   * built-in data plane after a link broke at the go-ahead, say); empty otherwise.
+   */
+  public abstract Optional<GuestLocation> guestLocation();
+
   @Value.Check
   void check() {
     Checks.atLeast("dataTotal", dataTotal(), 0);

@@ -1,6 +1,7 @@
 package dev.livemigration.core;
 
 import dev.livemigration.api.Drain;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
@@ -421,7 +422,12 @@ final class DefaultMigrationEngine implements MigrationEngine {
     try {
       dispatcher.end(
           m,
-          s -> s.phase(MigrationPhase.FAILED).completed(true).failed(true).failureReason(reason));
+          s ->
+              s.phase(MigrationPhase.FAILED)
+                  .completed(true)
+                  .failed(true)
+                  .failureReason(reason)
+                  .guestLocation(GuestLocation.UNKNOWN));
     } catch (FencedException e) {
       LOG.debug("Migration {} ended meanwhile", m);
     }

@@ -2,6 +2,7 @@ package dev.livemigration.core;
 
 import dev.livemigration.api.AbortStatus;
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationState;
@@ -125,14 +126,18 @@ final class MigrationDriver {
                   + previousOwner
                   + ") stopped before the"
                   + " migration started; nothing moved and the guest stays on "
-                  + record.sourceNode());
+                  + record.sourceNode(),
+              GuestLocation.SOURCE);
         } else {
           resumed = resume(m, previousOwner);
         }
       } catch (FencedException e) {
         lose(m, e);
       } catch (RuntimeException e) {
-        failSafely(m, "could not take over from replica " + previousOwner + ": " + describe(e));
+        failSafely(
+            m,
+            "could not take over from replica " + previousOwner + ": " + describe(e),
+            GuestLocation.UNKNOWN);
       }
     }
     if (resumed) {
@@ -157,7 +162,8 @@ final class MigrationDriver {
               + ") stopped while it ran, and the "
               + engine.backend.id()
               + " backend cannot resume a migration after its engine"
-              + " stopped");
+              + " stopped; where the guest runs is unknown: check both hosts",
+          GuestLocation.UNKNOWN);
       return false;
     }
     m.session = session.get();
@@ -221,7 +227,7 @@ final class MigrationDriver {
         if (m.state().mode() == MigrationMode.PRE_COPY) {
           abortQuietly(m);
         }
-        failSafely(m, "lost track of the migration: " + describe(e));
+        failSafely(m, "lost track of the migration: " + describe(e), GuestLocation.UNKNOWN);
         rethrowIfFatal(e);
         return;
       }
@@ -349,6 +355,7 @@ final class MigrationDriver {
                 .failed(true)
                 .abortRequested(true)
                 .abortStatus(AbortStatus.SUCCEEDED)
+                .guestLocation(GuestLocation.SOURCE)
                 .failureReason("cancelled on request"));
   }
 
@@ -363,6 +370,7 @@ final class MigrationDriver {
           s.phase(MigrationPhase.SUCCEEDED)
               .completed(true)
               .failed(false)
+              .guestLocation(GuestLocation.TARGET)
               .targetNodeDomainDetected(true);
           if (refused) {
             s.failureReason(
@@ -377,7 +385,22 @@ final class MigrationDriver {
         });
   }
 
+  /**
+   * Fails the migration with the guest where the backend's last sample says, or where its mode
+   * leaves it: on the source in pre-copy, unknown after the switch.
+   */
   void fail(TrackedMigration m, String reason) {
+    ProgressSample last = m.history.peekLast();
+    GuestLocation location =
+        last != null && last.guestLocation().isPresent()
+            ? last.guestLocation().get()
+            : m.state().mode() == MigrationMode.POST_COPY
+                ? GuestLocation.UNKNOWN
+                : GuestLocation.SOURCE;
+    fail(m, reason, location);
+  }
+
+  void fail(TrackedMigration m, String reason, GuestLocation location) {
     boolean lostGuest = m.state().mode() == MigrationMode.POST_COPY;
     boolean refused = m.state().abortStatus().orElse(null) == AbortStatus.FAILED;
     String why =
@@ -398,7 +421,11 @@ final class MigrationDriver {
     finish(
         m,
         s -> {
-          s.phase(MigrationPhase.FAILED).completed(true).failed(true).failureReason(failure);
+          s.phase(MigrationPhase.FAILED)
+              .completed(true)
+              .failed(true)
+              .failureReason(failure)
+              .guestLocation(location);
           if (m.cancelRequested) {
             s.abortRequested(true)
                 .abortStatus(
@@ -412,6 +439,14 @@ final class MigrationDriver {
   private void failSafely(TrackedMigration m, String reason) {
     try {
       fail(m, reason);
+    } catch (FencedException e) {
+      lose(m, e);
+    }
+  }
+
+  private void failSafely(TrackedMigration m, String reason, GuestLocation location) {
+    try {
+      fail(m, reason, location);
     } catch (FencedException e) {
       lose(m, e);
     }

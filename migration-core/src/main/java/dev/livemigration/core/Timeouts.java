@@ -1,6 +1,7 @@
 package dev.livemigration.core;
 
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import java.time.Duration;
@@ -26,7 +27,12 @@ final class Timeouts {
       Duration waited = Duration.between(m.abortSentAt, now);
       if (waited.compareTo(m.configuration.progressTimeout()) >= 0) {
         driver.fail(
-            m, m.abortReason + " (the backend did not confirm the abort within " + waited + ")");
+            m,
+            m.abortReason
+                + " (the backend did not confirm the abort within "
+                + waited
+                + "; the job may still run, so where the guest runs is unknown)",
+            GuestLocation.UNKNOWN);
       }
       return;
     }

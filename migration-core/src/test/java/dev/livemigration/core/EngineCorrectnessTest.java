@@ -203,6 +203,54 @@ class EngineCorrectnessTest {
     }
   }
 
+  @Nested
+  @DisplayName("the guest's location at the end")
+  class Location {
+
+    @Test
+    @DisplayName("is the target after success, the source after a cancel or a pre-copy failure")
+    void targetOrSource() {
+      Harness harness = Harness.twoNodes().vmis("node02", "fine", "stuck", "queued");
+      harness.backend.script("stuck", Script.neverConverging());
+      harness.configure(c -> c.parallelMigrationsPerCluster(2));
+      MigrationHandle fine = harness.migrate("fine", "fine");
+      MigrationHandle stuck = harness.migrate("stuck", "stuck");
+      MigrationHandle queued = harness.migrate("queued", "queued");
+      assertThat(fine.state().guestLocation()).isEmpty();
+      queued.cancel();
+      harness.runUntilIdle();
+
+      assertThat(fine.state().guestLocation()).contains(dev.livemigration.api.GuestLocation.TARGET);
+      assertThat(stuck.state().guestLocation())
+          .contains(dev.livemigration.api.GuestLocation.SOURCE);
+      assertThat(queued.state().guestLocation())
+          .contains(dev.livemigration.api.GuestLocation.SOURCE);
+    }
+
+    @Test
+    @Timeout(30)
+    @DisplayName("is what the backend's last sample says when it knows better")
+    void fromTheBackend() throws Exception {
+      ListInventory inventory = new ListInventory();
+      MigrationEngine engine =
+          MigrationEngines.builder()
+              .backend(new QuickBackend(ProgressSample.Status.FAILED))
+              .inventory(inventory)
+              .sampleInterval(Duration.ofMillis(10))
+              .build();
+      MigrationState state =
+          engine
+              .migrate(VirtualMachineInstanceMigration.of("job", "vmi"))
+              .completion()
+              .get(20, TimeUnit.SECONDS);
+      engine.close();
+
+      assertThat(state.failed()).isTrue();
+      assertThat(state.guestLocation()).contains(dev.livemigration.api.GuestLocation.UNKNOWN);
+      assertThat(state.failureReason().orElseThrow()).contains("link broke after the go-ahead");
+    }
+  }
+
   // ---------------------------------------------------------------- fixtures
 
   /** An inventory whose find(), once armed, answers with what it read after a wait. */
@@ -317,8 +365,18 @@ class EngineCorrectnessTest {
     }
   }
 
-  /** A backend whose migrations complete at their first sample. */
+  /** A backend whose migrations end at their first sample: completed, or failed in doubt. */
   static final class QuickBackend implements HypervisorBackend {
+    private final ProgressSample.Status end;
+
+    QuickBackend() {
+      this(ProgressSample.Status.COMPLETED);
+    }
+
+    QuickBackend(ProgressSample.Status end) {
+      this.end = end;
+    }
+
     @Override
     public String id() {
       return "quick";
@@ -337,7 +395,14 @@ class EngineCorrectnessTest {
 
         @Override
         public ProgressSample sample() {
-          return ProgressSample.builder().status(ProgressSample.Status.COMPLETED).build();
+          if (end == ProgressSample.Status.FAILED) {
+            return ProgressSample.builder()
+                .status(end)
+                .failureReason("the link broke after the go-ahead and the target did not answer")
+                .guestLocation(dev.livemigration.api.GuestLocation.UNKNOWN)
+                .build();
+          }
+          return ProgressSample.builder().status(end).build();
         }
 
         @Override

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livemigration.api.AbortStatus;
 import dev.livemigration.api.AccessMode;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.InterfaceBinding;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMode;
@@ -186,6 +187,7 @@ final class RecordCodec {
     node.put("abortRequested", s.abortRequested());
     s.abortStatus().ifPresent(a -> node.put("abortStatus", a.name()));
     s.failureReason().ifPresent(r -> node.put("failureReason", r));
+    s.guestLocation().ifPresent(l -> node.put("guestLocation", l.name()));
     s.migrationConfig().ifPresent(c -> node.set("migrationConfig", configuration(c)));
     s.migrationPolicyName().ifPresent(p -> node.put("migrationPolicyName", p));
     s.sourceNode().ifPresent(n -> node.put("sourceNode", n));
@@ -213,6 +215,7 @@ final class RecordCodec {
     optional(node, "endTimestamp", Instant::parse).ifPresent(b::endTimestamp);
     optional(node, "abortStatus", AbortStatus::valueOf).ifPresent(b::abortStatus);
     optional(node, "failureReason", s -> s).ifPresent(b::failureReason);
+    optional(node, "guestLocation", GuestLocation::valueOf).ifPresent(b::guestLocation);
     if (node.hasNonNull("migrationConfig")) {
       b.migrationConfig(configuration(node.get("migrationConfig")));
     }
@@ -246,6 +249,7 @@ final class RecordCodec {
     node.put("throttlePercent", p.throttlePercent());
     p.downtime().ifPresent(d -> node.put("downtime", d.toString()));
     p.failureReason().ifPresent(r -> node.put("failureReason", r));
+    p.guestLocation().ifPresent(l -> node.put("guestLocation", l.name()));
     return node;
   }
 
@@ -264,6 +268,7 @@ final class RecordCodec {
             .throttlePercent(node.get("throttlePercent").asInt());
     optional(node, "downtime", Duration::parse).ifPresent(b::downtime);
     optional(node, "failureReason", s -> s).ifPresent(b::failureReason);
+    optional(node, "guestLocation", GuestLocation::valueOf).ifPresent(b::guestLocation);
     return b.build();
   }
 

@@ -352,6 +352,7 @@ final class ManifestWriter {
     node.put("abortRequested", state.abortRequested());
     state.abortStatus().ifPresent(v -> node.put("abortStatus", EnumNames.toWire(v)));
     state.failureReason().ifPresent(v -> node.put("failureReason", v));
+    state.guestLocation().ifPresent(v -> node.put("guestLocation", EnumNames.toWire(v)));
     state.migrationConfig().ifPresent(v -> node.set("migrationConfig", configuration(v)));
     state.migrationPolicyName().ifPresent(v -> node.put("migrationPolicyName", v));
     state.sourceNode().ifPresent(v -> node.put("sourceNode", v));

@@ -11,6 +11,7 @@ import static dev.livemigration.api.manifest.Maps.nested;
 import dev.livemigration.api.AbortStatus;
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.ConditionStatus;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
@@ -41,6 +42,7 @@ final class StatusReader {
           .field("abortRequested", bool(), MigrationState.Builder::abortRequested)
           .field("abortStatus", enumeration(AbortStatus.class), (b, v) -> b.abortStatus(v))
           .field("failureReason", string(), (b, v) -> b.failureReason(v))
+          .field("guestLocation", enumeration(GuestLocation.class), (b, v) -> b.guestLocation(v))
           .field(
               "migrationConfig",
               List.of("migrationConfiguration"),

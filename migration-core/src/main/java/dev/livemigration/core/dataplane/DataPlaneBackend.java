@@ -2,6 +2,7 @@ package dev.livemigration.core.dataplane;
 
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.ProgressSample;
@@ -157,6 +158,21 @@ public final class DataPlaneBackend implements HypervisorBackend {
                   + key(vmi.namespace(), vmi.name())));
     }
     return Optional.empty();
+  }
+
+  /**
+   * Refuses: a migration of the built-in data plane lives in the source process, with the guest's
+   * memory, so no other engine can take it over.
+   *
+   * @throws BackendException always, saying why
+   */
+  @Override
+  public Optional<MigrationSession> resume(MigrationSpec spec, Map<String, String> resumeData) {
+    throw new BackendException(
+        "the built-in data plane cannot resume a migration whose source process stopped: the"
+            + " guest's memory lived in that process, so it is lost unless it had already"
+            + " switched to "
+            + spec.target().name());
   }
 
   @Override
@@ -375,6 +391,7 @@ public final class DataPlaneBackend implements HypervisorBackend {
             .from(sample)
             .status(ProgressSample.Status.FAILED)
             .failureReason(failure)
+            .guestLocation(GuestLocation.UNKNOWN)
             .build();
       }
       return sample;

@@ -1,6 +1,7 @@
 package dev.livemigration.core.dataplane;
 
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.MigratableMemory;
@@ -318,6 +319,10 @@ public final class OutgoingMigration implements AutoCloseable {
     Duration pause = state.downtime;
     if (pause != null) {
       sample.downtime(pause);
+    }
+    GuestLocation location = state.location;
+    if (location != null && current != ProgressSample.Status.ACTIVE) {
+      sample.guestLocation(location);
     }
     String why = state.failure;
     if (why != null && current == ProgressSample.Status.FAILED) {

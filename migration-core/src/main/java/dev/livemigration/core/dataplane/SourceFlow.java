@@ -1,5 +1,6 @@
 package dev.livemigration.core.dataplane;
 
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.MigratableMemory;
@@ -235,6 +236,7 @@ final class SourceFlow implements Runnable {
     if (state.mode == MigrationMode.PRE_COPY) {
       memory.stopDirtyLog();
     }
+    state.location = GuestLocation.TARGET;
     state.status = ProgressSample.Status.COMPLETED;
     path.over();
     finishChannels();
@@ -265,6 +267,7 @@ final class SourceFlow implements Runnable {
     link.closeConnections("aborted: " + reason);
     restoreSource();
     state.failure = "aborted: " + reason;
+    state.location = GuestLocation.SOURCE;
     state.status = ProgressSample.Status.FAILED;
     LOG.info("Migration {} aborted: {}; the source runs on", uid, reason);
   }
@@ -304,6 +307,7 @@ final class SourceFlow implements Runnable {
     if (!state.committed) {
       restoreSource();
       state.failure = reason;
+      state.location = GuestLocation.SOURCE;
       state.status = ProgressSample.Status.FAILED;
       LOG.warn("Migration {} failed before the go-ahead: {}; the source runs on", uid, reason);
       return;
@@ -340,34 +344,39 @@ final class SourceFlow implements Runnable {
       }
       case NOT_STARTED -> {
         restoreSource();
+        state.location = GuestLocation.SOURCE;
         state.failure =
             cause
                 + "; after the go-ahead, but the target proved that the guest did not start there ("
                 + verdict.reason()
                 + "), so the source resumed it";
       }
-      case PAGES_LOST ->
-          state.failure =
-              "post-copy broke ("
-                  + cause
-                  + "): the guest started on the target, which lost "
-                  + verdict.lostPages()
-                  + " of "
-                  + verdict.pageCount()
-                  + " pages that it had not received yet ("
-                  + verdict.reason()
-                  + "); the source stays paused (its state is older than what ran on the target):"
-                  + " an operator must decide which side to keep";
-      case UNKNOWN ->
-          state.failure =
-              "the guest's location is unknown: the link broke at or after the go-ahead ("
-                  + cause
-                  + ") and the target at "
-                  + where
-                  + " did not say whether it runs the guest ("
-                  + verdict.reason()
-                  + "); the source stays paused: an operator must check the target before"
-                  + " resuming either side";
+      case PAGES_LOST -> {
+        state.location = GuestLocation.UNKNOWN;
+        state.failure =
+            "post-copy broke ("
+                + cause
+                + "): the guest started on the target, which lost "
+                + verdict.lostPages()
+                + " of "
+                + verdict.pageCount()
+                + " pages that it had not received yet ("
+                + verdict.reason()
+                + "); the source stays paused (its state is older than what ran on the target):"
+                + " an operator must decide which side to keep";
+      }
+      case UNKNOWN -> {
+        state.location = GuestLocation.UNKNOWN;
+        state.failure =
+            "the guest's location is unknown: the link broke at or after the go-ahead ("
+                + cause
+                + ") and the target at "
+                + where
+                + " did not say whether it runs the guest ("
+                + verdict.reason()
+                + "); the source stays paused: an operator must check the target before"
+                + " resuming either side";
+      }
     }
     state.status = ProgressSample.Status.FAILED;
     LOG.warn("Migration {} failed: {}", uid, state.failure);

@@ -1,5 +1,6 @@
 package dev.livemigration.core.dataplane;
 
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import java.time.Duration;
@@ -26,5 +27,9 @@ final class SourceState {
   volatile long dirtyRate;
   volatile @Nullable Duration downtime;
   volatile @Nullable String failure;
+
+  /** Where the guest runs once the migration ended; null while it runs. */
+  volatile @Nullable GuestLocation location;
+
   volatile long staleAtSwitch;
 }
