@@ -1,6 +1,7 @@
 package dev.livemigration.libvirt;
 
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.BackendException;
@@ -119,7 +120,7 @@ final class ResumedLibvirtSession implements MigrationSession {
       return end(completedSample(), "completed: the guest runs on " + target.node());
     }
     if (onSource.holdsGuest() && !onTarget.holdsGuest()) {
-      return end(failed(endedOnSource(onSource)), "failed");
+      return end(failed(endedOnSource(onSource), GuestLocation.SOURCE), "failed");
     }
     if (onSource.isPostCopyFailed()) {
       inPostCopy = true;
@@ -135,7 +136,8 @@ final class ResumedLibvirtSession implements MigrationSession {
                   + onTarget.describe()
                   + " on "
                   + target.node()
-                  + "; neither holds the whole guest, it needs an operator"),
+                  + "; neither holds the whole guest, it needs an operator",
+              GuestLocation.UNKNOWN),
           "failed");
     }
     long now = System.nanoTime();
@@ -173,7 +175,7 @@ final class ResumedLibvirtSession implements MigrationSession {
                 + "' is "
                 + where
                 + ", with no migration job, since its engine stopped; it needs an operator";
-    return end(failed(reason), "failed");
+    return end(failed(reason, GuestLocation.UNKNOWN), "failed");
   }
 
   private String endedOnSource(DomainPresence onSource) {
@@ -214,7 +216,10 @@ final class ResumedLibvirtSession implements MigrationSession {
             moved.getJobStats(GetJobStatsFlags.COMPLETED | GetJobStatsFlags.KEEP_COMPLETED);
         JobStats job = JobStats.of(stats.type, stats.stats);
         if (job.type() == JobStats.COMPLETED && job.find("data_total").isPresent()) {
-          return job.toSample(ProgressSample.Status.COMPLETED, mode(), elapsed());
+          return ProgressSample.builder()
+              .from(job.toSample(ProgressSample.Status.COMPLETED, mode(), elapsed()))
+              .guestLocation(GuestLocation.TARGET)
+              .build();
         }
         LOG.info(
             "libvirt on {} keeps no completed-job statistics for {}", target.node(), description);
@@ -230,16 +235,18 @@ final class ResumedLibvirtSession implements MigrationSession {
         .mode(mode())
         .elapsed(elapsed())
         .dataRemaining(0)
+        .guestLocation(GuestLocation.TARGET)
         .build();
   }
 
-  private ProgressSample failed(String reason) {
+  private ProgressSample failed(String reason, GuestLocation location) {
     return ProgressSample.builder()
         .from(lastActive)
         .status(ProgressSample.Status.FAILED)
         .mode(mode())
         .elapsed(elapsed())
         .failureReason(reason)
+        .guestLocation(location)
         .build();
   }
 

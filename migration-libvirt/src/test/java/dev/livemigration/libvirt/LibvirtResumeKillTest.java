@@ -7,6 +7,7 @@ import static dev.livemigration.libvirt.LibvirtMigrationTest.assertRunsOnlyOn;
 import static dev.livemigration.libvirt.LibvirtMigrationTest.assertSucceeded;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationState;
@@ -121,6 +122,7 @@ class LibvirtResumeKillTest {
             .get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
     assertSucceeded(state, B);
+    assertThat(state.guestLocation()).contains(GuestLocation.TARGET);
     assertAdopted(events, running.uid());
     assertThat(events.samples(running.uid()))
         .anyMatch(s -> s.status() == ProgressSample.Status.ACTIVE && s.dataProcessed() > 0);
@@ -153,6 +155,7 @@ class LibvirtResumeKillTest {
             .get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
     assertThat(state.phase()).isEqualTo(MigrationPhase.FAILED);
+    assertThat(state.guestLocation()).contains(GuestLocation.SOURCE);
     assertThat(state.failureReason())
         .hasValueSatisfying(
             r ->

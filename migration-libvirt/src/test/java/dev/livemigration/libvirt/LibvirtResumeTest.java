@@ -8,6 +8,7 @@ import static dev.livemigration.libvirt.LibvirtMigrationTest.assertSucceeded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.livemigration.api.AbortStatus;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
@@ -113,6 +114,7 @@ class LibvirtResumeTest {
     MigrationState state = awaitEnd(b, name);
 
     assertSucceeded(state, B);
+    assertThat(state.guestLocation()).contains(GuestLocation.TARGET);
     assertThat(store.find(handle.uid()).orElseThrow().owner()).isEqualTo("b");
     assertAdoptedByB(b, handle.uid());
     assertThat(b.events.samples(handle.uid()))
@@ -147,6 +149,7 @@ class LibvirtResumeTest {
     MigrationState state = awaitEnd(b, name);
 
     assertSucceeded(state, B);
+    assertThat(state.guestLocation()).contains(GuestLocation.TARGET);
     assertAdoptedByB(b, handle.uid());
     assertThat(b.events.samples(handle.uid()))
         .as("b found the job over")
@@ -178,6 +181,7 @@ class LibvirtResumeTest {
 
     assertThat(state.phase()).isEqualTo(MigrationPhase.FAILED);
     assertThat(state.abortStatus()).contains(AbortStatus.SUCCEEDED);
+    assertThat(state.guestLocation()).contains(GuestLocation.SOURCE);
     assertThat(state.failureReason()).hasValueSatisfying(r -> assertThat(r).contains("cancel"));
     assertThat(state.progress())
         .hasValueSatisfying(
@@ -203,6 +207,7 @@ class LibvirtResumeTest {
     assertThat(sample.status()).isEqualTo(ProgressSample.Status.FAILED);
     assertThat(sample.failureReason())
         .contains("the migration job ended while no engine watched it; the guest runs on " + A);
+    assertThat(sample.guestLocation()).contains(GuestLocation.SOURCE);
 
     Map<String, String> managed = resumeData(name, uuidOn(nodeA, name), false);
     assertThat(backend.resume(spec, managed).orElseThrow().sample().failureReason())
@@ -239,6 +244,7 @@ class LibvirtResumeTest {
                     .contains("the guest's whereabouts are unknown")
                     .contains("gone on " + A + " and gone on " + B)
                     .contains("needs an operator"));
+    assertThat(sample.guestLocation()).contains(GuestLocation.UNKNOWN);
   }
 
   // ------------------------------------------------------------------ helpers
