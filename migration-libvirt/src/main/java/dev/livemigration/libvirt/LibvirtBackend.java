@@ -3,6 +3,7 @@ package dev.livemigration.libvirt;
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.InterfaceBinding;
 import dev.livemigration.api.NetworkInterface;
+import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.spi.BackendException;
 import dev.livemigration.api.spi.HypervisorBackend;
@@ -151,6 +152,73 @@ public final class LibvirtBackend implements HypervisorBackend {
       throw LibvirtBackendException.of(
           "finding domain '" + name + "' on " + spec.source().name(), e);
     }
+  }
+
+  /**
+   * Takes over a migration whose engine stopped: reconnects to the source and target nodes (this
+   * backend's URIs for them), finds the domain (by the UUID in the resume data, else by the VMI's
+   * name) and returns a session that reports what became of it. If the source daemon still has a
+   * migration job for the domain (a peer-to-peer job goes on after the process that started it
+   * died), the session follows that job from its statistics, and aborts and steers it; if the
+   * domain runs on the target and is gone from the source, it reports COMPLETED with libvirt's
+   * completed-job statistics when the target still has them; if it runs on the source with no job,
+   * FAILED (libvirt aborts a managed migration when its client dies); if neither host runs it,
+   * FAILED saying that its whereabouts are unknown.
+   *
+   * @throws BackendException if a node is unknown to this backend or cannot be reached, or the
+   *     resume data is not this backend's
+   */
+  @Override
+  public Optional<MigrationSession> resume(MigrationSpec spec, Map<String, String> resumeData) {
+    HostConnection source = host(spec.source().name());
+    HostConnection target = host(spec.target().name());
+    ResumeData data =
+        ResumeData.read(
+            resumeData,
+            new ResumeData(
+                spec.vmi().name(),
+                "",
+                source.node(),
+                source.uri(),
+                target.node(),
+                target.uri(),
+                settings.peerToPeer(),
+                0,
+                null));
+    if (!data.sourceNode().equals(source.node()) || !data.targetNode().equals(target.node())) {
+      throw new BackendException(
+          "cannot resume the migration of domain '"
+              + data.domainName()
+              + "': its resume data says from "
+              + data.sourceNode()
+              + " to "
+              + data.targetNode()
+              + ", but the engine's record says from "
+              + source.node()
+              + " to "
+              + target.node());
+    }
+    if (!data.sourceUri().equals(source.uri()) || !data.targetUri().equals(target.uri())) {
+      LOG.info(
+          "Resuming the migration of domain '{}' over {} and {}; it was started over {} and {}",
+          data.domainName(),
+          source.uri(),
+          target.uri(),
+          data.sourceUri(),
+          data.targetUri());
+    }
+    ResumedLibvirtSession session = new ResumedLibvirtSession(spec, source, target, data);
+    // Reads both hosts once, so that an unreachable one fails the takeover here, with why.
+    ProgressSample found = session.sample();
+    LOG.info(
+        "Resumed the migration of {} ({}, flags {}): {}",
+        session.description(),
+        data.peerToPeer() ? "peer-to-peer" : "managed",
+        data.flags(),
+        found.status() == ProgressSample.Status.ACTIVE
+            ? "its job runs, " + found.dataRemaining() + " bytes to go"
+            : found.status() + " " + found.failureReason().orElse(""));
+    return Optional.of(session);
   }
 
   /**

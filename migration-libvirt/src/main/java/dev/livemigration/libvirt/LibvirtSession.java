@@ -8,6 +8,8 @@ import dev.livemigration.api.spi.MigrationSession;
 import dev.livemigration.api.spi.MigrationSpec;
 import dev.livemigration.api.spi.TargetEndpoint;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +50,7 @@ final class LibvirtSession implements MigrationSession {
   private @Nullable MigrationPlan plan;
   private @Nullable Thread worker;
   private long startNanos;
+  private @Nullable Instant startedAt;
   private volatile @Nullable BackendException failure;
   private volatile @Nullable ProgressSample completed;
   private volatile ProgressSample lastActive = ProgressSample.builder().build();
@@ -119,6 +122,7 @@ final class LibvirtSession implements MigrationSession {
         planned.describe());
     Connect own = source.openSeparate();
     startNanos = System.nanoTime();
+    startedAt = Instant.now();
     Thread thread = new Thread(() -> migrate(own, planned), "libvirt-migration-" + name);
     thread.setDaemon(true);
     worker = thread;
@@ -213,6 +217,28 @@ final class LibvirtSession implements MigrationSession {
         .elapsed(elapsed)
         .dataRemaining(0)
         .build();
+  }
+
+  /**
+   * What another process needs to find this migration's job again: the domain's name and UUID, the
+   * nodes and their URIs, peer-to-peer or managed, the flags and the start time ({@link
+   * ResumeData}).
+   */
+  @Override
+  public Map<String, String> resumeData() {
+    MigrationPlan planned = plan;
+    int flags = planned == null ? 0 : planned.flags();
+    return new ResumeData(
+            name,
+            uuid,
+            source.node(),
+            source.uri(),
+            target.node(),
+            target.uri(),
+            settings.peerToPeer(),
+            flags,
+            startedAt)
+        .toMap(planned == null ? List.of() : planned.flagNames());
   }
 
   @Override

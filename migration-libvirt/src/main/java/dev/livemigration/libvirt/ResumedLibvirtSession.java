@@ -1,0 +1,427 @@
+package dev.livemigration.libvirt;
+
+import dev.livemigration.api.Directive;
+import dev.livemigration.api.GuestLocation;
+import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.spi.BackendException;
+import dev.livemigration.api.spi.MigrationSession;
+import dev.livemigration.api.spi.MigrationSpec;
+import dev.livemigration.api.spi.TargetEndpoint;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.Domain.GetJobStatsFlags;
+import org.libvirt.DomainJobStats;
+import org.libvirt.LibvirtException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A libvirt migration taken over from an engine that stopped ({@link LibvirtBackend#resume}). It
+ * holds no migration call: each {@link #sample()} reads what the hosts hold now and reports it.
+ *
+ * <ul>
+ *   <li>The source daemon has a migration job for the domain (a peer-to-peer job goes on after the
+ *       client that started it died): ACTIVE, from the job's statistics.
+ *   <li>The domain runs on the target and is gone or shut off on the source: COMPLETED, with the
+ *       target's completed-job statistics when libvirt still has them (read with {@code
+ *       KEEP_COMPLETED}).
+ *   <li>It runs on the source with no job and not on the target: FAILED, the job ended while no
+ *       engine watched it (libvirt aborts a managed migration when its client dies).
+ *   <li>Post-copy broke on the source: FAILED, neither host holds the whole guest.
+ *   <li>Anything else (neither host runs it, or both do without a job) is re-read for {@link
+ *       #SETTLE}, as libvirt may be between two steps; then FAILED, saying what each host holds and
+ *       that an operator must look.
+ * </ul>
+ *
+ * {@link #abort()} and the directives act on the source daemon's job, as for a session that started
+ * it.
+ */
+final class ResumedLibvirtSession implements MigrationSession {
+  private static final Logger LOG = LoggerFactory.getLogger(ResumedLibvirtSession.class);
+
+  /** How long an unclear picture (neither or both hosts run the domain) is re-read. */
+  static final Duration SETTLE = Duration.ofSeconds(5);
+
+  private final HostConnection source;
+  private final HostConnection target;
+  private final ResumeData data;
+  private final String description;
+  private final long createdNanos = System.nanoTime();
+
+  private ProgressSample lastActive = ProgressSample.builder().build();
+  private @Nullable ProgressSample ended;
+  private boolean inPostCopy;
+  private boolean abortRequested;
+  private long unclearSinceNanos;
+
+  ResumedLibvirtSession(
+      MigrationSpec spec, HostConnection source, HostConnection target, ResumeData data) {
+    this.source = source;
+    this.target = target;
+    this.data = data;
+    this.description =
+        "domain '"
+            + data.domainName()
+            + "'"
+            + (data.domainUuid().isEmpty() ? "" : " (" + data.domainUuid() + ")")
+            + " from "
+            + spec.source().name()
+            + " to "
+            + spec.target().name();
+  }
+
+  String description() {
+    return description;
+  }
+
+  @Override
+  public TargetEndpoint prepareTarget() {
+    throw notForResumed("prepareTarget");
+  }
+
+  @Override
+  public void start() {
+    throw notForResumed("start");
+  }
+
+  private BackendException notForResumed(String call) {
+    return new BackendException(
+        call
+            + " is not called on a resumed migration: the migration of "
+            + description
+            + " was started by an engine that stopped, and is followed as it is");
+  }
+
+  @Override
+  public synchronized ProgressSample sample() {
+    ProgressSample done = ended;
+    if (done != null) {
+      return done;
+    }
+    DomainPresence onSource = presence(source, true);
+    if (onSource.migrating()) {
+      unclearSinceNanos = 0;
+      if (onSource.isPostCopySource() && !inPostCopy) {
+        inPostCopy = true;
+        LOG.info("Migration of {} is in post-copy: the guest runs on the target", description);
+      }
+      JobStats job = Objects.requireNonNull(onSource.job());
+      ProgressSample sample = job.toSample(ProgressSample.Status.ACTIVE, mode(), elapsed());
+      lastActive = sample;
+      return sample;
+    }
+    DomainPresence onTarget = presence(target, false);
+    if (onTarget.holdsGuest() && !onSource.active()) {
+      return end(completedSample(), "completed: the guest runs on " + target.node());
+    }
+    if (onSource.holdsGuest() && !onTarget.holdsGuest()) {
+      return end(failed(endedOnSource(onSource), GuestLocation.SOURCE), "failed");
+    }
+    if (onSource.isPostCopyFailed()) {
+      inPostCopy = true;
+      return end(
+          failed(
+              "post-copy of domain '"
+                  + data.domainName()
+                  + "' broke while no engine watched it: the domain is "
+                  + onSource.describe()
+                  + " on "
+                  + source.node()
+                  + " and "
+                  + onTarget.describe()
+                  + " on "
+                  + target.node()
+                  + "; neither holds the whole guest, it needs an operator",
+              GuestLocation.UNKNOWN),
+          "failed");
+    }
+    long now = System.nanoTime();
+    if (unclearSinceNanos == 0) {
+      unclearSinceNanos = now;
+    }
+    if (now - unclearSinceNanos < SETTLE.toNanos()) {
+      LOG.debug(
+          "Migration of {}: {} on {}, {} on {}; reading again",
+          description,
+          onSource.describe(),
+          source.node(),
+          onTarget.describe(),
+          target.node());
+      return ProgressSample.builder().from(lastActive).elapsed(elapsed()).build();
+    }
+    String where =
+        onSource.describe()
+            + " on "
+            + source.node()
+            + " and "
+            + onTarget.describe()
+            + " on "
+            + target.node();
+    String reason =
+        !onSource.active() && !onTarget.active()
+            ? "the guest's whereabouts are unknown: its migration ended while no engine watched it,"
+                + " and domain '"
+                + data.domainName()
+                + "' is "
+                + where
+                + "; it needs an operator"
+            : "domain '"
+                + data.domainName()
+                + "' is "
+                + where
+                + ", with no migration job, since its engine stopped; it needs an operator";
+    return end(failed(reason, GuestLocation.UNKNOWN), "failed");
+  }
+
+  private String endedOnSource(DomainPresence onSource) {
+    String reason =
+        abortRequested
+            ? "the migration job was aborted; the guest runs on " + source.node()
+            : "the migration job ended while no engine watched it; the guest runs on "
+                + source.node();
+    if (!onSource.isRunning()) {
+      reason += " (" + onSource.describe() + ")";
+    }
+    if (!data.peerToPeer() && !abortRequested) {
+      reason +=
+          "; it was a managed (client-driven) migration, which libvirt aborts when the engine that"
+              + " drove it stops";
+    }
+    return reason;
+  }
+
+  private ProgressSample end(ProgressSample sample, String what) {
+    ended = sample;
+    if (sample.status() == ProgressSample.Status.COMPLETED) {
+      LOG.info("Resumed migration of {} {}", description, what);
+    } else {
+      LOG.warn(
+          "Resumed migration of {} {}: {}", description, what, sample.failureReason().orElse(""));
+    }
+    return sample;
+  }
+
+  /** The target's statistics of the finished job (with the downtime), else what was seen last. */
+  private ProgressSample completedSample() {
+    try {
+      Domain moved = target.call(this::lookup);
+      try {
+        // Kept, so that `virsh domjobinfo --completed` and other clients still see them.
+        DomainJobStats stats =
+            moved.getJobStats(GetJobStatsFlags.COMPLETED | GetJobStatsFlags.KEEP_COMPLETED);
+        JobStats job = JobStats.of(stats.type, stats.stats);
+        if (job.type() == JobStats.COMPLETED && job.find("data_total").isPresent()) {
+          return ProgressSample.builder()
+              .from(job.toSample(ProgressSample.Status.COMPLETED, mode(), elapsed()))
+              .guestLocation(GuestLocation.TARGET)
+              .build();
+        }
+        LOG.info(
+            "libvirt on {} keeps no completed-job statistics for {}", target.node(), description);
+      } finally {
+        moved.free();
+      }
+    } catch (LibvirtException | BackendException e) {
+      LOG.debug("No completed job statistics for {}: {}", description, e.getMessage());
+    }
+    return ProgressSample.builder()
+        .from(lastActive)
+        .status(ProgressSample.Status.COMPLETED)
+        .mode(mode())
+        .elapsed(elapsed())
+        .dataRemaining(0)
+        .guestLocation(GuestLocation.TARGET)
+        .build();
+  }
+
+  private ProgressSample failed(String reason, GuestLocation location) {
+    return ProgressSample.builder()
+        .from(lastActive)
+        .status(ProgressSample.Status.FAILED)
+        .mode(mode())
+        .elapsed(elapsed())
+        .failureReason(reason)
+        .guestLocation(location)
+        .build();
+  }
+
+  private MigrationMode mode() {
+    return inPostCopy ? MigrationMode.POST_COPY : MigrationMode.PRE_COPY;
+  }
+
+  @Override
+  public synchronized void apply(Directive directive) {
+    if (directive instanceof Directive.Continue) {
+      return;
+    }
+    if (directive instanceof Directive.Abort) {
+      abort();
+      return;
+    }
+    if (ended != null) {
+      LOG.debug("{} not applied to {}: the migration has ended", directive, description);
+      return;
+    }
+    String uuid = uuid();
+    try {
+      if (directive instanceof Directive.SetMaxDowntime downtime) {
+        long millis = Math.max(1, downtime.maxDowntime().toMillis());
+        withSourceDomain(
+            "setting the maximum downtime of " + description,
+            domain -> domain.migrateSetMaxDowntime(millis));
+      } else if (directive instanceof Directive.SetBandwidth bandwidth) {
+        NativeLibvirt.setMaxSpeed(
+            source.nativePointer(),
+            uuid,
+            MigrationPlan.bandwidthMib(bandwidth.bytesPerSecond()),
+            inPostCopy);
+      } else if (directive instanceof Directive.SwitchToPostCopy) {
+        if (!data.postCopyAllowed()) {
+          throw new BackendException(
+              "cannot switch "
+                  + description
+                  + " to post-copy: it was started without post-copy (allowPostCopy false)");
+        }
+        NativeLibvirt.startPostCopy(source.nativePointer(), uuid);
+      } else if (directive instanceof Directive.Throttle throttle) {
+        LOG.debug(
+            "Throttle to {} % for {} is left to QEMU's auto-converge",
+            throttle.percent(), description);
+      }
+    } catch (LibvirtBackendException e) {
+      if (!presence(source, true).migrating()) {
+        LOG.debug("{} not applied to {}: the job has ended", directive, description);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public synchronized void abort() {
+    if (ended != null) {
+      return;
+    }
+    abortRequested = true;
+    try {
+      withSourceDomain("aborting the migration of " + description, Domain::abortJob);
+      LOG.info("Asked libvirt to abort the resumed migration of {}", description);
+    } catch (LibvirtBackendException e) {
+      if (e.errorCode() != LibvirtBackendException.OPERATION_INVALID
+          && e.errorCode() != LibvirtBackendException.NO_DOMAIN) {
+        throw e;
+      }
+      if (inPostCopy) {
+        throw new BackendException(
+            "cannot abort the migration of " + description + " in post-copy: " + e.getMessage(), e);
+      }
+      LOG.debug("Nothing to abort for {}: {}", description, e.getMessage());
+    }
+  }
+
+  /** Holds nothing: the job belongs to the source daemon, which goes on with it. */
+  @Override
+  public void close() {}
+
+  // ---------------------------------------------------------------- reading the hosts
+
+  /** What one host holds of the domain now. */
+  private DomainPresence presence(HostConnection host, boolean withJob) {
+    String action =
+        "looking for domain '"
+            + data.domainName()
+            + "' on "
+            + host.node()
+            + " to follow its migration from "
+            + source.node()
+            + " to "
+            + target.node();
+    try {
+      Domain domain = host.call(this::lookup);
+      try {
+        if (domain.isActive() != 1) {
+          return DomainPresence.SHUT_OFF;
+        }
+        NativeLibvirt.State state =
+            NativeLibvirt.state(host.nativePointer(), domain.getUUIDString());
+        JobStats job = null;
+        if (withJob) {
+          DomainJobStats stats = domain.getJobStats(0);
+          job = JobStats.of(stats.type, stats.stats);
+        }
+        return new DomainPresence(true, true, state.state(), state.reason(), job);
+      } finally {
+        domain.free();
+      }
+    } catch (LibvirtException e) {
+      return gone(LibvirtBackendException.of(action, e));
+    } catch (LibvirtBackendException e) {
+      return gone(e);
+    }
+  }
+
+  /** A domain that vanished or stopped while it was read is gone or shut off; else the error. */
+  private static DomainPresence gone(LibvirtBackendException e) {
+    if (e.errorCode() == LibvirtBackendException.NO_DOMAIN) {
+      return DomainPresence.ABSENT;
+    }
+    if (e.errorCode() == LibvirtBackendException.OPERATION_INVALID) {
+      return DomainPresence.SHUT_OFF; // "domain is not running"
+    }
+    throw e;
+  }
+
+  private Domain lookup(Connect connection) throws LibvirtException {
+    return data.domainUuid().isEmpty()
+        ? connection.domainLookupByName(data.domainName())
+        : connection.domainLookupByUUIDString(data.domainUuid());
+  }
+
+  private String uuid() {
+    if (!data.domainUuid().isEmpty()) {
+      return data.domainUuid();
+    }
+    try {
+      Domain domain = source.call(this::lookup);
+      try {
+        return domain.getUUIDString();
+      } finally {
+        domain.free();
+      }
+    } catch (LibvirtException e) {
+      throw LibvirtBackendException.of(
+          "finding domain '" + data.domainName() + "' on " + source.node(), e);
+    }
+  }
+
+  private interface DomainCall {
+    int run(Domain domain) throws LibvirtException;
+  }
+
+  private void withSourceDomain(String action, DomainCall call) {
+    try {
+      Domain domain = source.call(this::lookup);
+      try {
+        call.run(domain);
+      } finally {
+        domain.free();
+      }
+    } catch (LibvirtException e) {
+      throw LibvirtBackendException.of(action, e);
+    }
+  }
+
+  private Duration elapsed() {
+    Instant started = data.startedAt();
+    if (started != null) {
+      Duration since = Duration.between(started, Instant.now());
+      return since.isNegative() ? Duration.ZERO : since;
+    }
+    return Duration.ofNanos(System.nanoTime() - createdNanos);
+  }
+}
