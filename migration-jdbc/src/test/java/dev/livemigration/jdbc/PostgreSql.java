@@ -114,7 +114,8 @@ public final class PostgreSql implements BeforeAllCallback, ParameterResolver {
   }
 
   /** The first reason why PostgreSQL cannot run here, if there is one. */
-  static Optional<String> whyUnavailable() {
+  /** Why a private PostgreSQL cannot run here, or empty when it can. */
+  public static Optional<String> whyUnavailable() {
     if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
       return Optional.of("PostgreSQL integration tests skipped: they need Linux");
     }
@@ -149,6 +150,21 @@ public final class PostgreSql implements BeforeAllCallback, ParameterResolver {
    *
    * <p>Closed by JUnit at the end of the run (it is {@link AutoCloseable} in the root store).
    */
+  /**
+   * A new data source on the {@code postgres} database of a private server on 127.0.0.1:{@code
+   * port}, as user {@code postgres}: for child JVMs that know only the port.
+   */
+  public static DataSource dataSource(int port) {
+    PGSimpleDataSource source = new PGSimpleDataSource();
+    source.setServerNames(new String[] {"127.0.0.1"});
+    source.setPortNumbers(new int[] {port});
+    source.setDatabaseName("postgres");
+    source.setUser("postgres");
+    source.setConnectTimeout(10);
+    source.setSocketTimeout(60);
+    return source;
+  }
+
   public static final class Server implements AutoCloseable {
     private static final AtomicInteger PREFIXES = new AtomicInteger();
 
@@ -167,7 +183,8 @@ public final class PostgreSql implements BeforeAllCallback, ParameterResolver {
       this.shutdownHook = new Thread(this::stop, "postgresql-shutdown");
     }
 
-    static Server start() {
+    /** Starts a private server; one that cannot run here says why in its state. */
+    public static Server start() {
       Optional<String> why = whyUnavailable();
       if (why.isPresent()) {
         return new Server(why, Path.of("/nonexistent"), Path.of("/nonexistent"), 0);
@@ -259,14 +276,7 @@ public final class PostgreSql implements BeforeAllCallback, ParameterResolver {
 
     /** A new data source on the {@code postgres} database as user {@code postgres}. */
     public DataSource dataSource() {
-      PGSimpleDataSource source = new PGSimpleDataSource();
-      source.setServerNames(new String[] {"127.0.0.1"});
-      source.setPortNumbers(new int[] {port});
-      source.setDatabaseName("postgres");
-      source.setUser("postgres");
-      source.setConnectTimeout(10);
-      source.setSocketTimeout(60);
-      return source;
+      return PostgreSql.dataSource(port);
     }
 
     /** A table prefix that no other test of this run uses: {@code t<n>_}. */

@@ -17,6 +17,7 @@ import dev.livemigration.api.spi.MigrationRecord;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.core.Scheduler;
 import dev.livemigration.jdbc.JdbcMigrationStore;
+import dev.livemigration.jdbc.PostgreSql;
 import dev.livemigration.libvirt.LibvirtDaemons.Hosts;
 import dev.livemigration.libvirt.LibvirtMigrationTest.Events;
 import java.io.IOException;
@@ -53,7 +54,7 @@ import org.slf4j.LoggerFactory;
 @DisplayName("libvirt migrations whose engine JVM is killed, adopted from a PostgreSQL store")
 class LibvirtResumeKillTest {
   private static final Logger LOG = LoggerFactory.getLogger(LibvirtResumeKillTest.class);
-  private static PostgreSqlServer database;
+  private static PostgreSql.Server database;
   private static int prefixes;
 
   private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -63,11 +64,11 @@ class LibvirtResumeKillTest {
 
   @BeforeAll
   static void startDatabase() throws IOException {
-    Optional<String> why = PostgreSqlServer.whyUnavailable();
+    Optional<String> why = PostgreSql.whyUnavailable();
     if (why.isPresent()) {
       LibvirtDaemons.skipOrFail("PostgreSQL for the JDBC store cannot run here: " + why.get());
     }
-    database = PostgreSqlServer.start();
+    database = PostgreSql.Server.start();
   }
 
   @AfterAll
@@ -173,7 +174,7 @@ class LibvirtResumeKillTest {
   }
 
   private JdbcMigrationStore store(String prefix) {
-    return JdbcMigrationStore.builder(PostgreSqlServer.dataSource(database.port()))
+    return JdbcMigrationStore.builder(PostgreSql.dataSource(database.port()))
         .tablePrefix(prefix)
         .build();
   }

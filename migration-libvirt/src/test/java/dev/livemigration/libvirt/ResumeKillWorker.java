@@ -5,6 +5,7 @@ import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.jdbc.JdbcMigrationStore;
+import dev.livemigration.jdbc.PostgreSql;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -31,7 +32,7 @@ public final class ResumeKillWorker {
           "expected: <db port> <table prefix> <node-a uri> <node-b uri> <domain> p2p|managed");
     }
     JdbcMigrationStore store =
-        JdbcMigrationStore.builder(PostgreSqlServer.dataSource(Integer.parseInt(args[0])))
+        JdbcMigrationStore.builder(PostgreSql.dataSource(Integer.parseInt(args[0])))
             .tablePrefix(args[1])
             .build();
     LibvirtBackend.Builder builder =

@@ -16,6 +16,7 @@ import dev.livemigration.api.manifest.Manifests;
 import dev.livemigration.api.manifest.PersistentVolumeClaim;
 import dev.livemigration.api.spi.ClusterInventory;
 import dev.livemigration.api.spi.HypervisorBackend;
+import dev.livemigration.api.spi.MigrationStore;
 import dev.livemigration.api.spi.MigrationStrategy;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.core.strategy.Strategies;
@@ -65,6 +66,8 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
   private final Map<String, Quantity> capacities = new ConcurrentHashMap<>();
   private final List<MigrationPolicy> policies = new CopyOnWriteArrayList<>();
   private final List<MigrationEvent> events = new CopyOnWriteArrayList<>();
+  private @Nullable MigrationStore store;
+  private String replica = "simulated";
   private final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
   private final CapacityTargetSelector selector =
       new CapacityTargetSelector(
@@ -364,6 +367,19 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
     }
   }
 
+  /**
+   * Keeps the engine's migrations in {@code store}, shared with other engines, as replica {@code
+   * replica}; the engine's own memory unless set. Set before the engine is created. With a shared
+   * store the engine has periodic housekeeping, so a virtual-time cluster is never idle: advance it
+   * until the migrations ended ({@code ManualScheduler.advanceUntil}).
+   */
+  public synchronized C store(MigrationStore store, String replica) {
+    requireNoEngine("the store");
+    this.store = Objects.requireNonNull(store, "store");
+    this.replica = Objects.requireNonNull(replica, "replica");
+    return self();
+  }
+
   /** Returns the engine for this cluster, creating it on first use. */
   public synchronized MigrationEngine engine() {
     if (closed) {
@@ -381,6 +397,9 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
               .strategy(strategy)
               .targetSelector(selector)
               .listener(this::record);
+      if (store != null) {
+        builder.store(store).replica(replica);
+      }
       wire(builder);
       engine = builder.build();
     }

@@ -54,6 +54,25 @@ final class ClusterOptions {
       })
   Path cluster;
 
+  @Option(
+      names = "--store",
+      paramLabel = "JDBC_URL",
+      description = {
+        "keep the migrations in PostgreSQL, shared by every invocation and replica that names the"
+            + " same database, as jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres;"
+            + " in this process's memory otherwise.",
+        "With it, migrate, status and migrate-cancel run as separate processes see the same"
+            + " migrations."
+      })
+  String store;
+
+  @Option(
+      names = "--replica",
+      paramLabel = "NAME",
+      description =
+          "this invocation's name among the replicas of --store (default: cli-<process id>)")
+  String replica;
+
   @Mixin Output.Option outputOption;
 
   @Spec(Spec.Target.MIXEE)
@@ -127,13 +146,25 @@ final class ClusterOptions {
     }
   }
 
+  /** The shared store of {@code --store}, or null for the engine's own memory. */
+  SharedStore sharedStore() {
+    if (store == null) {
+      return null;
+    }
+    if (replica != null && replica.isBlank()) {
+      throw new IllegalArgumentException("--replica must not be blank, but was '" + replica + "'");
+    }
+    return SharedStore.open(
+        store, replica != null ? replica : "cli-" + ProcessHandle.current().pid());
+  }
+
   /** The target: libvirt hosts if {@code --host} was given, else the simulated cluster. */
   Target target() {
     Map<String, String> libvirtHosts = hosts();
     MigrationConfiguration configuration = configuration();
     List<MigrationPolicy> migrationPolicies = policies();
     if (libvirtHosts.isEmpty()) {
-      return new SimulatedTarget(configuration, migrationPolicies, cluster);
+      return new SimulatedTarget(configuration, migrationPolicies, cluster, sharedStore());
     }
     if (cluster != null) {
       throw new IllegalArgumentException(
@@ -145,6 +176,7 @@ final class ClusterOptions {
         libvirtHosts,
         configuration,
         migrationPolicies,
-        new ProgressLines(command.commandLine().getErr()));
+        new ProgressLines(command.commandLine().getErr()),
+        sharedStore());
   }
 }

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Real hosts: one libvirt daemon per node ({@code --host node01=qemu+tls://…}), their running
@@ -24,22 +25,25 @@ import java.util.concurrent.CancellationException;
  */
 final class LibvirtTarget implements Target {
   private final MigrationEngine engine;
+  private final @Nullable SharedStore store;
   private final Thread shutdownHook;
 
   LibvirtTarget(
       Map<String, String> hosts,
       MigrationConfiguration configuration,
       List<MigrationPolicy> policies,
-      MigrationListener progress) {
+      MigrationListener progress,
+      @Nullable SharedStore store) {
     LibvirtBackend backend = LibvirtBackend.of(hosts);
-    this.engine =
+    MigrationEngines.Builder builder =
         MigrationEngines.builder()
             .configuration(configuration)
             .policies(PolicySource.of(policies))
             .backend(backend)
             .inventory(LibvirtInventory.of(backend))
-            .listener(progress)
-            .build();
+            .listener(progress);
+    this.store = store;
+    this.engine = (store != null ? store.apply(builder) : builder).build();
     this.shutdownHook = new Thread(engine::close, "livemigration-cli-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -72,6 +76,9 @@ final class LibvirtTarget implements Target {
   @Override
   public void close() {
     engine.close();
+    if (store != null) {
+      store.close();
+    }
     try {
       Runtime.getRuntime().removeShutdownHook(shutdownHook);
     } catch (IllegalStateException e) {

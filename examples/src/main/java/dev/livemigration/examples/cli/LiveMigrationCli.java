@@ -1,10 +1,13 @@
 package dev.livemigration.examples.cli;
 
+import dev.livemigration.api.AbortStatus;
+import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationRejectedException;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.manifest.ManifestException;
 import dev.livemigration.api.spi.BackendException;
+import dev.livemigration.api.spi.StoreException;
 import dev.livemigration.examples.text.StatusFormat;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -15,6 +18,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -154,7 +158,7 @@ public final class LiveMigrationCli {
       err.println("error: " + e.getMessage());
       return BAD_INPUT;
     }
-    if (e instanceof BackendException) {
+    if (e instanceof BackendException || e instanceof StoreException) {
       err.println("error: " + e.getMessage());
       return TARGET_FAILED;
     }
@@ -201,6 +205,9 @@ public final class LiveMigrationCli {
             + " its Migration State (Abort Requested, Abort Status).",
         "One invocation is one process with its own engine, so the migration to cancel is"
             + " started here; use `session` to script other steps in between.",
+        "With --store, the migration to cancel is the VMI's migration in progress in the store,"
+            + " started by another invocation or replica: the cancel is recorded for the replica"
+            + " that drives it, and nothing is started here.",
         "Exits 0 if the cancel stopped the migration (Abort Status: Succeeded), 1 if it came too"
             + " late (the migration completed, or was in post-copy)."
       })
@@ -225,11 +232,38 @@ public final class LiveMigrationCli {
     public Integer call() {
       VirtualMachineInstanceMigration request = what.request();
       try (Session session = new Session(cluster.target())) {
+        if (cluster.store != null) {
+          return cancelInStore(session, request);
+        }
         session.migrate(request);
         session.pass(after);
         session.cancel(request.namespace(), request.vmiName());
         return printLast(session, cluster, spec);
       }
+    }
+
+    /**
+     * With {@code --store}, the migration to cancel was started by another invocation or replica:
+     * records the cancel for its owner and prints what the cancel did and the migration's state.
+     */
+    private int cancelInStore(Session session, VirtualMachineInstanceMigration request) {
+      Optional<MigrationHandle> cancelled =
+          session.engine().cancelForVmi(request.namespace(), request.vmiName());
+      PrintWriter err = spec.commandLine().getErr();
+      if (cancelled.isEmpty()) {
+        err.println(request.vmiName() + ": no migration of this VMI is in progress in the store");
+        return MIGRATION_FAILED;
+      }
+      MigrationState state = cancelled.get().state();
+      boolean refused = state.abortStatus().orElse(null) == AbortStatus.FAILED;
+      err.println(
+          request.vmiName()
+              + ": "
+              + (refused
+                  ? "the cancel was refused: " + state.failureReason().orElse("")
+                  : "the cancel was recorded; the replica that drives the migration aborts it"));
+      spec.commandLine().getOut().print(cluster.output().format(state, StatusFormat::describe));
+      return refused ? MIGRATION_FAILED : OK;
     }
   }
 

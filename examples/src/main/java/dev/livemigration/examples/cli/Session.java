@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livemigration.api.AbortStatus;
 import dev.livemigration.api.Drain;
+import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
@@ -49,6 +50,11 @@ final class Session implements AutoCloseable {
     MigrationHandle handle = target.engine().migrate(request);
     migrations.add(handle);
     return handle;
+  }
+
+  /** The engine of this session's target. */
+  MigrationEngine engine() {
+    return target.engine();
   }
 
   /**

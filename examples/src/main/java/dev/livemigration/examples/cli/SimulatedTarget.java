@@ -22,11 +22,17 @@ import org.jspecify.annotations.Nullable;
  */
 final class SimulatedTarget implements Target {
   private final SimulatedCluster cluster = SimulatedCluster.withNodes(3);
+  private final @Nullable SharedStore store;
 
   SimulatedTarget(
       MigrationConfiguration configuration,
       List<MigrationPolicy> policies,
-      @Nullable Path manifests) {
+      @Nullable Path manifests,
+      @Nullable SharedStore store) {
+    this.store = store;
+    if (store != null) {
+      cluster.store(store.store(), store.replica());
+    }
     cluster.configure(configuration);
     policies.forEach(cluster::addPolicy);
     if (manifests != null) {
@@ -65,12 +71,23 @@ final class SimulatedTarget implements Target {
 
   @Override
   public List<MigrationState> await(List<MigrationHandle> handles) {
-    cluster.runUntilIdle();
+    if (store == null) {
+      cluster.runUntilIdle();
+    } else {
+      // A shared store's housekeeping never lets the clock idle: run until these ended.
+      cluster
+          .time()
+          .advanceUntil(
+              () -> handles.stream().allMatch(h -> h.state().completed()), Duration.ofDays(7));
+    }
     return handles.stream().map(MigrationHandle::state).toList();
   }
 
   @Override
   public void close() {
     cluster.close();
+    if (store != null) {
+      store.close();
+    }
   }
 }
