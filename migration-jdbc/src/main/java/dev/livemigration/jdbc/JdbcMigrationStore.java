@@ -157,15 +157,7 @@ public final class JdbcMigrationStore implements MigrationStore {
 
   @Override
   public MigrationRecord admit(MigrationRecord record, long expectedGeneration) {
-    if (record.phase() != MigrationPhase.PENDING || record.owner() != null) {
-      throw new IllegalArgumentException(
-          "admit takes a pending record that nobody owns, but "
-              + record.uid()
-              + " was "
-              + record.phase()
-              + " owned by "
-              + record.owner());
-    }
+    record.requireAdmissible();
     String ns = record.request().namespace();
     String vmiName = record.request().vmiName();
     return db.transaction(

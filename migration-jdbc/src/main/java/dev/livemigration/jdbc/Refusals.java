@@ -48,31 +48,13 @@ final class Refusals {
     }
     MigrationRecord current = found.get();
     if (current.isTerminal()) {
-      return new FencedException("migration " + current.key() + " already ended");
+      return FencedException.ended(current);
     }
     if (current.fencingToken() != next.fencingToken() || !lease.replica().equals(current.owner())) {
-      return new FencedException(
-          "migration "
-              + current.key()
-              + " is driven by "
-              + current.owner()
-              + " (token "
-              + current.fencingToken()
-              + "), not by "
-              + lease.replica()
-              + " (token "
-              + next.fencingToken()
-              + ")");
+      return FencedException.notOwner(current, lease, next);
     }
     if (current.version() != next.version()) {
-      return new FencedException(
-          "migration "
-              + current.key()
-              + " changed since version "
-              + next.version()
-              + " (now "
-              + current.version()
-              + ")");
+      return FencedException.staleVersion(current, next);
     }
     return new FencedException(
         "migration "

@@ -69,6 +69,24 @@ public record MigrationRecord(
         request, vmi, method, configuration, state, priority, 0, 0, null, 0, false, Map.of());
   }
 
+  /**
+   * Checks that this record is one {@link MigrationStore#admit} takes: pending and nobody's.
+   *
+   * @throws IllegalArgumentException otherwise
+   */
+  public MigrationRecord requireAdmissible() {
+    if (phase() != dev.livemigration.api.MigrationPhase.PENDING || owner != null) {
+      throw new IllegalArgumentException(
+          "admit takes a pending record that nobody owns, but "
+              + uid()
+              + " was "
+              + phase()
+              + " owned by "
+              + owner);
+    }
+    return this;
+  }
+
   /** The migration's unique id. */
   public String uid() {
     return state.migrationUid();

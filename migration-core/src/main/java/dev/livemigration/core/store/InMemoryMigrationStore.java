@@ -121,15 +121,7 @@ public final class InMemoryMigrationStore implements MigrationStore {
 
   @Override
   public synchronized MigrationRecord admit(MigrationRecord record, long expectedGeneration) {
-    if (record.phase() != MigrationPhase.PENDING || record.owner() != null) {
-      throw new IllegalArgumentException(
-          "admit takes a pending record that nobody owns, but "
-              + record.uid()
-              + " was "
-              + record.phase()
-              + " owned by "
-              + record.owner());
-    }
+    record.requireAdmissible();
     if (records.containsKey(record.uid())) {
       throw new IllegalArgumentException("a migration with uid " + record.uid() + " exists");
     }
@@ -231,33 +223,15 @@ public final class InMemoryMigrationStore implements MigrationStore {
     MigrationRecord current = stored.record();
     requireValid(lease);
     if (current.isTerminal()) {
-      throw new FencedException("migration " + current.key() + " already ended");
+      throw FencedException.ended(current);
     }
     if (!lease.replica().equals(current.owner())
         || stored.ownerIncarnation() != lease.incarnation()
         || current.fencingToken() != next.fencingToken()) {
-      throw new FencedException(
-          "migration "
-              + current.key()
-              + " is driven by "
-              + current.owner()
-              + " (token "
-              + current.fencingToken()
-              + "), not by "
-              + lease.replica()
-              + " (token "
-              + next.fencingToken()
-              + ")");
+      throw FencedException.notOwner(current, lease, next);
     }
     if (current.version() != next.version()) {
-      throw new FencedException(
-          "migration "
-              + current.key()
-              + " changed since version "
-              + next.version()
-              + " (now "
-              + current.version()
-              + ")");
+      throw FencedException.staleVersion(current, next);
     }
     if (next.phase() == MigrationPhase.PENDING) {
       throw new IllegalArgumentException(
