@@ -183,15 +183,18 @@ final class DefaultMigrationEngine implements MigrationEngine {
   }
 
   private void scheduleHousekeeping() {
-    Duration renewal = membership.leaseDuration().dividedBy(3);
-    Duration period = renewal.compareTo(sampleInterval) < 0 ? renewal : sampleInterval;
-    // The first turn renews at once: lastRenewal starts unset.
+    repeat(membership.leaseDuration().dividedBy(3), dispatcher::keepLease);
+    repeat(sampleInterval, dispatcher::housekeep);
+  }
+
+  /** Runs {@code task} every {@code period} until the engine closes. */
+  private void repeat(Duration period, Runnable task) {
     scheduler.schedule(
         period,
         () -> {
           if (!closed) {
-            dispatcher.housekeep();
-            scheduleHousekeeping();
+            task.run();
+            repeat(period, task);
           }
         });
   }

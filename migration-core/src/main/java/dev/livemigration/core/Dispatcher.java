@@ -10,7 +10,6 @@ import dev.livemigration.api.spi.FencedException;
 import dev.livemigration.api.spi.MigrationRecord;
 import dev.livemigration.api.spi.QueueLimits;
 import dev.livemigration.api.spi.StoreException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,9 +36,6 @@ final class Dispatcher {
   static final int BATCH = 64;
 
   private final DefaultMigrationEngine engine;
-
-  // Touched by the housekeeping turn only, one at a time.
-  private @Nullable Instant lastRenewal;
 
   // Guarded by this: migrations this replica sends to each target, for the target selector.
   private final Map<String, Integer> incoming = new HashMap<>();
@@ -147,25 +142,30 @@ final class Dispatcher {
   }
 
   /**
-   * One turn of housekeeping with a shared store, every sample interval: take queued migrations for
-   * slots freed elsewhere and complete futures of migrations that other replicas ended; every third
-   * of the lease also renew the lease (a lost one drops every migration of the old lease) and adopt
-   * migrations whose owner stopped.
+   * Every third of the lease, on a task of its own so that a claim stuck behind a lock can never
+   * keep the lease from being renewed: renew (a lost lease drops every migration of the old one)
+   * and adopt the migrations whose owner stopped.
+   */
+  void keepLease() {
+    try {
+      if (!engine.membership.renew()) {
+        engine.dropAll();
+      }
+      for (Adoption adoption : engine.store.adopt(engine.membership.lease(), BATCH)) {
+        engine.scheduler.execute(
+            () -> engine.driver.adopt(adoption.record(), adoption.previousOwner()));
+      }
+    } catch (StoreException e) {
+      LOG.warn("Renewing the lease in the {} store failed: {}", engine.store.id(), e.getMessage());
+    }
+  }
+
+  /**
+   * Every sample interval: take queued migrations for slots freed elsewhere and complete the
+   * futures of migrations that other replicas ended.
    */
   void housekeep() {
     try {
-      Instant now = engine.scheduler.now();
-      Duration renewal = engine.membership.leaseDuration().dividedBy(3);
-      if (lastRenewal == null || Duration.between(lastRenewal, now).compareTo(renewal) >= 0) {
-        lastRenewal = now;
-        if (!engine.membership.renew()) {
-          engine.dropAll();
-        }
-        for (Adoption adoption : engine.store.adopt(engine.membership.lease(), BATCH)) {
-          engine.scheduler.execute(
-              () -> engine.driver.adopt(adoption.record(), adoption.previousOwner()));
-        }
-      }
       dispatch();
       if (engine.completions.anyWaiting()) {
         engine.completions.poll();

@@ -24,6 +24,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link MigrationStore} in a PostgreSQL database reached through {@code java.sql}, shared by
@@ -57,11 +59,13 @@ public final class JdbcMigrationStore implements MigrationStore {
   /** The longest any statement may run, lock waits included, unless told otherwise. */
   public static final Duration DEFAULT_STATEMENT_TIMEOUT = Duration.ofSeconds(10);
 
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcMigrationStore.class);
   private static final Pattern PREFIX = Pattern.compile("[a-z_][a-z0-9_]{0,39}");
 
   private final Database db;
   private final Sql sql;
   private final int retention;
+  private final Duration statementTimeout;
   private final Refusals refusals;
 
   private JdbcMigrationStore(Builder builder) {
@@ -71,6 +75,7 @@ public final class JdbcMigrationStore implements MigrationStore {
         new Database(
             builder.dataSource, schema, (int) Math.max(1, builder.statementTimeout.toSeconds()));
     this.retention = builder.retention;
+    this.statementTimeout = builder.statementTimeout;
     this.refusals = new Refusals(db, sql);
   }
 
@@ -226,11 +231,49 @@ public final class JdbcMigrationStore implements MigrationStore {
     if (max < 1) {
       return List.of();
     }
+    try {
+      return claimUnderLock(lease, limits, max);
+    } catch (QueueBusy busy) {
+      LOG.debug(
+          "The queue was locked for {}; replica {} claims later", busy.waited, lease.replica());
+      return List.of();
+    }
+  }
+
+  /**
+   * How long a claim waits for the queue's lock before it gives up until its next turn, and how
+   * long the server lets a transaction of this store sit idle (a replica paused inside a claim)
+   * before it ends the session and frees the lock.
+   */
+  static final Duration QUEUE_LOCK_WAIT = Duration.ofSeconds(2);
+
+  /** The queue's lock was held by someone else for longer than {@link #QUEUE_LOCK_WAIT}. */
+  private static final class QueueBusy extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient Duration waited;
+
+    QueueBusy(Duration waited) {
+      super(null, null, false, false);
+      this.waited = waited;
+    }
+  }
+
+  private List<MigrationRecord> claimUnderLock(ReplicaLease lease, QueueLimits limits, int max) {
     return db.transaction(
         "claiming queued migrations for replica " + lease.replica(),
         c -> {
+          try (PreparedStatement bounds = db.prepare(c, sql.claimBounds)) {
+            bounds.setString(1, String.valueOf(QUEUE_LOCK_WAIT.toMillis()));
+            bounds.setString(2, String.valueOf(idleInTransactionMillis()));
+            bounds.executeQuery().close();
+          }
           try (PreparedStatement lock = db.prepare(c, sql.queueLock)) {
             lock.executeQuery().close();
+          } catch (SQLException e) {
+            if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+              throw new QueueBusy(QUEUE_LOCK_WAIT);
+            }
+            throw e;
           }
           List<MigrationRecord> claimed;
           try (PreparedStatement s = db.prepare(c, sql.claim)) {
@@ -248,6 +291,13 @@ public final class JdbcMigrationStore implements MigrationStore {
           claimed.sort(CLAIM_ORDER);
           return claimed;
         });
+  }
+
+  private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+  /** The server-side bound on an idle transaction: the statement timeout, at least 5 s. */
+  private long idleInTransactionMillis() {
+    return Math.max(5_000, statementTimeout.toMillis());
   }
 
   /** Cancelled pending records first (in admission order), then queue order. */

@@ -19,6 +19,7 @@ final class Sql {
   final String activeName;
   final String insert;
   final String queueLock;
+  final String claimBounds;
   final String claim;
   final String adopt;
   final String write;
@@ -100,6 +101,10 @@ final class Sql {
             + " WHERE namespace = ? AND name = ? AND EXISTS (SELECT 1 FROM ins))"
             + " SELECT (SELECT uid FROM dup), (SELECT seq FROM ins), EXISTS (SELECT 1 FROM same)";
     queueLock = "SELECT id FROM " + s.t("queue_lock") + " WHERE id = 1 FOR UPDATE";
+    // Parameters: lock wait, idle-in-transaction bound, in milliseconds; for this transaction.
+    claimBounds =
+        "SELECT set_config('lock_timeout', ?, true),"
+            + " set_config('idle_in_transaction_session_timeout', ?, true)";
     // Parameters: lease (2), max, max, perCluster, perNode, owner, incarnation.
     claim =
         "WITH lease AS (SELECT "

@@ -165,4 +165,32 @@ class JdbcMigrationStoreTest {
       return String.join(",", values);
     }
   }
+
+  @Test
+  @DisplayName(
+      "a claim gives up on a queue locked by someone else within seconds, and claims later")
+  void claimBehindALock(PostgreSql.Server server) throws Exception {
+    String prefix = server.freshPrefix();
+    JdbcMigrationStore store =
+        JdbcMigrationStore.builder(server.dataSource()).tablePrefix(prefix).build();
+    ReplicaLease lease = store.join("r1", Duration.ofMinutes(1));
+    StoreRecords.admit(store, "job", "vmi-a", "n1", 0);
+    QueueLimits limits = new QueueLimits(5, 2);
+    try (Connection holder = server.dataSource().getConnection()) {
+      holder.setAutoCommit(false);
+      try (Statement lock = holder.createStatement()) {
+        lock.executeQuery("SELECT id FROM " + prefix + "queue_lock WHERE id = 1 FOR UPDATE")
+            .close();
+      }
+      long started = System.nanoTime();
+
+      assertThat(store.claim(lease, limits, 10)).isEmpty();
+
+      long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      // The lock wait is 2 s, well below the 10 s statement timeout it used to wait for.
+      assertThat(waitedMillis).isLessThan(8_000);
+      holder.rollback();
+    }
+    assertThat(store.claim(lease, limits, 10)).hasSize(1);
+  }
 }
