@@ -39,7 +39,7 @@ class EngineReplicasMultiJvmTest {
   static final int NODES = 6;
   static final int VMIS = 24;
   private static final int OPERATIONS = Integer.getInteger("replicas.operations", 1_000);
-  private static final int MEAN_PAUSE_MILLIS = 45;
+  private static final int MEAN_PAUSE_MILLIS = 60;
   private static final long LEASE_MILLIS = 3_000;
   private static final long SAMPLE_MILLIS = 150;
   private static final List<String> REPLICAS = List.of("replica-a", "replica-b", "replica-c");

@@ -144,16 +144,16 @@ public final class ReplicaMain {
     for (int i = 0; i < count; i++) {
       long opStarted = System.nanoTime();
       int dice = random.nextInt(100);
-      if (dice < 60) {
+      if (dice < 62) {
         migrate(replica + "-" + ++seq, pick(random, vmiNames));
-      } else if (dice < 72) {
+      } else if (dice < 70) {
         cancelByName(random);
-      } else if (dice < 84) {
+      } else if (dice < 78) {
         String vmi = pick(random, vmiNames);
         Optional<MigrationHandle> cancelled = engine.cancelForVmi(NS, vmi);
         count("cancel-vmi-" + (cancelled.isPresent() ? "found" : "none"));
         out.println("OP cancel-vmi " + vmi + " " + cancelled.map(MigrationHandle::uid).orElse("-"));
-      } else if (dice < 92) {
+      } else if (dice < 86) {
         reconfigure(3 + random.nextInt(3), 1 + random.nextInt(2), 48 + 16 * random.nextInt(4));
       } else {
         engine.status(NS, pick(random, vmiNames));
@@ -162,7 +162,7 @@ public final class ReplicaMain {
       long took = System.nanoTime() - opStarted;
       busy += took;
       millis.merge(
-          dice < 60 ? "migrate" : dice < 84 ? "cancel" : dice < 92 ? "configure" : "status",
+          dice < 62 ? "migrate" : dice < 78 ? "cancel" : dice < 86 ? "configure" : "status",
           took / 1_000_000,
           Long::sum);
       Thread.sleep(random.nextInt(2 * meanPause + 1));
