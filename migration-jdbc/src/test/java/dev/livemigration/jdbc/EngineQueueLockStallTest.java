@@ -63,7 +63,7 @@ class EngineQueueLockStallTest {
       Replicas.await(
           () -> store.list().stream().filter(r -> r.phase() == MigrationPhase.RUNNING).count() >= 3,
           60,
-          "three migrations running:\n" + replicas.log("replica-c"));
+          () -> "three migrations running:\n" + replicas.log("replica-c"));
 
       // The session of a replica paused inside a claim: it holds the queue's row lock.
       try (Connection paused = dataSource.getConnection()) {

@@ -98,7 +98,9 @@ class EngineReplicaFailoverTest {
       Replicas.await(
           () -> stranded.stream().allMatch(r -> replicas.stderr(paused).contains(stopped(r))),
           30,
-          "the paused replica stopped driving each adopted migration:\n" + replicas.log(paused));
+          () ->
+              "the paused replica stopped driving each adopted migration:\n"
+                  + replicas.log(paused));
       long noticedAt = System.currentTimeMillis();
       // Joined again, it works on: a new migration of its own ends.
       replicas.send(paused, "configure 5 2 64");
@@ -108,7 +110,7 @@ class EngineReplicaFailoverTest {
               setup.store.list().stream()
                   .anyMatch(r -> r.request().name().equals("after-pause") && r.isTerminal()),
           60,
-          "a migration after the pause ended:\n" + replicas.log(paused));
+          () -> "a migration after the pause ended:\n" + replicas.log(paused));
       awaitAllEnded(setup.store);
       replicas.closeAll(60);
 
@@ -177,6 +179,12 @@ class EngineReplicaFailoverTest {
    */
   private static void startSlowMigrations(Setup setup, Replicas replicas, String replica, int count)
       throws Exception {
+    // The others claim only while nothing runs, so that this replica drives (almost) all of them.
+    for (String survivor : SURVIVORS) {
+      replicas.send(survivor, "configure 1 2 64");
+      Replicas.await(
+          () -> replicas.has(survivor, "OP configure 1 2 64"), 30, survivor + " configured");
+    }
     replicas.send(replica, "configure 5 2 16");
     for (int i = 0; i < count; i++) {
       replicas.send(replica, "migrate slow-" + i + " vmi-" + i);
@@ -188,7 +196,7 @@ class EngineReplicaFailoverTest {
                     .count()
                 >= 2,
         60,
-        replica + " drives two running migrations:\n" + replicas.log(replica));
+        () -> replica + " drives two running migrations:\n" + replicas.log(replica));
   }
 
   /**
@@ -236,7 +244,7 @@ class EngineReplicaFailoverTest {
     Replicas.await(
         () -> store.list().stream().allMatch(MigrationRecord::isTerminal),
         60,
-        "every migration ended: " + store.list());
+        () -> "every migration ended: " + store.list());
   }
 
   private static void awaitEnded(
@@ -247,10 +255,11 @@ class EngineReplicaFailoverTest {
             records.stream()
                 .allMatch(r -> store.find(r.uid()).map(MigrationRecord::isTerminal).orElse(false)),
         (int) (LEASE_MILLIS / 1000) + 40,
-        "the migrations ended; a: "
-            + replicas.log(SURVIVORS.get(0))
-            + "\nb: "
-            + replicas.log(SURVIVORS.get(1)));
+        () ->
+            "the migrations ended; a: "
+                + replicas.log(SURVIVORS.get(0))
+                + "\nb: "
+                + replicas.log(SURVIVORS.get(1)));
   }
 
   /**

@@ -72,13 +72,13 @@ class EngineReplicasMultiJvmTest {
         Replicas.await(
             () -> replicas.has(replica, "OPS-DONE ") || !replicas.process(replica).isAlive(),
             240,
-            replica + " done; its log:\n" + replicas.log(replica));
+            () -> replica + " done; its log:\n" + replicas.log(replica));
         assertThat(replicas.process(replica).isAlive()).as(replicas.log(replica)).isTrue();
       }
       Replicas.await(
           () -> store.list().stream().allMatch(MigrationRecord::isTerminal),
           60,
-          "every migration ended");
+          () -> "every migration ended: " + unended(store));
       sampler.close();
       replicas.closeAll(60);
       for (String replica : REPLICAS) {
@@ -186,6 +186,13 @@ class EngineReplicasMultiJvmTest {
       }
       assertThat(finalNodes.get(vmi.getKey())).as("inventory: " + vmi.getKey()).isEqualTo(node);
     }
+  }
+
+  private static List<String> unended(JdbcMigrationStore store) {
+    return store.list().stream()
+        .filter(r -> !r.isTerminal())
+        .map(r -> r.uid() + " " + r.phase() + " " + r.owner())
+        .toList();
   }
 
   /**

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The parent's side of the engine replica JVMs ({@link ReplicaMain}): starts them, sends them
@@ -75,7 +76,7 @@ final class Replicas implements AutoCloseable {
   /** Waits until every started replica printed READY. */
   void awaitReady() throws InterruptedException {
     for (String replica : processes.keySet()) {
-      await(() -> has(replica, "READY "), 60, replica + " ready");
+      await(() -> has(replica, "READY "), 60, () -> replica + " ready:\n" + log(replica));
     }
   }
 
@@ -194,10 +195,16 @@ final class Replicas implements AutoCloseable {
 
   static void await(BooleanSupplier condition, int seconds, String what)
       throws InterruptedException {
+    await(condition, seconds, () -> what);
+  }
+
+  /** Waits for the condition; the message, read at the deadline, says what did not happen. */
+  static void await(BooleanSupplier condition, int seconds, Supplier<String> what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + seconds + " s: " + what);
+        throw new AssertionError("not within " + seconds + " s: " + what.get());
       }
       Thread.sleep(50);
     }
