@@ -73,6 +73,7 @@ class EngineReplicaFailoverTest {
       awaitAllEnded(setup.store);
       replicas.closeAll(60);
       checkEndedOnce(replicas, setup.store.list(), victim);
+      checkStayedOnSource(setup, orphans);
     }
   }
 
@@ -88,6 +89,19 @@ class EngineReplicaFailoverTest {
       List<MigrationRecord> stranded = owned(setup.store, paused);
       Instant leaseEnd = leaseEnd(setup.dataSource, setup.prefix, paused);
       assertThat(stranded).as("it was paused while driving migrations").isNotEmpty();
+      // A cancel on another replica of a migration the paused one drives: recorded for it.
+      String cancelled = stranded.get(0).request().name();
+      replicas.send(SURVIVORS.get(0), "cancel " + cancelled);
+      Replicas.await(
+          () -> replicas.has(SURVIVORS.get(0), "OP cancel-name " + cancelled + " "),
+          30,
+          "the cancel returned");
+      String cancel =
+          replicas.lines(SURVIVORS.get(0)).stream()
+              .filter(l -> l.startsWith("OP cancel-name " + cancelled + " "))
+              .findFirst()
+              .orElseThrow();
+      assertThat(cancel).contains("ABORT_REQUESTED").contains("replica " + paused);
       awaitEnded(setup.store, stranded, replicas);
       List<Long> delays =
           checkAdopted(replicas, setup.store, stranded, paused, stoppedAt, leaseEnd);
@@ -134,6 +148,18 @@ class EngineReplicaFailoverTest {
               .map(l -> l.substring(l.indexOf(" - ") + 3))
               .toList());
       checkEndedOnce(replicas, setup.store.list(), paused);
+      checkStayedOnSource(setup, stranded);
+      MigrationRecord cancelledRecord =
+          setup.store.list().stream()
+              .filter(r -> r.request().name().equals(cancelled))
+              .findFirst()
+              .orElseThrow();
+      LOG.info(
+          "The migration cancelled while its owner was paused ended {}", cancelledRecord.state());
+      assertThat(cancelledRecord.phase()).isEqualTo(MigrationPhase.FAILED);
+      assertThat(cancelledRecord.state().abortRequested())
+          .as("the cancel is in its state")
+          .isTrue();
       assertThat(
               setup.store.list().stream()
                   .filter(r -> r.request().name().equals("after-pause"))
@@ -334,6 +360,17 @@ class EngineReplicaFailoverTest {
       problems.addAll(EngineReplicasMultiJvmTest.oneDriverAtATime(record.uid(), events));
     }
     assertThat(problems).as("migrations whose events break the rules").isEmpty();
+  }
+
+  /** The adopted migrations failed, and the inventory has each VMI still on its source. */
+  private static void checkStayedOnSource(Setup setup, List<MigrationRecord> adopted)
+      throws SQLException {
+    Map<String, String> nodes = TableInventory.nodesOfVmis(setup.dataSource, setup.prefix);
+    for (MigrationRecord record : adopted) {
+      assertThat(nodes.get(record.request().vmiName()))
+          .as(record.request().vmiName() + " stays on its source")
+          .isEqualTo(record.sourceNode());
+    }
   }
 
   private static String stopped(MigrationRecord record) {

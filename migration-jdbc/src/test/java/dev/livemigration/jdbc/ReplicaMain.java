@@ -40,7 +40,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   <li>{@code ops SEED COUNT MEAN_PAUSE_MILLIS}: random migrate, cancel (by name or by VMI, any
  *       replica's migration), reconfigure and status operations, then waits for the migrations it
  *       admitted to end; prints {@code OPS-DONE} with counts;
- *   <li>{@code migrate NAME VMI}; {@code configure PER_CLUSTER PER_NODE BANDWIDTH_MIB};
+ *   <li>{@code migrate NAME VMI}; {@code cancel NAME}; {@code configure PER_CLUSTER PER_NODE
+ *       BANDWIDTH_MIB};
  *   <li>{@code close} (or the end of stdin): closes the engine, prints {@code CLOSED}, exits.
  * </ul>
  *
@@ -130,6 +131,7 @@ public final class ReplicaMain {
     switch (words[0]) {
       case "ops" -> ops(new Random(Long.parseLong(words[1])), Integer.parseInt(words[2]), words);
       case "migrate" -> migrate(words[1], words[2]);
+      case "cancel" -> cancelByName(words[1]);
       case "configure" ->
           reconfigure(
               Integer.parseInt(words[1]), Integer.parseInt(words[2]), Integer.parseInt(words[3]));
@@ -216,10 +218,19 @@ public final class ReplicaMain {
         newest.isEmpty()
             ? replica + "-" + (1 + random.nextInt(Math.max(1, seq)))
             : pick(random, newest).request().name();
+    cancelByName(name);
+  }
+
+  private void cancelByName(String name) {
     Optional<CancelResult> result = engine.find(NS, name).map(MigrationHandle::cancel);
     String outcome = result.map(r -> r.outcome().name()).orElse("NOT_FOUND");
     count("cancel-name-" + outcome);
-    out.println("OP cancel-name " + name + " " + outcome);
+    out.println(
+        "OP cancel-name "
+            + name
+            + " "
+            + outcome
+            + result.map(r -> " " + r.message().replace('\n', ' ')).orElse(""));
   }
 
   private void reconfigure(int perCluster, int perNode, int bandwidthMib) {
