@@ -148,6 +148,9 @@ class EngineReplicaFailoverTest {
               .map(l -> l.substring(l.indexOf(" - ") + 3))
               .toList());
       checkEndedOnce(replicas, setup.store.list(), paused);
+      // Reported, not asserted: once continued, the paused replica drops its migrations from the
+      // housekeeping thread without their locks while their monitors may still run (see report).
+      LOG.info("Session calls out of turn: {}", replicas.linesStarting("SESSION-"));
       checkStayedOnSource(setup, stranded);
       MigrationRecord cancelledRecord =
           setup.store.list().stream()

@@ -114,6 +114,7 @@ class EngineReplicasMultiJvmTest {
       }
     }
     assertThat(replicas.linesStarting("ERROR")).as("operations that threw").isEmpty();
+    assertThat(replicas.linesStarting("SESSION-")).as("one call at a time per session").isEmpty();
     int operations = totals.values().stream().mapToInt(Integer::intValue).sum();
     assertThat(operations).isGreaterThanOrEqualTo(OPERATIONS);
 

@@ -92,7 +92,7 @@ public final class ReplicaMain {
     MigrationEngine engine =
         MigrationEngines.builder()
             .configuration(configuration(MAX_PER_CLUSTER, MAX_PER_NODE, 64))
-            .backend(backend)
+            .backend(new WatchedBackend(backend, out))
             .inventory(inventory)
             .store(store)
             .replica(replica)
