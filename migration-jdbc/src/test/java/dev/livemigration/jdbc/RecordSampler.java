@@ -18,10 +18,15 @@ final class RecordSampler implements AutoCloseable {
   final AtomicInteger maxNode = new AtomicInteger();
   final AtomicInteger maxSlotsCluster = new AtomicInteger();
   final AtomicInteger maxSlotsNode = new AtomicInteger();
+
+  /** The least lease any replica had left in any sample, in milliseconds. */
+  final AtomicInteger minLeaseLeftMillis = new AtomicInteger(Integer.MAX_VALUE);
+
   volatile Exception failure;
   private final AtomicBoolean stop = new AtomicBoolean();
   private final DataSource dataSource;
   private final String query;
+  private final String leases;
   private final Thread thread;
 
   RecordSampler(DataSource dataSource, String prefix) {
@@ -32,6 +37,10 @@ final class RecordSampler implements AutoCloseable {
             + " count(*) FILTER (WHERE holds_slot) FROM "
             + prefix
             + "records GROUP BY source_node";
+    this.leases =
+        "SELECT min(extract(epoch FROM expires_at - clock_timestamp()) * 1000)::integer FROM "
+            + prefix
+            + "replicas WHERE expires_at > clock_timestamp() - interval '1 minute'";
     this.thread = new Thread(this::run, "record-sampler");
     thread.setDaemon(true);
     thread.start();
@@ -49,6 +58,11 @@ final class RecordSampler implements AutoCloseable {
             slots += rs.getInt(3);
             maxNode.accumulateAndGet(rs.getInt(2), Math::max);
             maxSlotsNode.accumulateAndGet(rs.getInt(3), Math::max);
+          }
+        }
+        try (ResultSet rs = s.executeQuery(leases)) {
+          if (rs.next() && rs.getObject(1) != null) {
+            minLeaseLeftMillis.accumulateAndGet(rs.getInt(1), Math::min);
           }
         }
         maxCluster.accumulateAndGet(cluster, Math::max);
@@ -80,6 +94,8 @@ final class RecordSampler implements AutoCloseable {
         + maxSlotsCluster
         + " slots held in the cluster and "
         + maxSlotsNode
-        + " on one node";
+        + " on one node; the least lease left to a replica: "
+        + minLeaseLeftMillis
+        + " ms";
   }
 }
