@@ -86,7 +86,16 @@ final class Cancellations {
                         .failureReason(MigrationDriver.REFUSED_IN_POST_COPY)
                     : s.abortRequested(true).abortStatus(AbortStatus.ABORTING));
       } catch (FencedException e) {
-        return ended(engine.stateOf(m.uid()));
+        // Ended meanwhile, or adopted by another replica: the store says which.
+        Optional<MigrationRecord> now = engine.store.requestCancel(m.uid());
+        if (now.isEmpty() || now.get().isTerminal()) {
+          return ended(now.map(MigrationRecord::state).orElse(null));
+        }
+        return new CancelResult(
+            Outcome.ABORT_REQUESTED,
+            "the request was recorded; replica "
+                + now.get().owner()
+                + " that drives the migration now aborts it at its next step");
       }
       engine.driver.publishAbortRequest(m);
       if (postCopy) {

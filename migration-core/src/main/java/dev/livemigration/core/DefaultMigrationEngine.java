@@ -155,14 +155,24 @@ final class DefaultMigrationEngine implements MigrationEngine {
     return driven.get(m.uid()) == m;
   }
 
-  void forget(TrackedMigration m) {
-    driven.remove(m.uid(), m);
+  /** Stops tracking the migration; returns whether it was tracked until now. */
+  boolean forget(TrackedMigration m) {
+    return driven.remove(m.uid(), m);
   }
 
-  /** Stops driving every migration: the lease was lost and others may have adopted them. */
+  /**
+   * Stops driving every migration: the lease was lost and others may have adopted them. Each is let
+   * go under its own lock, on the scheduler, so that its session still sees one call at a time.
+   */
   void dropAll() {
+    FencedException lost = new FencedException("the replica's lease was lost");
     for (TrackedMigration m : List.copyOf(driven.values())) {
-      driver.lose(m, new FencedException("the replica's lease was lost"));
+      scheduler.execute(
+          () -> {
+            synchronized (m) {
+              driver.lose(m, lost);
+            }
+          });
     }
   }
 

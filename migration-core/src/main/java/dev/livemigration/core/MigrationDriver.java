@@ -454,7 +454,7 @@ final class MigrationDriver {
 
   private void finish(TrackedMigration m, UnaryOperator<MigrationState.Builder> ending) {
     MigrationSession session = m.session;
-    if (session != null) {
+    if (session != null && m.released.compareAndSet(false, true)) {
       try {
         session.close();
       } catch (RuntimeException e) {
@@ -471,13 +471,16 @@ final class MigrationDriver {
   }
 
   /**
-   * Stops driving a migration that another replica adopted: a pre-copy job whose backend cannot
-   * resume it is aborted (the adopter ends it as failed, with the guest on the source); any other
-   * is left to the adopter.
+   * Stops driving a migration that another replica adopted, once: a pre-copy job whose backend
+   * cannot resume it is aborted (the adopter ends it as failed, with the guest on the source); any
+   * other is left to the adopter. The caller holds the migration's lock.
    */
   void lose(TrackedMigration m, FencedException e) {
-    LOG.warn("Migration {}: no longer driven by this replica: {}", m, e.getMessage());
     engine.forget(m);
+    if (!m.released.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.warn("Migration {}: no longer driven by this replica: {}", m, e.getMessage());
     MigrationSession session = m.session;
     if (session != null
         && m.record().resumeData().isEmpty()

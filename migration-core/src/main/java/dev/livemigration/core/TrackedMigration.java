@@ -36,6 +36,10 @@ final class TrackedMigration {
   /** Set by a cancel here or seen in the stored record; acted upon by the migration's own steps. */
   volatile boolean cancelRequested;
 
+  /** Set once the session was closed or let go: nothing is asked of it afterwards. */
+  final java.util.concurrent.atomic.AtomicBoolean released =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   /** Set once a step saw {@code postCopyRequested}: read by a cancel without the monitor. */
   volatile boolean postCopyRequested;
 

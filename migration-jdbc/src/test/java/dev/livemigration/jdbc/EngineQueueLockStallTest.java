@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,11 +34,6 @@ class EngineQueueLockStallTest {
   private static final List<String> REPLICAS = List.of("replica-a", "replica-b", "replica-c");
 
   @Test
-  @Disabled(
-      "Engine bug: a claim waiting for the queue lock blocks the housekeeping turn, which renews"
-          + " the lease only after the claim returns (and holds the dispatcher's lock meanwhile):"
-          + " with the lock held past the lease, every replica loses its lease and every running"
-          + " migration is adopted and fails (model backend: 'cannot resume')")
   @DisplayName("running migrations go on and no replica loses its lease")
   void queueLockHeld(PostgreSql.Server server, @TempDir Path logs) throws Exception {
     String prefix = server.freshPrefix();
