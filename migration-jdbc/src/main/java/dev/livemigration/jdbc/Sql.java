@@ -123,7 +123,9 @@ final class Sql {
             + " FROM "
             + records
             + " q LEFT JOIN busy b ON b.source_node = q.source_node"
-            + " WHERE q.queued AND NOT q.cancel_requested AND (SELECT ok FROM lease)),"
+            // A one-time filter: with no room (the cluster full) the queue is not ranked at all.
+            + " WHERE (SELECT n FROM room) > 0 AND q.queued AND NOT q.cancel_requested"
+            + " AND (SELECT ok FROM lease)),"
             + " started AS (SELECT uid FROM ranked WHERE nth <= ?"
             + " ORDER BY priority DESC, seq LIMIT (SELECT n FROM room)),"
             + " u AS (UPDATE "
