@@ -136,6 +136,13 @@ final class Schema {
             + "_queue ON "
             + records
             + " (priority DESC, seq) WHERE queued",
+        // Claims look for cancelled queued records first, on every turn: without this index they
+        // scan the whole queue each time.
+        "CREATE INDEX IF NOT EXISTS "
+            + records
+            + "_cancelled_in_queue ON "
+            + records
+            + " (seq) WHERE queued AND cancel_requested",
         "CREATE INDEX IF NOT EXISTS "
             + records
             + "_slots ON "
