@@ -28,6 +28,7 @@ final class Converters {
   private static final BigInteger INT_MIN = BigInteger.valueOf(Integer.MIN_VALUE);
   private static final BigInteger INT_MAX = BigInteger.valueOf(Integer.MAX_VALUE);
   private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
+  private static final BigInteger UINT32_MAX = BigInteger.valueOf(4_294_967_295L);
   private static final String TIMESTAMP_RULE =
       "must be an RFC 3339 timestamp such as 2019-03-29T03:37:52Z";
   private static final String QUANTITY_RULE =
@@ -105,6 +106,41 @@ final class Converters {
                     return Optional.empty();
                   }
                   return Optional.of(value.intValueExact());
+                });
+  }
+
+  /** An integer that fits in a {@code long}. */
+  static Converter<Long> int64() {
+    return (node, path, problems) ->
+        integer()
+            .convert(node, path, problems)
+            .flatMap(
+                value -> {
+                  if (value.abs().compareTo(LONG_MAX) > 0) {
+                    problems.invalid(
+                        path,
+                        node,
+                        "must be between -" + Long.MAX_VALUE + " and " + Long.MAX_VALUE);
+                    return Optional.empty();
+                  }
+                  return Optional.of(value.longValueExact());
+                });
+  }
+
+  /**
+   * A count KubeVirt types as {@code uint32}: between 0 and 4294967295, given as a {@code long}.
+   */
+  static Converter<Long> uint32() {
+    return (node, path, problems) ->
+        integer()
+            .convert(node, path, problems)
+            .flatMap(
+                value -> {
+                  if (value.signum() < 0 || value.compareTo(UINT32_MAX) > 0) {
+                    problems.invalid(path, node, "must be between 0 and " + UINT32_MAX);
+                    return Optional.empty();
+                  }
+                  return Optional.of(value.longValueExact());
                 });
   }
 

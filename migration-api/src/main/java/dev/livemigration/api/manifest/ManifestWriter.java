@@ -212,7 +212,12 @@ final class ManifestWriter {
     ObjectNode metadata = node.putObject("metadata");
     metadata.put("name", migration.name());
     metadata.put("namespace", migration.namespace());
-    node.putObject("spec").put("vmiName", migration.vmiName());
+    ObjectNode spec = node.putObject("spec");
+    spec.put("vmiName", migration.vmiName());
+    migration.priority().ifPresent(v -> spec.put("priority", v.wireName()));
+    if (!migration.addedNodeSelector().isEmpty()) {
+      spec.set("addedNodeSelector", strings(migration.addedNodeSelector()));
+    }
     return node;
   }
 
@@ -248,6 +253,11 @@ final class ManifestWriter {
         .completionTimeoutPerGiB()
         .ifPresent(v -> spec.put("completionTimeoutPerGiB", v.getSeconds()));
     policy.allowPostCopy().ifPresent(v -> spec.put("allowPostCopy", v));
+    policy.allowWorkloadDisruption().ifPresent(v -> spec.put("allowWorkloadDisruption", v));
+    policy.maxDowntimeMs().ifPresent(v -> spec.put("maxDowntimeMs", v));
+    policy
+        .experimental()
+        .ifPresent(v -> spec.set("experimental", ExperimentalWriter.experimental(v)));
     return node;
   }
 
@@ -337,6 +347,11 @@ final class ManifestWriter {
     node.put("allowPostCopy", configuration.allowPostCopy());
     node.put("unsafeMigrationOverride", configuration.unsafeMigrationOverride());
     configuration.network().ifPresent(v -> node.put("network", v));
+    node.put("maxDowntimeMs", configuration.maxDowntimeMs());
+    node.put("allowWorkloadDisruption", configuration.allowWorkloadDisruption());
+    configuration
+        .experimental()
+        .ifPresent(v -> node.set("experimental", ExperimentalWriter.experimental(v)));
     return node;
   }
 
@@ -360,6 +375,9 @@ final class ManifestWriter {
     state.targetNodeAddress().ifPresent(v -> node.put("targetNodeAddress", v));
     node.put("targetNodeDomainDetected", state.targetNodeDomainDetected());
     state.targetPod().ifPresent(v -> node.put("targetPod", v));
+    state
+        .migrationNetworkType()
+        .ifPresent(v -> node.put("migrationNetworkType", EnumNames.toWire(v)));
     if (!state.targetDirectMigrationNodePorts().isEmpty()) {
       ObjectNode ports = node.putObject("targetDirectMigrationNodePorts");
       state
