@@ -144,6 +144,34 @@ final class Converters {
                 });
   }
 
+  /**
+   * A count KubeVirt types as {@code uint32} that the model holds in an {@code int}: up to
+   * 4294967295 is read, and a count above 2147483647 is read as 2147483647 with a warning (no
+   * cluster runs that many migrations at once, so the limit is the same).
+   */
+  static Converter<Integer> uint32Count() {
+    return (node, path, problems) ->
+        uint32()
+            .convert(node, path, problems)
+            .map(
+                value -> {
+                  if (value > Integer.MAX_VALUE) {
+                    problems.warn(
+                        new ManifestWarning(
+                            path,
+                            null,
+                            path
+                                + " was "
+                                + value
+                                + " and is read as "
+                                + Integer.MAX_VALUE
+                                + ", the largest count this library holds"));
+                    return Integer.MAX_VALUE;
+                  }
+                  return value.intValue();
+                });
+  }
+
   /** A whole number of seconds, written as an integer (quoted or not). */
   static Converter<Duration> seconds() {
     return (node, path, problems) ->

@@ -2,13 +2,13 @@ package dev.livemigration.api.manifest;
 
 import static dev.livemigration.api.manifest.Converters.bool;
 import static dev.livemigration.api.manifest.Converters.checked;
-import static dev.livemigration.api.manifest.Converters.int32;
 import static dev.livemigration.api.manifest.Converters.int64;
 import static dev.livemigration.api.manifest.Converters.list;
 import static dev.livemigration.api.manifest.Converters.quantity;
 import static dev.livemigration.api.manifest.Converters.seconds;
 import static dev.livemigration.api.manifest.Converters.string;
 import static dev.livemigration.api.manifest.Converters.stringMap;
+import static dev.livemigration.api.manifest.Converters.uint32Count;
 import static dev.livemigration.api.manifest.Maps.entry;
 import static dev.livemigration.api.manifest.Maps.map;
 import static dev.livemigration.api.manifest.Maps.nested;
@@ -52,11 +52,11 @@ final class ManifestReader {
               MigrationConfiguration::builder, MigrationConfiguration.Builder::build)
           .field(
               "parallelMigrationsPerCluster",
-              int32(),
+              uint32Count(),
               MigrationConfiguration.Builder::parallelMigrationsPerCluster)
           .field(
               "parallelOutboundMigrationsPerNode",
-              int32(),
+              uint32Count(),
               MigrationConfiguration.Builder::parallelOutboundMigrationsPerNode)
           .field(
               "bandwidthPerMigration",

@@ -279,15 +279,33 @@ final class ManifestWriter {
       for (NetworkInterface networkInterface : vmi.interfaces()) {
         ObjectNode written = interfaces.addObject();
         written.put("name", networkInterface.name());
-        written.putObject(InstanceReader.bindingKey(networkInterface.binding()));
+        ObjectNode binding =
+            written.putObject(InterfaceReader.bindingKey(networkInterface.binding()));
+        networkInterface.bindingPlugin().ifPresent(name -> binding.put("name", name));
         if (!networkInterface.ports().isEmpty()) {
           ArrayNode ports = written.putArray("ports");
           networkInterface.ports().forEach(port -> ports.addObject().put("port", port));
+        }
+        if (!networkInterface.portRanges().isEmpty()) {
+          ArrayNode ranges = written.putArray("portRanges");
+          networkInterface
+              .portRanges()
+              .forEach(
+                  range ->
+                      ranges
+                          .addObject()
+                          .put("protocol", "TCP")
+                          .put("start", range.start())
+                          .put("end", range.end()));
         }
         ObjectNode network = networks.addObject();
         network.put("name", networkInterface.name());
         if (networkInterface.podNetwork()) {
           network.putObject("pod");
+        } else if (networkInterface.resourceClaimName().isPresent()) {
+          ObjectNode claim = network.putObject("resourceClaim");
+          claim.put("claimName", networkInterface.resourceClaimName().get());
+          networkInterface.resourceClaimRequestName().ifPresent(v -> claim.put("requestName", v));
         } else {
           network.putObject("multus").put("networkName", networkInterface.name());
         }
@@ -302,6 +320,9 @@ final class ManifestWriter {
         switch (volume.type()) {
           case PERSISTENT_VOLUME_CLAIM -> source.put("claimName", claimName(vmi, volume));
           case DATA_VOLUME -> source.put("name", claimName(vmi, volume));
+          case MEMORY_DUMP -> source.put("claimName", claimName(vmi, volume));
+          case EPHEMERAL ->
+              source.putObject("persistentVolumeClaim").put("claimName", claimName(vmi, volume));
           case EMPTY_DISK -> source.put("capacity", volume.size().toString());
           case HOST_DISK -> {
             if (!volume.size().isZero()) {

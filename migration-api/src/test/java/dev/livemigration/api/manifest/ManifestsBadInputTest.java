@@ -76,11 +76,11 @@ class ManifestsBadInputTest {
     @Test
     @DisplayName("an integer too large for an int")
     void integerTooLarge() {
-      assertThat(messages(migrationsProblems("parallelOutboundMigrationsPerNode: 3000000000")))
+      assertThat(messages(migrationsProblems("parallelOutboundMigrationsPerNode: 4294967296")))
           .containsExactly(
               MIGRATIONS
-                  + "parallelOutboundMigrationsPerNode was 3000000000 but it must be at most"
-                  + " 2147483647");
+                  + "parallelOutboundMigrationsPerNode was 4294967296 but it must be between 0 and"
+                  + " 4294967295");
     }
 
     @Test
