@@ -109,22 +109,22 @@ final class Converters {
                 });
   }
 
-  /** An integer that fits in a {@code long}. */
+  /**
+   * An integer held in a {@code long}, for fields whose range the model checks: one beyond the
+   * range of a {@code long} (such as a {@code uint64} near 2^64) is given as {@link Long#MAX_VALUE}
+   * or {@link Long#MIN_VALUE}, so that the model's rule reports it, with the value as written.
+   */
   static Converter<Long> int64() {
     return (node, path, problems) ->
         integer()
             .convert(node, path, problems)
-            .flatMap(
-                value -> {
-                  if (value.abs().compareTo(LONG_MAX) > 0) {
-                    problems.invalid(
-                        path,
-                        node,
-                        "must be between -" + Long.MAX_VALUE + " and " + Long.MAX_VALUE);
-                    return Optional.empty();
-                  }
-                  return Optional.of(value.longValueExact());
-                });
+            .map(
+                value ->
+                    value.compareTo(LONG_MAX) > 0
+                        ? Long.MAX_VALUE
+                        : value.compareTo(LONG_MAX.negate()) < 0
+                            ? Long.MIN_VALUE
+                            : value.longValueExact());
   }
 
   /**
