@@ -1,5 +1,6 @@
 package dev.livemigration.api;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -27,6 +28,37 @@ final class Checks {
   static void atLeast(String field, long value, long min) {
     if (value < min) {
       throw invalid(field, "must be >= " + min, value);
+    }
+  }
+
+  static void between(String field, long value, long min, long max) {
+    if (value < min || value > max) {
+      throw invalid(field, "must be between " + min + " and " + max, value);
+    }
+  }
+
+  static void wholeSecondsNotNegative(String field, Duration value) {
+    if (value.isNegative()) {
+      throw invalid(field, "must not be negative", value.getSeconds() + "s");
+    }
+    if (value.getNano() != 0) {
+      throw invalid(field, "must be a whole number of seconds", value);
+    }
+  }
+
+  /** A factor above (or, if not {@code exclusiveZero}, at least) 0 and at most {@code max}. */
+  static void factor(String field, Quantity value, String rule, boolean exclusiveZero, String max) {
+    int sign = value.value().signum();
+    if (sign < 0
+        || (exclusiveZero && sign == 0)
+        || value.value().compareTo(new BigDecimal(max)) > 0) {
+      throw invalid(field, rule, value);
+    }
+  }
+
+  static void factorAtLeastOne(String field, Quantity value) {
+    if (value.value().compareTo(BigDecimal.ONE) < 0) {
+      throw invalid(field, "must be at least 1", value);
     }
   }
 

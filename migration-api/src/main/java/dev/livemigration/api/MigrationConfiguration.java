@@ -41,6 +41,12 @@ public abstract class MigrationConfiguration {
   /** KubeVirt's default for {@link #nodeDrainTaintKey()}: {@code kubevirt.io/drain}. */
   public static final String DEFAULT_NODE_DRAIN_TAINT_KEY = "kubevirt.io/drain";
 
+  /** KubeVirt's default for {@link #maxDowntimeMs()}: 900 milliseconds. */
+  public static final long DEFAULT_MAX_DOWNTIME_MS = 900;
+
+  /** The largest {@link #maxDowntimeMs()} KubeVirt accepts: 2000000 milliseconds. */
+  public static final long MAX_DOWNTIME_MS_LIMIT = 2_000_000;
+
   private static final MigrationConfiguration DEFAULTS = builder().build();
   private static final BigInteger BYTES_PER_GIB = BigInteger.ONE.shiftLeft(30);
 
@@ -119,6 +125,32 @@ public abstract class MigrationConfiguration {
     return false;
   }
 
+  /**
+   * The longest the guest may be paused at the switch-over, in milliseconds; between 1 and {@value
+   * #MAX_DOWNTIME_MS_LIMIT}. Read and kept; not yet obeyed by the engine.
+   */
+  @Value.Default
+  public long maxDowntimeMs() {
+    return DEFAULT_MAX_DOWNTIME_MS;
+  }
+
+  /**
+   * Whether a migration whose completion budget runs out may disrupt the guest (post-copy if
+   * allowed, else pause it) to complete, instead of being aborted. Read and kept; not yet obeyed by
+   * the engine.
+   */
+  @Value.Default
+  public boolean allowWorkloadDisruption() {
+    return false;
+  }
+
+  /**
+   * KubeVirt's alpha tunables, as a migration's effective configuration carries them from its
+   * policy ({@code status.migrationState.migrationConfiguration.experimental}). Read and kept; not
+   * yet obeyed by the engine.
+   */
+  public abstract Optional<ExperimentalMigrationOptions> experimental();
+
   /** The name of a dedicated migration network; empty to use the nodes' primary network. */
   public abstract Optional<String> network();
 
@@ -147,6 +179,7 @@ public abstract class MigrationConfiguration {
     Checks.notBlank("nodeDrainTaintKey", nodeDrainTaintKey());
     Checks.wholeBytes("bandwidthPerMigration", bandwidthPerMigration());
     network().ifPresent(name -> Checks.objectName("network", name));
+    Checks.between("maxDowntimeMs", maxDowntimeMs(), 1, MAX_DOWNTIME_MS_LIMIT);
   }
 
   /** Builds a {@link MigrationConfiguration}; unset fields keep KubeVirt's defaults. */

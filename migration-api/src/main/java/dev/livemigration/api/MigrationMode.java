@@ -8,5 +8,11 @@ public enum MigrationMode {
    * The guest runs on the target and fetches missing memory from the source; the source no longer
    * holds the whole state, so a cancellation or a broken link can lose the guest.
    */
-  POST_COPY
+  POST_COPY,
+  /**
+   * The guest is paused on the source so that the remaining memory can be copied (KubeVirt's {@code
+   * Paused}, when the completion budget ran out, workload disruption is allowed and post-copy is
+   * not).
+   */
+  PAUSED
 }

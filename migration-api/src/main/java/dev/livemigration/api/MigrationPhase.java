@@ -12,6 +12,16 @@ public enum MigrationPhase {
   PREPARING_TARGET,
   /** The target is ready to receive the guest. */
   TARGET_READY,
+  /**
+   * A cross-cluster migration waits for its other half (KubeVirt's {@code WaitingForSync}); read
+   * and written back only, as this library does not run cross-cluster migrations.
+   */
+  WAITING_FOR_SYNC,
+  /**
+   * The two halves of a cross-cluster migration synchronize (KubeVirt's {@code Synchronizing});
+   * read and written back only.
+   */
+  SYNCHRONIZING,
   /** State is moving from the source to the target. */
   RUNNING,
   /** The guest runs on the target. */

@@ -55,6 +55,15 @@ public abstract class MigrationPolicy {
   /** Overrides {@link MigrationConfiguration#allowPostCopy()}. */
   public abstract Optional<Boolean> allowPostCopy();
 
+  /** Overrides {@link MigrationConfiguration#allowWorkloadDisruption()}. */
+  public abstract Optional<Boolean> allowWorkloadDisruption();
+
+  /** Overrides {@link MigrationConfiguration#maxDowntimeMs()}; between 1 and 2000000. */
+  public abstract Optional<Long> maxDowntimeMs();
+
+  /** KubeVirt's alpha tunables ({@code spec.experimental}); replace the configuration's. */
+  public abstract Optional<ExperimentalMigrationOptions> experimental();
+
   /**
    * Returns whether this policy applies to a VMI with these labels in a namespace with these
    * labels.
@@ -73,6 +82,9 @@ public abstract class MigrationPolicy {
     bandwidthPerMigration().ifPresent(builder::bandwidthPerMigration);
     completionTimeoutPerGiB().ifPresent(builder::completionTimeoutPerGiB);
     allowPostCopy().ifPresent(builder::allowPostCopy);
+    allowWorkloadDisruption().ifPresent(builder::allowWorkloadDisruption);
+    maxDowntimeMs().ifPresent(builder::maxDowntimeMs);
+    experimental().ifPresent(builder::experimental);
     return builder.build();
   }
 
@@ -89,6 +101,11 @@ public abstract class MigrationPolicy {
     bandwidthPerMigration().ifPresent(q -> Checks.wholeBytes("bandwidthPerMigration", q));
     completionTimeoutPerGiB()
         .ifPresent(d -> Checks.positiveWholeSeconds("completionTimeoutPerGiB", d));
+    maxDowntimeMs()
+        .ifPresent(
+            ms ->
+                Checks.between(
+                    "maxDowntimeMs", ms, 1, MigrationConfiguration.MAX_DOWNTIME_MS_LIMIT));
   }
 
   /** Builds a {@link MigrationPolicy}. */

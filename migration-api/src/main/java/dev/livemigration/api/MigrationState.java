@@ -110,6 +110,9 @@ public abstract class MigrationState {
    */
   public abstract Map<Integer, Integer> targetDirectMigrationNodePorts();
 
+  /** Which network the migration travels on ({@code migrationNetworkType}). */
+  public abstract Optional<MigrationNetworkType> migrationNetworkType();
+
   /**
    * The latest progress the backend reported; once the migration has ended, its final job
    * statistics (data moved, passes, rates and, where the backend measured it, the downtime). Not

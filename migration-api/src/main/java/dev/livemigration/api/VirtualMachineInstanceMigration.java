@@ -1,5 +1,7 @@
 package dev.livemigration.api;
 
+import java.util.Map;
+import java.util.Optional;
 import org.immutables.value.Value;
 
 /**
@@ -40,8 +42,21 @@ public abstract class VirtualMachineInstanceMigration {
   /** The name of the VMI to migrate ({@code spec.vmiName}). */
   public abstract String vmiName();
 
+  /**
+   * How urgent the request is ({@code spec.priority}); empty ranks below every priority, as in
+   * KubeVirt. Read and kept; not yet obeyed by the engine.
+   */
+  public abstract Optional<MigrationPriority> priority();
+
+  /**
+   * Labels the target node must carry on top of the VMI's own constraints ({@code
+   * spec.addedNodeSelector}). Read and kept; not yet obeyed by the engine.
+   */
+  public abstract Map<String, String> addedNodeSelector();
+
   @Value.Check
   void check() {
+    Checks.labels("spec.addedNodeSelector", addedNodeSelector());
     Checks.objectName("metadata.name", name());
     Checks.namespaceName("metadata.namespace", namespace());
     Checks.objectName("spec.vmiName", vmiName());

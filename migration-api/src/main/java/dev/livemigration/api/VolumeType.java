@@ -13,7 +13,22 @@ public enum VolumeType {
   /** A disk image on the node's own file system; copied by a block migration. */
   HOST_DISK,
   /** Generated data (cloud-init, config map, secret, service account); recreated on the target. */
-  GENERATED;
+  GENERATED,
+  /**
+   * A claim used as a read-only base with a node-local writable layer (KubeVirt's {@code
+   * ephemeral}); KubeVirt copies it by a block migration.
+   */
+  EPHEMERAL,
+  /**
+   * A claim that receives a dump of the guest's memory (KubeVirt's {@code memoryDump}); KubeVirt
+   * counts it among the volumes a block migration copies.
+   */
+  MEMORY_DUMP,
+  /**
+   * A read-only path of the launcher shared with the guest over virtiofs (KubeVirt's {@code
+   * containerPath}); present on every node, neither copied nor shared.
+   */
+  CONTAINER_PATH;
 
   /** Returns whether this type of volume is backed by a persistent volume claim. */
   public boolean isClaim() {
@@ -22,6 +37,10 @@ public enum VolumeType {
 
   /** Returns whether this type of volume lives on the node and must be copied to migrate. */
   public boolean isNodeLocal() {
-    return this == CONTAINER_DISK || this == EMPTY_DISK || this == HOST_DISK;
+    return this == CONTAINER_DISK
+        || this == EMPTY_DISK
+        || this == HOST_DISK
+        || this == EPHEMERAL
+        || this == MEMORY_DUMP;
   }
 }

@@ -28,6 +28,7 @@ final class Converters {
   private static final BigInteger INT_MIN = BigInteger.valueOf(Integer.MIN_VALUE);
   private static final BigInteger INT_MAX = BigInteger.valueOf(Integer.MAX_VALUE);
   private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
+  private static final BigInteger UINT32_MAX = BigInteger.valueOf(4_294_967_295L);
   private static final String TIMESTAMP_RULE =
       "must be an RFC 3339 timestamp such as 2019-03-29T03:37:52Z";
   private static final String QUANTITY_RULE =
@@ -105,6 +106,69 @@ final class Converters {
                     return Optional.empty();
                   }
                   return Optional.of(value.intValueExact());
+                });
+  }
+
+  /**
+   * An integer held in a {@code long}, for fields whose range the model checks: one beyond the
+   * range of a {@code long} (such as a {@code uint64} near 2^64) is given as {@link Long#MAX_VALUE}
+   * or {@link Long#MIN_VALUE}, so that the model's rule reports it, with the value as written.
+   */
+  static Converter<Long> int64() {
+    return (node, path, problems) ->
+        integer()
+            .convert(node, path, problems)
+            .map(
+                value ->
+                    value.compareTo(LONG_MAX) > 0
+                        ? Long.MAX_VALUE
+                        : value.compareTo(LONG_MAX.negate()) < 0
+                            ? Long.MIN_VALUE
+                            : value.longValueExact());
+  }
+
+  /**
+   * A count KubeVirt types as {@code uint32}: between 0 and 4294967295, given as a {@code long}.
+   */
+  static Converter<Long> uint32() {
+    return (node, path, problems) ->
+        integer()
+            .convert(node, path, problems)
+            .flatMap(
+                value -> {
+                  if (value.signum() < 0 || value.compareTo(UINT32_MAX) > 0) {
+                    problems.invalid(path, node, "must be between 0 and " + UINT32_MAX);
+                    return Optional.empty();
+                  }
+                  return Optional.of(value.longValueExact());
+                });
+  }
+
+  /**
+   * A count KubeVirt types as {@code uint32} that the model holds in an {@code int}: up to
+   * 4294967295 is read, and a count above 2147483647 is read as 2147483647 with a warning (no
+   * cluster runs that many migrations at once, so the limit is the same).
+   */
+  static Converter<Integer> uint32Count() {
+    return (node, path, problems) ->
+        uint32()
+            .convert(node, path, problems)
+            .map(
+                value -> {
+                  if (value > Integer.MAX_VALUE) {
+                    problems.warn(
+                        new ManifestWarning(
+                            path,
+                            null,
+                            path
+                                + " was "
+                                + value
+                                + " and is read as "
+                                + Integer.MAX_VALUE
+                                + ", the largest count this library holds"));
+                    return Integer.MAX_VALUE;
+                  }
+                  return value.intValue();
                 });
   }
 

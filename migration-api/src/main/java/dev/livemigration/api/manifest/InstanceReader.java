@@ -1,7 +1,5 @@
 package dev.livemigration.api.manifest;
 
-import static dev.livemigration.api.manifest.Converters.int32;
-import static dev.livemigration.api.manifest.Converters.list;
 import static dev.livemigration.api.manifest.Converters.mapping;
 import static dev.livemigration.api.manifest.Converters.quantity;
 import static dev.livemigration.api.manifest.Converters.string;
@@ -13,7 +11,6 @@ import static dev.livemigration.api.manifest.NamedItems.nameEntry;
 import static dev.livemigration.api.manifest.NamedItems.nameText;
 import static dev.livemigration.api.manifest.NamedItems.named;
 
-import dev.livemigration.api.InterfaceBinding;
 import dev.livemigration.api.NetworkInterface;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
@@ -24,12 +21,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -86,44 +81,45 @@ final class InstanceReader {
   private static final class NetworkDraft {
     String name = "probe";
     boolean pod;
+    @Nullable String claimName;
+    @Nullable String requestName;
 
     ReadNetwork build() {
-      return new ReadNetwork(name, pod);
+      return new ReadNetwork(name, pod, claimName, requestName);
     }
   }
 
-  /** A network of {@code spec.networks} as read. */
-  private record ReadNetwork(String name, boolean pod) {}
+  /** A network of {@code spec.networks} as read; a resource claim network names its claim. */
+  private record ReadNetwork(
+      String name, boolean pod, @Nullable String claimName, @Nullable String requestName) {}
+
+  /** A network's {@code resourceClaim}: the VMI's claim entry and its request. */
+  private static final Section<NetworkDraft> RESOURCE_CLAIM =
+      Section.<NetworkDraft>strict(NetworkDraft::new, NetworkDraft::build)
+          .required("claimName", string(), (d, v) -> d.claimName = v)
+          .field("requestName", string(), (d, v) -> d.requestName = v);
 
   static VirtualMachineInstance.Builder probeInstance() {
     return VirtualMachineInstance.builder().name("probe").nodeName("probe").memory(Quantity.ZERO);
   }
 
-  private static NetworkInterface.Builder probeInterface() {
-    return NetworkInterface.builder().name("probe").binding(InterfaceBinding.MASQUERADE);
-  }
-
   // ---------------------------------------------------------------- interfaces and networks
-
-  private static final List<String> BINDING_KEYS =
-      Stream.of(InterfaceBinding.values()).map(InstanceReader::bindingKey).toList();
-
-  private static final Section<NetworkInterface.Builder> PORT =
-      Section.<NetworkInterface.Builder>strict(
-              InstanceReader::probeInterface, NetworkInterface.Builder::build)
-          .required("port", int32(), (b, v) -> b.addPorts(v))
-          .ignore("name", "protocol");
-
-  private static final Section<NetworkInterface.Builder> INTERFACE = interfaceSection();
 
   /** Strict: a misspelt {@code pod} would silently take the interface off the pod network. */
   private static final Section<NetworkDraft> NETWORK =
       Section.<NetworkDraft>strict(NetworkDraft::new, NetworkDraft::build)
           .required("name", string(), (d, v) -> d.name = v)
           .field("pod", mapping(), (d, v) -> d.pod = true)
-          .field("multus", mapping(), (d, v) -> d.pod = false);
+          .field("multus", mapping(), (d, v) -> d.pod = false)
+          .field(
+              "resourceClaim",
+              (node, path, problems) -> nested(RESOURCE_CLAIM, node, path, problems),
+              (d, settings) -> {
+                d.pod = false;
+                settings.forEach(s -> s.setter().accept(d));
+              });
 
-  private static final List<String> NETWORK_KEYS = List.of("pod", "multus");
+  private static final List<String> NETWORK_KEYS = List.of("pod", "multus", "resourceClaim");
 
   // ---------------------------------------------------------------- the VMI
 
@@ -171,12 +167,7 @@ final class InstanceReader {
   private static final Section<VirtualMachineInstance.Builder> DEVICES =
       Section.<VirtualMachineInstance.Builder>lenient(
               InstanceReader::probeInstance, VirtualMachineInstance.Builder::build)
-          .field("interfaces", named(InstanceReader::networkInterface), (b, v) -> {});
-
-  /** Returns the key a binding is written under: {@code masquerade} for {@code MASQUERADE}. */
-  static String bindingKey(InterfaceBinding binding) {
-    return binding.name().toLowerCase(Locale.ROOT);
-  }
+          .field("interfaces", named(InterfaceReader::networkInterface), (b, v) -> {});
 
   /** Reads a {@code PersistentVolumeClaim} document; see {@link ClaimReader#claim}. */
   static Optional<PersistentVolumeClaim> claim(Sub document, Problems problems) {
@@ -210,7 +201,7 @@ final class InstanceReader {
                 values.add(volumes);
                 for (VolumeReader.ReadVolume volume :
                     InstanceReader.<VolumeReader.ReadVolume>items(volumes)) {
-                  if (volume.claimName() != null) {
+                  if (volume.claimName() != null && volume.volume().type().isClaim()) {
                     claimNames.put(volume.volume().name(), volume.claimName());
                   }
                 }
@@ -300,38 +291,24 @@ final class InstanceReader {
     if (problems.count() > before) {
       return Optional.empty();
     }
-    Map<String, Boolean> pod = new LinkedHashMap<>();
+    Map<String, ReadNetwork> byName = new LinkedHashMap<>();
     if (networksRead != null) {
-      InstanceReader.<ReadNetwork>items(networksRead).forEach(n -> pod.put(n.name(), n.pod()));
+      InstanceReader.<ReadNetwork>items(networksRead).forEach(n -> byName.put(n.name(), n));
     }
     List<NetworkInterface> matched = new ArrayList<>();
     for (NetworkInterface candidate : InstanceReader.<NetworkInterface>items(read)) {
+      ReadNetwork network = byName.get(candidate.name());
       matched.add(
           NetworkInterface.builder()
               .from(candidate)
-              .podNetwork(pod.getOrDefault(candidate.name(), false))
+              .podNetwork(network != null && network.pod())
+              .resourceClaimName(Optional.ofNullable(network == null ? null : network.claimName()))
+              .resourceClaimRequestName(
+                  Optional.ofNullable(network == null ? null : network.requestName()))
               .build());
     }
     return Optional.of(
         new Bound<>("interfaces", read.path(), read.node(), matched, b -> b.interfaces(matched)));
-  }
-
-  private static Optional<NetworkInterface> networkInterface(
-      Tree node, String path, Problems problems) {
-    if (!(node instanceof Tree.Mapping mapping)) {
-      problems.invalid(path, node, "must be a map");
-      return Optional.empty();
-    }
-    int before = problems.count();
-    Map<String, Bound<NetworkInterface.Builder>> values = INTERFACE.read(mapping, path, problems);
-    exactlyOne(INTERFACE, mapping, path, BINDING_KEYS, "binding", problems);
-    return Section.build(
-        NetworkInterface.builder(),
-        NetworkInterface.Builder::build,
-        values.values(),
-        path,
-        problems,
-        before);
   }
 
   private static Optional<ReadNetwork> network(Tree node, String path, Problems problems) {
@@ -384,32 +361,5 @@ final class InstanceReader {
   @SuppressWarnings("unchecked")
   private static <T> List<T> items(Bound<?> bound) {
     return (List<T>) bound.value();
-  }
-
-  private static Section<NetworkInterface.Builder> interfaceSection() {
-    Section<NetworkInterface.Builder> section =
-        Section.<NetworkInterface.Builder>strict(
-                InstanceReader::probeInterface, NetworkInterface.Builder::build)
-            .required("name", string(), NetworkInterface.Builder::name);
-    for (InterfaceBinding binding : InterfaceBinding.values()) {
-      section.field(
-          bindingKey(binding),
-          (node, path, problems) -> mapping().convert(node, path, problems).map(m -> binding),
-          NetworkInterface.Builder::binding);
-    }
-    return section
-        .field(
-            "ports",
-            list((node, path, problems) -> nested(PORT, node, path, problems)),
-            (b, ports) -> ports.forEach(port -> port.forEach(p -> p.setter().accept(b))))
-        .ignore(
-            "model",
-            "macAddress",
-            "pciAddress",
-            "bootOrder",
-            "dhcpOptions",
-            "tag",
-            "acpiIndex",
-            "state");
   }
 }

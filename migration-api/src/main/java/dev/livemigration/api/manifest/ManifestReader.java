@@ -2,12 +2,13 @@ package dev.livemigration.api.manifest;
 
 import static dev.livemigration.api.manifest.Converters.bool;
 import static dev.livemigration.api.manifest.Converters.checked;
-import static dev.livemigration.api.manifest.Converters.int32;
+import static dev.livemigration.api.manifest.Converters.int64;
 import static dev.livemigration.api.manifest.Converters.list;
 import static dev.livemigration.api.manifest.Converters.quantity;
 import static dev.livemigration.api.manifest.Converters.seconds;
 import static dev.livemigration.api.manifest.Converters.string;
 import static dev.livemigration.api.manifest.Converters.stringMap;
+import static dev.livemigration.api.manifest.Converters.uint32Count;
 import static dev.livemigration.api.manifest.Maps.entry;
 import static dev.livemigration.api.manifest.Maps.map;
 import static dev.livemigration.api.manifest.Maps.nested;
@@ -15,6 +16,7 @@ import static dev.livemigration.api.manifest.Maps.nested;
 import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationPolicy;
+import dev.livemigration.api.MigrationPriority;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
@@ -50,11 +52,11 @@ final class ManifestReader {
               MigrationConfiguration::builder, MigrationConfiguration.Builder::build)
           .field(
               "parallelMigrationsPerCluster",
-              int32(),
+              uint32Count(),
               MigrationConfiguration.Builder::parallelMigrationsPerCluster)
           .field(
               "parallelOutboundMigrationsPerNode",
-              int32(),
+              uint32Count(),
               MigrationConfiguration.Builder::parallelOutboundMigrationsPerNode)
           .field(
               "bandwidthPerMigration",
@@ -74,8 +76,16 @@ final class ManifestReader {
               bool(),
               MigrationConfiguration.Builder::unsafeMigrationOverride)
           .field("network", string(), (b, v) -> b.network(v))
-          .ignore(
-              "matchSELinuxLevelOnMigration", "allowWorkloadDisruption", "utilityVolumesTimeout");
+          .field("maxDowntimeMs", int64(), MigrationConfiguration.Builder::maxDowntimeMs)
+          .field(
+              "allowWorkloadDisruption",
+              bool(),
+              MigrationConfiguration.Builder::allowWorkloadDisruption)
+          .field("experimental", ExperimentalReader::experimental, (b, v) -> b.experimental(v))
+          .warnIgnored(
+              "it only means something to Kubernetes",
+              "matchSELinuxLevelOnMigration",
+              "utilityVolumesTimeout");
 
   private static final Section<VirtualMachineInstanceMigration.Builder> MIGRATION_METADATA =
       Section.<VirtualMachineInstanceMigration.Builder>lenient(
@@ -89,7 +99,23 @@ final class ManifestReader {
               () -> VirtualMachineInstanceMigration.builder().name("probe").vmiName("probe"),
               VirtualMachineInstanceMigration.Builder::build)
           .required("vmiName", string(), VirtualMachineInstanceMigration.Builder::vmiName)
-          .ignore("addedNodeSelector");
+          .field("priority", ManifestReader::priority, (b, v) -> b.priority(v))
+          .field(
+              "addedNodeSelector",
+              stringMap(
+                  "spec.addedNodeSelector",
+                  (key, value) ->
+                      VirtualMachineInstanceMigration.builder()
+                          .name("probe")
+                          .vmiName("probe")
+                          .putAddedNodeSelector(key, value)
+                          .build()),
+              VirtualMachineInstanceMigration.Builder::addedNodeSelector)
+          .refuse(
+              "is not supported: this library does not run cross-cluster (decentralized)"
+                  + " migrations",
+              "sendTo",
+              "receive");
 
   private static final Section<KubeVirt.Builder> KUBEVIRT_METADATA =
       Section.<KubeVirt.Builder>lenient(KubeVirt::builder, KubeVirt.Builder::build)
@@ -147,9 +173,24 @@ final class ManifestReader {
           .field("bandwidthPerMigration", quantity(), (b, v) -> b.bandwidthPerMigration(v))
           .field("completionTimeoutPerGiB", seconds(), (b, v) -> b.completionTimeoutPerGiB(v))
           .field("allowPostCopy", bool(), (b, v) -> b.allowPostCopy(v))
-          .ignore("allowWorkloadDisruption", "maxDowntimeMs", "experimental");
+          .field("allowWorkloadDisruption", bool(), (b, v) -> b.allowWorkloadDisruption(v))
+          .field("maxDowntimeMs", int64(), (b, v) -> b.maxDowntimeMs(v))
+          .field("experimental", ExperimentalReader::experimental, (b, v) -> b.experimental(v));
 
   private ManifestReader() {}
+
+  /** A migration's {@code spec.priority}, as KubeVirt spells it: {@code system-critical}. */
+  private static Optional<MigrationPriority> priority(Tree node, String path, Problems problems) {
+    if (node instanceof Tree.Scalar scalar && scalar.type() == Tree.ScalarType.STRING) {
+      Optional<MigrationPriority> priority = MigrationPriority.fromWireName(scalar.text());
+      if (priority.isPresent()) {
+        return priority;
+      }
+    }
+    problems.invalid(
+        path, node, "must be one of system-critical, user-triggered, system-maintenance");
+    return Optional.empty();
+  }
 
   /**
    * Reads {@code root} as a {@code type} ({@code Object} for any kind), recording every problem;

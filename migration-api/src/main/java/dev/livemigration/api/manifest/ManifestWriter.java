@@ -212,7 +212,12 @@ final class ManifestWriter {
     ObjectNode metadata = node.putObject("metadata");
     metadata.put("name", migration.name());
     metadata.put("namespace", migration.namespace());
-    node.putObject("spec").put("vmiName", migration.vmiName());
+    ObjectNode spec = node.putObject("spec");
+    spec.put("vmiName", migration.vmiName());
+    migration.priority().ifPresent(v -> spec.put("priority", v.wireName()));
+    if (!migration.addedNodeSelector().isEmpty()) {
+      spec.set("addedNodeSelector", strings(migration.addedNodeSelector()));
+    }
     return node;
   }
 
@@ -248,6 +253,11 @@ final class ManifestWriter {
         .completionTimeoutPerGiB()
         .ifPresent(v -> spec.put("completionTimeoutPerGiB", v.getSeconds()));
     policy.allowPostCopy().ifPresent(v -> spec.put("allowPostCopy", v));
+    policy.allowWorkloadDisruption().ifPresent(v -> spec.put("allowWorkloadDisruption", v));
+    policy.maxDowntimeMs().ifPresent(v -> spec.put("maxDowntimeMs", v));
+    policy
+        .experimental()
+        .ifPresent(v -> spec.set("experimental", ExperimentalWriter.experimental(v)));
     return node;
   }
 
@@ -269,15 +279,33 @@ final class ManifestWriter {
       for (NetworkInterface networkInterface : vmi.interfaces()) {
         ObjectNode written = interfaces.addObject();
         written.put("name", networkInterface.name());
-        written.putObject(InstanceReader.bindingKey(networkInterface.binding()));
+        ObjectNode binding =
+            written.putObject(InterfaceReader.bindingKey(networkInterface.binding()));
+        networkInterface.bindingPlugin().ifPresent(name -> binding.put("name", name));
         if (!networkInterface.ports().isEmpty()) {
           ArrayNode ports = written.putArray("ports");
           networkInterface.ports().forEach(port -> ports.addObject().put("port", port));
+        }
+        if (!networkInterface.portRanges().isEmpty()) {
+          ArrayNode ranges = written.putArray("portRanges");
+          networkInterface
+              .portRanges()
+              .forEach(
+                  range ->
+                      ranges
+                          .addObject()
+                          .put("protocol", "TCP")
+                          .put("start", range.start())
+                          .put("end", range.end()));
         }
         ObjectNode network = networks.addObject();
         network.put("name", networkInterface.name());
         if (networkInterface.podNetwork()) {
           network.putObject("pod");
+        } else if (networkInterface.resourceClaimName().isPresent()) {
+          ObjectNode claim = network.putObject("resourceClaim");
+          claim.put("claimName", networkInterface.resourceClaimName().get());
+          networkInterface.resourceClaimRequestName().ifPresent(v -> claim.put("requestName", v));
         } else {
           network.putObject("multus").put("networkName", networkInterface.name());
         }
@@ -292,6 +320,9 @@ final class ManifestWriter {
         switch (volume.type()) {
           case PERSISTENT_VOLUME_CLAIM -> source.put("claimName", claimName(vmi, volume));
           case DATA_VOLUME -> source.put("name", claimName(vmi, volume));
+          case MEMORY_DUMP -> source.put("claimName", claimName(vmi, volume));
+          case EPHEMERAL ->
+              source.putObject("persistentVolumeClaim").put("claimName", claimName(vmi, volume));
           case EMPTY_DISK -> source.put("capacity", volume.size().toString());
           case HOST_DISK -> {
             if (!volume.size().isZero()) {
@@ -337,6 +368,11 @@ final class ManifestWriter {
     node.put("allowPostCopy", configuration.allowPostCopy());
     node.put("unsafeMigrationOverride", configuration.unsafeMigrationOverride());
     configuration.network().ifPresent(v -> node.put("network", v));
+    node.put("maxDowntimeMs", configuration.maxDowntimeMs());
+    node.put("allowWorkloadDisruption", configuration.allowWorkloadDisruption());
+    configuration
+        .experimental()
+        .ifPresent(v -> node.set("experimental", ExperimentalWriter.experimental(v)));
     return node;
   }
 
@@ -360,6 +396,9 @@ final class ManifestWriter {
     state.targetNodeAddress().ifPresent(v -> node.put("targetNodeAddress", v));
     node.put("targetNodeDomainDetected", state.targetNodeDomainDetected());
     state.targetPod().ifPresent(v -> node.put("targetPod", v));
+    state
+        .migrationNetworkType()
+        .ifPresent(v -> node.put("migrationNetworkType", EnumNames.toWire(v)));
     if (!state.targetDirectMigrationNodePorts().isEmpty()) {
       ObjectNode ports = node.putObject("targetDirectMigrationNodePorts");
       state

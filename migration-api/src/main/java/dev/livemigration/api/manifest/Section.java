@@ -56,6 +56,8 @@ final class Section<B> {
   private final Map<String, Field<B, ?>> byName = new LinkedHashMap<>();
   private final Map<String, @Nullable String> required = new HashMap<>();
   private final Set<String> ignored = new HashSet<>();
+  private final Map<String, String> warned = new HashMap<>();
+  private final Map<String, String> refused = new HashMap<>();
 
   private Section(Supplier<B> probeBuilder, Function<B, ?> build, boolean strict) {
     this.probeBuilder = probeBuilder;
@@ -111,6 +113,29 @@ final class Section<B> {
     return this;
   }
 
+  /**
+   * Accepts these keys in a strict or lenient section and reports each as a {@link ManifestWarning}
+   * that it is ignored, {@code because} saying why (as in {@code it only means something to
+   * Kubernetes}).
+   */
+  Section<B> warnIgnored(String because, String... names) {
+    for (String name : names) {
+      warned.put(Tree.normalize(name), because);
+    }
+    return this;
+  }
+
+  /**
+   * Refuses these keys as a problem whose rule is {@code rule} (as in {@code is not supported: …}),
+   * rather than as unknown keys.
+   */
+  Section<B> refuse(String rule, String... names) {
+    for (String name : names) {
+      refused.put(Tree.normalize(name), rule);
+    }
+    return this;
+  }
+
   private Section<B> add(Field<B, ?> field) {
     fields.add(field);
     byName.put(Tree.normalize(field.name()), field);
@@ -126,7 +151,10 @@ final class Section<B> {
   /** Returns whether {@code key} is one of the fields (or their other names) or an ignored key. */
   boolean knows(String key) {
     String normalized = Tree.normalize(key);
-    return byName.containsKey(normalized) || ignored.contains(normalized);
+    return byName.containsKey(normalized)
+        || ignored.contains(normalized)
+        || warned.containsKey(normalized)
+        || refused.containsKey(normalized);
   }
 
   /**
@@ -141,6 +169,19 @@ final class Section<B> {
     for (Tree.Entry entry : mapping.entries()) {
       String keyPath = Problems.child(path, entry.key());
       Field<B, ?> field = byName.get(Tree.normalize(entry.key()));
+      String because = warned.get(Tree.normalize(entry.key()));
+      if (field == null && because != null) {
+        problems.warn(
+            new ManifestWarning(keyPath, null, keyPath + " is read but ignored: " + because));
+        continue;
+      }
+      String refusal = refused.get(Tree.normalize(entry.key()));
+      if (field == null && refusal != null) {
+        if (!Tree.isNull(entry.value())) {
+          problems.add(new ManifestException.Problem(keyPath, null, keyPath + " " + refusal));
+        }
+        continue;
+      }
       if (field == null) {
         if (strict && !ignored.contains(Tree.normalize(entry.key()))) {
           problems.unknown(keyPath, names());

@@ -14,6 +14,7 @@ import dev.livemigration.api.ConditionStatus;
 import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.MigrationNetworkType;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
@@ -65,6 +66,15 @@ final class StatusReader {
                           .putTargetDirectMigrationNodePorts(port, target)
                           .build()),
               MigrationState.Builder::targetDirectMigrationNodePorts)
+          .field(
+              "migrationNetworkType",
+              enumeration(MigrationNetworkType.class),
+              (b, v) -> b.migrationNetworkType(v))
+          .warnIgnored(
+              "it only means something to Kubernetes",
+              "targetMemoryOverhead",
+              "sourcePersistentStatePVCName",
+              "targetPersistentStatePVCName")
           .ignore(
               "targetNodeDomainReadyTimestamp",
               "targetAttachmentPodUID",

@@ -58,6 +58,14 @@ final class VolumeReader {
       Section.<VolumeDraft>lenient(VolumeDraft::probe, VolumeDraft::build)
           .required("capacity", quantity(), (d, v) -> d.volume.size(v));
 
+  /** An ephemeral volume: a claim under {@code persistentVolumeClaim}, with a local layer. */
+  private static final Section<VolumeDraft> EPHEMERAL_SOURCE =
+      Section.<VolumeDraft>lenient(VolumeDraft::probe, VolumeDraft::build)
+          .required(
+              "persistentVolumeClaim",
+              (node, path, problems) -> nested(CLAIM_SOURCE, node, path, problems),
+              (d, settings) -> settings.forEach(setting -> setting.setter().accept(d)));
+
   /** Strict: a misspelt capacity would silently make the disk free to migrate. */
   private static final Section<VolumeDraft> HOST_DISK_SOURCE =
       Section.<VolumeDraft>strict(VolumeDraft::probe, VolumeDraft::build)
@@ -83,6 +91,12 @@ final class VolumeReader {
               "emptyDisk", VolumeType.EMPTY_DISK, source(VolumeType.EMPTY_DISK, EMPTY_DISK_SOURCE)),
           new SourceKind(
               "hostDisk", VolumeType.HOST_DISK, source(VolumeType.HOST_DISK, HOST_DISK_SOURCE)),
+          new SourceKind(
+              "ephemeral", VolumeType.EPHEMERAL, source(VolumeType.EPHEMERAL, EPHEMERAL_SOURCE)),
+          new SourceKind(
+              "memoryDump", VolumeType.MEMORY_DUMP, source(VolumeType.MEMORY_DUMP, CLAIM_SOURCE)),
+          new SourceKind(
+              "containerPath", VolumeType.CONTAINER_PATH, anySource(VolumeType.CONTAINER_PATH)),
           generated("cloudInitNoCloud"),
           generated("cloudInitConfigDrive"),
           generated("configMap"),

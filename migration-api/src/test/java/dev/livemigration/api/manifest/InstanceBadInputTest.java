@@ -13,10 +13,12 @@ import org.junit.jupiter.api.Test;
 @DisplayName("Manifests rejects bad VMIs and claims")
 class InstanceBadInputTest {
   private static final String SOURCES =
-      "persistentVolumeClaim, dataVolume, containerDisk, emptyDisk, hostDisk, cloudInitNoCloud,"
+      "persistentVolumeClaim, dataVolume, containerDisk, emptyDisk, hostDisk, ephemeral,"
+          + " memoryDump, containerPath, cloudInitNoCloud,"
           + " cloudInitConfigDrive, configMap, secret, serviceAccount, sysprep, downwardAPI,"
           + " downwardMetrics";
-  private static final String BINDINGS = "bridge, masquerade, sriov, slirp, passt";
+  private static final String BINDINGS =
+      "bridge, masquerade, sriov, slirp, passt, passtBinding, macvtap, binding";
   private static final String NOT_RUNNING =
       "status.nodeName is missing but it is required; the VMI must be running: only a VMI"
           + " scheduled to a node can migrate";
@@ -269,7 +271,7 @@ class InstanceBadInputTest {
               INTERFACES
                   + "[0].masquerad is not a known field; known fields are name, "
                   + BINDINGS
-                  + ", ports");
+                  + ", ports, portRanges");
     }
 
     @Test
@@ -317,10 +319,11 @@ class InstanceBadInputTest {
                       "    multus: {networkName: x}")))
           .containsExactly(
               "spec.networks[0] was a map but it must have exactly one network source of pod,"
-                  + " multus; it has none",
-              "spec.networks[1].pods is not a known field; known fields are name, pod, multus",
+                  + " multus, resourceClaim; it has none",
+              "spec.networks[1].pods is not a known field; known fields are name, pod, multus,"
+                  + " resourceClaim",
               "spec.networks[2] was a map but it must have exactly one network source of pod,"
-                  + " multus; it has pod and multus");
+                  + " multus, resourceClaim; it has pod and multus");
     }
 
     @Test

@@ -65,9 +65,11 @@ class InstanceEveryProblemTest {
                 + " spec.domain.devices.interfaces[0] has the same name",
             "spec.domain.devices.interfaces[2].name was 'other' but it must be the name of a"
                 + " network of spec.networks (default, storage)",
-            "spec.networks[1].pods is not a known field; known fields are name, pod, multus",
+            "spec.networks[1].pods is not a known field; known fields are name, pod, multus,"
+                + " resourceClaim",
             "spec.volumes[0].persistentVolumeClam is not a known field; known fields are name,"
                 + " persistentVolumeClaim, dataVolume, containerDisk, emptyDisk, hostDisk,"
+                + " ephemeral, memoryDump, containerPath,"
                 + " cloudInitNoCloud, cloudInitConfigDrive, configMap, secret, serviceAccount,"
                 + " sysprep, downwardAPI, downwardMetrics",
             "spec.volumes[1].name was 'data' but it must be unique; spec.volumes[0] has the same"

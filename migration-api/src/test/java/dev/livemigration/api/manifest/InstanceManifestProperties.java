@@ -11,6 +11,7 @@ import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.Volume;
 import dev.livemigration.api.VolumeType;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import net.jqwik.api.Arbitraries;
@@ -191,6 +192,9 @@ class InstanceManifestProperties {
                     NetworkInterface.builder()
                         .name(name)
                         .binding(binding)
+                        .bindingPlugin(
+                            Optional.ofNullable(
+                                binding == InterfaceBinding.PLUGIN ? "plugin-" + name : null))
                         .podNetwork(pod)
                         .ports(ports)
                         .build());

@@ -274,7 +274,7 @@ class InstanceReadingTest {
                   "  - name: net",
                   "    pod: {}"));
 
-      assertThat(InstanceReader.bindingKey(vmi.interfaces().get(0).binding())).isEqualTo(key);
+      assertThat(InterfaceReader.bindingKey(vmi.interfaces().get(0).binding())).isEqualTo(key);
     }
 
     @Test

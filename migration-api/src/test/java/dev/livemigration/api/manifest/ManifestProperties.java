@@ -336,7 +336,60 @@ class ManifestProperties {
         .use(dnsNames())
         .withProbability(0.5)
         .in((b, v) -> b.network(v))
+        .use(Arbitraries.longs().between(1, MigrationConfiguration.MAX_DOWNTIME_MS_LIMIT))
+        .withProbability(0.5)
+        .in((b, v) -> b.maxDowntimeMs(v))
+        .use(Arbitraries.of(true, false))
+        .in((b, v) -> b.allowWorkloadDisruption(v))
+        .use(experimentals())
+        .withProbability(0.3)
+        .in((b, v) -> b.experimental(v))
         .build(MigrationConfiguration.Builder::build);
+  }
+
+  /** KubeVirt's alpha tunables: a stall detector or a downtime ramp, and a compression. */
+  Arbitrary<dev.livemigration.api.ExperimentalMigrationOptions> experimentals() {
+    Arbitrary<dev.livemigration.api.StallDetector> detectors =
+        Builders.withBuilder(dev.livemigration.api.StallDetector::builder)
+            .use(Arbitraries.integers().between(0, 100))
+            .withProbability(0.5)
+            .in((b, v) -> b.stallMargin(v))
+            .use(Arbitraries.of("0.1", "0.4", "1").map(Quantity::parse))
+            .withProbability(0.5)
+            .in((b, v) -> b.ewmaAlpha(v))
+            .use(Arbitraries.longs().between(0, 1000).map(java.time.Duration::ofSeconds))
+            .withProbability(0.5)
+            .in((b, v) -> b.stallProgressTimeout(v))
+            .use(Arbitraries.of("1", "1.5", "10").map(Quantity::parse))
+            .withProbability(0.5)
+            .in((b, v) -> b.precopyPossibleFactor(v))
+            .use(Arbitraries.of(true, false))
+            .in((b, v) -> b.searchLocalMinima(v))
+            .build(dev.livemigration.api.StallDetector.Builder::build);
+    Arbitrary<dev.livemigration.api.DowntimeTuning> ramps =
+        Builders.withBuilder(dev.livemigration.api.DowntimeTuning::builder)
+            .use(Arbitraries.longs().between(1, 5000))
+            .withProbability(0.5)
+            .in((b, v) -> b.initialMs(v))
+            .use(Arbitraries.integers().between(1, Integer.MAX_VALUE))
+            .withProbability(0.5)
+            .in((b, v) -> b.steps(v))
+            .use(Arbitraries.longs().between(1, 100).map(java.time.Duration::ofSeconds))
+            .withProbability(0.5)
+            .in((b, v) -> b.cooldown(v))
+            .build(dev.livemigration.api.DowntimeTuning.Builder::build);
+    return Builders.withBuilder(dev.livemigration.api.ExperimentalMigrationOptions::builder)
+        .use(Arbitraries.oneOf(detectors.map(d -> (Object) d), ramps.map(r -> (Object) r)))
+        .withProbability(0.7)
+        .in(
+            (b, v) ->
+                v instanceof dev.livemigration.api.StallDetector d
+                    ? b.stallDetector(d)
+                    : b.downtimeTuning((dev.livemigration.api.DowntimeTuning) v))
+        .use(Arbitraries.of(dev.livemigration.api.MigrationCompression.class))
+        .withProbability(0.5)
+        .in((b, v) -> b.compression(v))
+        .build(dev.livemigration.api.ExperimentalMigrationOptions.Builder::build);
   }
 
   /** Label maps the model accepts, as selectors or as a VMI's labels. */
@@ -393,6 +446,15 @@ class ManifestProperties {
         .use(Arbitraries.of(true, false))
         .withProbability(0.5)
         .in((b, v) -> b.allowPostCopy(v))
+        .use(Arbitraries.of(true, false))
+        .withProbability(0.5)
+        .in((b, v) -> b.allowWorkloadDisruption(v))
+        .use(Arbitraries.longs().between(1, MigrationConfiguration.MAX_DOWNTIME_MS_LIMIT))
+        .withProbability(0.5)
+        .in((b, v) -> b.maxDowntimeMs(v))
+        .use(experimentals())
+        .withProbability(0.3)
+        .in((b, v) -> b.experimental(v))
         .build(MigrationPolicy.Builder::build);
   }
 
@@ -406,6 +468,11 @@ class ManifestProperties {
         .in((b, v) -> b.namespace(v))
         .use(dnsNames())
         .in((b, v) -> b.vmiName(v))
+        .use(Arbitraries.of(dev.livemigration.api.MigrationPriority.class))
+        .withProbability(0.5)
+        .in((b, v) -> b.priority(v))
+        .use(labels())
+        .in((b, v) -> b.addedNodeSelector(v))
         .build(VirtualMachineInstanceMigration.Builder::build);
   }
 
@@ -436,6 +503,9 @@ class ManifestProperties {
         .use(Arbitraries.of(AbortStatus.class))
         .withProbability(0.5)
         .in((b, v) -> b.abortStatus(v))
+        .use(Arbitraries.of(dev.livemigration.api.MigrationNetworkType.class))
+        .withProbability(0.5)
+        .in((b, v) -> b.migrationNetworkType(v))
         .use(anyText())
         .withProbability(0.5)
         .in((b, v) -> b.failureReason(v))

@@ -76,11 +76,11 @@ class ManifestsBadInputTest {
     @Test
     @DisplayName("an integer too large for an int")
     void integerTooLarge() {
-      assertThat(messages(migrationsProblems("parallelOutboundMigrationsPerNode: 3000000000")))
+      assertThat(messages(migrationsProblems("parallelOutboundMigrationsPerNode: 4294967296")))
           .containsExactly(
               MIGRATIONS
-                  + "parallelOutboundMigrationsPerNode was 3000000000 but it must be at most"
-                  + " 2147483647");
+                  + "parallelOutboundMigrationsPerNode was 4294967296 but it must be between 0 and"
+                  + " 4294967295");
     }
 
     @Test
@@ -134,7 +134,8 @@ class ManifestsBadInputTest {
       assertThat(messages(problems("migrationUid: u\nphase: Flying\n", MigrationState.class)))
           .containsExactly(
               "phase was 'Flying' but it must be one of Pending, Scheduling, Scheduled,"
-                  + " PreparingTarget, TargetReady, Running, Succeeded, Failed");
+                  + " PreparingTarget, TargetReady, WaitingForSync, Synchronizing, Running, Succeeded,"
+                  + " Failed");
     }
 
     @Test
@@ -369,7 +370,8 @@ class ManifestsBadInputTest {
           .contains(
               "spec.completionTimeoutPerGiB was -5 but it must be a positive number of seconds",
               "spec.speed is not a known field; known fields are selectors, allowAutoConverge,"
-                  + " bandwidthPerMigration, completionTimeoutPerGiB, allowPostCopy");
+                  + " bandwidthPerMigration, completionTimeoutPerGiB, allowPostCopy,"
+                  + " allowWorkloadDisruption, maxDowntimeMs, experimental");
     }
 
     @Test
@@ -404,7 +406,8 @@ class ManifestsBadInputTest {
                   + "bandwidth is not a known field; known fields are parallelMigrationsPerCluster,"
                   + " parallelOutboundMigrationsPerNode, bandwidthPerMigration,"
                   + " completionTimeoutPerGiB, progressTimeout, disableTLS, nodeDrainTaintKey,"
-                  + " allowAutoConverge, allowPostCopy, unsafeMigrationOverride, network");
+                  + " allowAutoConverge, allowPostCopy, unsafeMigrationOverride, network,"
+                  + " maxDowntimeMs, allowWorkloadDisruption, experimental");
     }
 
     @Test
@@ -491,7 +494,8 @@ class ManifestsBadInputTest {
       assertThat(messages(e))
           .contains(
               "metadata.name is missing but it is required",
-              "spec.vmi is not a known field; known fields are vmiName",
+              "spec.vmi is not a known field; known fields are vmiName, priority,"
+                  + " addedNodeSelector",
               "spec.vmiName is missing but it is required");
     }
   }

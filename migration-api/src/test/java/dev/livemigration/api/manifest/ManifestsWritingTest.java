@@ -54,7 +54,9 @@ class ManifestsWritingTest {
                   + "      nodeDrainTaintKey: kubevirt.io/drain\n"
                   + "      allowAutoConverge: false\n"
                   + "      allowPostCopy: false\n"
-                  + "      unsafeMigrationOverride: false\n");
+                  + "      unsafeMigrationOverride: false\n"
+                  + "      maxDowntimeMs: 900\n"
+                  + "      allowWorkloadDisruption: false\n");
     }
 
     @Test
@@ -75,7 +77,10 @@ class ManifestsWritingTest {
       assertThat(yaml)
           .contains("      featureGates:\n        - LiveMigration\n")
           .contains("      bandwidthPerMigration: 1Gi\n")
-          .endsWith("      network: migration-network\n");
+          .endsWith(
+              "      network: migration-network\n"
+                  + "      maxDowntimeMs: 900\n"
+                  + "      allowWorkloadDisruption: false\n");
       assertThat(Manifests.toJson(kubeVirt))
           .contains("\"featureGates\": [\n          \"LiveMigration\"\n        ]")
           .contains("\"completionTimeoutPerGiB\": 800,")
@@ -204,6 +209,8 @@ class ManifestsWritingTest {
                   + "  allowAutoConverge: false\n"
                   + "  allowPostCopy: false\n"
                   + "  unsafeMigrationOverride: false\n"
+                  + "  maxDowntimeMs: 900\n"
+                  + "  allowWorkloadDisruption: false\n"
                   + "migrationPolicyName: p\n"
                   + "sourceNode: a\n"
                   + "targetNode: b\n"
