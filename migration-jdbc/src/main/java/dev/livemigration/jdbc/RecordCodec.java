@@ -20,6 +20,7 @@ import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.Volume;
 import dev.livemigration.api.VolumeType;
+import dev.livemigration.api.manifest.Manifests;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -137,40 +138,20 @@ final class RecordCodec {
 
   // ---------------------------------------------------------------- configuration
 
+  /**
+   * The configuration in its manifest form ({@code Manifests.toJson}), so that every field the
+   * model knows, today's and tomorrow's, is kept without a list of its own here.
+   */
   static ObjectNode configuration(MigrationConfiguration c) {
-    ObjectNode node = MAPPER.createObjectNode();
-    node.put("parallelMigrationsPerCluster", c.parallelMigrationsPerCluster());
-    node.put("parallelOutboundMigrationsPerNode", c.parallelOutboundMigrationsPerNode());
-    node.put("bandwidthPerMigration", c.bandwidthPerMigration().toString());
-    node.put("completionTimeoutPerGiB", c.completionTimeoutPerGiB().toString());
-    node.put("progressTimeout", c.progressTimeout().toString());
-    node.put("disableTLS", c.disableTLS());
-    node.put("nodeDrainTaintKey", c.nodeDrainTaintKey());
-    node.put("allowAutoConverge", c.allowAutoConverge());
-    node.put("allowPostCopy", c.allowPostCopy());
-    node.put("unsafeMigrationOverride", c.unsafeMigrationOverride());
-    c.network().ifPresent(network -> node.put("network", network));
-    return node;
+    try {
+      return (ObjectNode) MAPPER.readTree(Manifests.toJson(c));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("the manifest writer wrote JSON that does not parse", e);
+    }
   }
 
   static MigrationConfiguration configuration(JsonNode node) {
-    MigrationConfiguration.Builder builder =
-        MigrationConfiguration.builder()
-            .parallelMigrationsPerCluster(node.get("parallelMigrationsPerCluster").asInt())
-            .parallelOutboundMigrationsPerNode(
-                node.get("parallelOutboundMigrationsPerNode").asInt())
-            .bandwidthPerMigration(Quantity.parse(node.get("bandwidthPerMigration").asText()))
-            .completionTimeoutPerGiB(Duration.parse(node.get("completionTimeoutPerGiB").asText()))
-            .progressTimeout(Duration.parse(node.get("progressTimeout").asText()))
-            .disableTLS(node.get("disableTLS").asBoolean())
-            .nodeDrainTaintKey(node.get("nodeDrainTaintKey").asText())
-            .allowAutoConverge(node.get("allowAutoConverge").asBoolean())
-            .allowPostCopy(node.get("allowPostCopy").asBoolean())
-            .unsafeMigrationOverride(node.get("unsafeMigrationOverride").asBoolean());
-    if (node.hasNonNull("network")) {
-      builder.network(node.get("network").asText());
-    }
-    return builder.build();
+    return Manifests.read(node.toString(), MigrationConfiguration.class);
   }
 
   // ---------------------------------------------------------------- state

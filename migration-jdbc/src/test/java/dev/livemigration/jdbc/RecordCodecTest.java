@@ -74,7 +74,14 @@ class RecordCodecTest {
     }
     for (MigrationConfiguration c :
         new MigrationConfiguration[] {
-          MigrationConfiguration.defaults(), StoreRecords.configuration()
+          MigrationConfiguration.defaults(),
+          StoreRecords.configuration(),
+          // Today's KubeVirt fields, which the store must keep too.
+          MigrationConfiguration.builder()
+              .from(StoreRecords.configuration())
+              .maxDowntimeMs(750)
+              .allowWorkloadDisruption(true)
+              .build()
         }) {
       assertThat(
               RecordCodec.configuration(
