@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * An instruction a strategy gives a running migration, which the backend applies: continue,
- * throttle the guest, change the allowed downtime or bandwidth, switch to post-copy, or abort.
+ * throttle the guest, change the allowed downtime or bandwidth, switch to post-copy, pause the
+ * guest so that the copy completes, or abort.
  */
 public sealed interface Directive {
   /** The directive that changes nothing. */
@@ -57,6 +58,15 @@ public sealed interface Directive {
 
   /** Starts the guest on the target now and fetches the rest of its memory on demand. */
   record SwitchToPostCopy() implements Directive {}
+
+  /**
+   * Pauses the guest on the source so that it dirties no more memory and the copy completes; the
+   * guest runs again on the target (KubeVirt's {@code Paused} mode, chosen when the completion
+   * budget ran out, {@code allowWorkloadDisruption} is set and post-copy is not allowed). Unlike
+   * post-copy, the source keeps the whole state until the switch, so a failure leaves the guest on
+   * the source (paused there by the backend's abort handling until resumed).
+   */
+  record PauseGuest() implements Directive {}
 
   /**
    * Stops the migration; the guest keeps running on the source.

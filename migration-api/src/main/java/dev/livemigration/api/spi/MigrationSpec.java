@@ -1,10 +1,13 @@
 package dev.livemigration.api.spi;
 
+import dev.livemigration.api.DowntimeTuning;
+import dev.livemigration.api.ExperimentalMigrationOptions;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.Node;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -37,6 +40,23 @@ public record MigrationSpec(
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(configuration, "configuration");
+  }
+
+  /**
+   * Returns the switch-over downtime limit a backend starts the migration with: {@link
+   * DowntimeTuning#initialMs()} when the configuration asks for a downtime ramp (the engine then
+   * raises it with {@link dev.livemigration.api.Directive.SetMaxDowntime}), else {@link
+   * MigrationConfiguration#maxDowntimeMs()}.
+   */
+  public Duration initialMaxDowntime() {
+    long max = configuration.maxDowntimeMs();
+    long initial =
+        configuration
+            .experimental()
+            .flatMap(ExperimentalMigrationOptions::downtimeTuning)
+            .map(t -> Math.min(t.initialMs(), max))
+            .orElse(max);
+    return Duration.ofMillis(initial);
   }
 
   /** Returns the address the target should receive on: the migration network's, if any. */
