@@ -44,13 +44,17 @@ public abstract class VirtualMachineInstanceMigration {
 
   /**
    * How urgent the request is ({@code spec.priority}); empty ranks below every priority, as in
-   * KubeVirt. Read and kept; not yet obeyed by the engine.
+   * KubeVirt. The engine's queue starts {@code system-critical} first, then {@code user-triggered},
+   * then {@code system-maintenance}, then requests without one; first come first served within one.
+   * Like KubeVirt's, the queue does not preempt: a running migration is never stopped for a more
+   * urgent one.
    */
   public abstract Optional<MigrationPriority> priority();
 
   /**
    * Labels the target node must carry on top of the VMI's own constraints ({@code
-   * spec.addedNodeSelector}). Read and kept; not yet obeyed by the engine.
+   * spec.addedNodeSelector}): the engine chooses the target among the nodes that carry all of them,
+   * and fails the migration with the labels in its reason when none does.
    */
   public abstract Map<String, String> addedNodeSelector();
 

@@ -4,6 +4,7 @@ import dev.livemigration.api.Condition;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationPolicy;
+import dev.livemigration.api.MigrationPriority;
 import dev.livemigration.api.MigrationRejectedException;
 import dev.livemigration.api.MigrationRejectedException.Reason;
 import dev.livemigration.api.MigrationState;
@@ -134,6 +135,15 @@ final class Admitter {
             .sourceNode(vmi.nodeName());
     policy.ifPresent(p -> initial.migrationPolicyName(p.name()));
     return MigrationRecord.admitted(
-        request, vmi, Admission.method(vmi), effective, initial.build(), 0);
+        request, vmi, Admission.method(vmi), effective, initial.build(), rank(request));
+  }
+
+  /**
+   * The queue rank of a request: {@code system-critical} first, then {@code user-triggered}, then
+   * {@code system-maintenance}, then requests without a priority; first come first served within
+   * one rank.
+   */
+  static int rank(VirtualMachineInstanceMigration request) {
+    return request.priority().map(p -> MigrationPriority.values().length - p.ordinal()).orElse(0);
   }
 }

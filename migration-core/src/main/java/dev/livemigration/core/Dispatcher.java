@@ -89,11 +89,30 @@ final class Dispatcher {
 
   Node chooseTarget(TrackedMigration m, Node source) {
     String drainKey = m.configuration.nodeDrainTaintKey();
-    List<Node> candidates =
+    Map<String, String> added = m.request.addedNodeSelector();
+    List<Node> schedulable =
         engine.inventory.nodes().stream()
             .filter(
                 n -> n.schedulable() && !n.name().equals(source.name()) && !n.hasTaint(drainKey))
             .toList();
+    List<Node> candidates =
+        schedulable.stream()
+            .filter(n -> n.labels().entrySet().containsAll(added.entrySet()))
+            .toList();
+    if (!added.isEmpty()) {
+      int before = schedulable.size();
+      if (candidates.isEmpty()) {
+        throw new IllegalStateException(
+            "no node can take the VMI: none of the "
+                + before
+                + " schedulable node(s) without the "
+                + drainKey
+                + " taint besides "
+                + source.name()
+                + " carries the labels of spec.addedNodeSelector "
+                + added);
+      }
+    }
     Map<String, Integer> load = new HashMap<>(engine.inventory.vmiCountsByNode());
     synchronized (this) {
       incoming.forEach((node, count) -> load.merge(node, count, Integer::sum));
