@@ -85,8 +85,7 @@ final class MigrationDriver {
         session.start();
         m.keepResumeData(session.resumeData());
         Instant started = now();
-        m.startedAt = started;
-        m.lastProgressAt = started;
+        m.startWatching(started, started);
         m.update(s -> s.phase(MigrationPhase.RUNNING).startTimestamp(started));
         publish(new MigrationEvent.Running(m.uid(), m.request, started, replica()));
         LOG.info("Migration {} running from {} to {}", m, source.name(), target.name());
@@ -168,8 +167,7 @@ final class MigrationDriver {
     }
     m.session = session.get();
     Instant now = now();
-    m.startedAt = record.state().startTimestamp().orElse(now);
-    m.lastProgressAt = now;
+    m.startWatching(record.state().startTimestamp().orElse(now), now);
     m.update(s -> s.phase(MigrationPhase.RUNNING).startTimestamp(m.startedAt));
     LOG.info("Migration {} resumed from {} to {}", m, source.name(), target.name());
     return true;
@@ -201,6 +199,9 @@ final class MigrationDriver {
                 // Post-copy cannot be undone: a later sample that leaves the mode out (a failed or
                 // completed job) must not make the state claim the guest is whole on the source.
                 s.mode(MigrationMode.POST_COPY);
+              } else if (sample.mode() == MigrationMode.PAUSED
+                  && m.state().mode() == MigrationMode.PRE_COPY) {
+                s.mode(MigrationMode.PAUSED);
               }
               return s;
             });
@@ -224,7 +225,7 @@ final class MigrationDriver {
         lose(m, e);
         return;
       } catch (RuntimeException | Error e) {
-        if (m.state().mode() == MigrationMode.PRE_COPY) {
+        if (m.state().mode() != MigrationMode.POST_COPY) {
           abortQuietly(m);
         }
         failSafely(m, "lost track of the migration: " + describe(e), GuestLocation.UNKNOWN);
@@ -251,40 +252,53 @@ final class MigrationDriver {
     apply(m, directive, "strategy " + engine.strategy.id());
   }
 
-  void apply(TrackedMigration m, Directive directive, String reason) {
+  /**
+   * Has the backend apply a directive the configuration allows; returns whether it took it (or
+   * already had). The switch to post-copy and the guest's pause are written to the state with their
+   * reason.
+   */
+  boolean apply(TrackedMigration m, Directive directive, String reason) {
     if (directive instanceof Directive.Continue || directive.equals(m.lastDirective)) {
-      return;
+      return true;
     }
     if (directive instanceof Directive.Abort abort) {
       abort(m, abort.reason(), false);
-      return;
+      return true;
     }
     if (directive instanceof Directive.Throttle && !m.configuration.allowAutoConverge()) {
       LOG.debug("Migration {}: {} ignored, allowAutoConverge is false", m, directive);
-      return;
+      return false;
     }
-    if (directive instanceof Directive.SwitchToPostCopy) {
-      if (!m.configuration.allowPostCopy() || m.postCopyRequested) {
-        LOG.debug("Migration {}: {} ignored, post-copy not allowed or requested", m, directive);
-        return;
-      }
-      m.postCopyRequested = true;
+    boolean postCopy = directive instanceof Directive.SwitchToPostCopy;
+    boolean pause = directive instanceof Directive.PauseGuest;
+    if (postCopy && (!m.configuration.allowPostCopy() || m.disruptionRequested())) {
+      LOG.debug("Migration {}: {} ignored, post-copy not allowed or requested", m, directive);
+      return m.postCopyRequested;
     }
+    if (pause && (!m.configuration.allowWorkloadDisruption() || m.disruptionRequested())) {
+      LOG.debug("Migration {}: {} ignored, workload disruption not allowed or done", m, directive);
+      return m.pauseRequested;
+    }
+    m.postCopyRequested |= postCopy;
+    m.pauseRequested |= pause;
     try {
       m.session.apply(directive);
     } catch (RuntimeException e) {
       // A directive that cannot be applied leaves the migration as it was; it may still finish.
       LOG.warn("Migration {}: {} could not be applied: {}", m, directive, describe(e));
-      if (directive instanceof Directive.SwitchToPostCopy) {
-        m.postCopyRequested = false;
-      }
-      return;
+      m.postCopyRequested &= !postCopy;
+      m.pauseRequested &= !pause;
+      return false;
     }
     m.lastDirective = directive;
     LOG.info("Migration {}: applied {} ({})", m, directive, reason);
+    if (postCopy || pause) {
+      m.update(s -> s.modeReason(reason));
+    }
     publish(
         new MigrationEvent.DirectiveApplied(
             m.uid(), m.request, now(), directive, reason, replica()));
+    return true;
   }
 
   // ---------------------------------------------------------------- aborts
@@ -484,7 +498,7 @@ final class MigrationDriver {
     MigrationSession session = m.session;
     if (session != null
         && m.record().resumeData().isEmpty()
-        && m.state().mode() == MigrationMode.PRE_COPY) {
+        && m.state().mode() != MigrationMode.POST_COPY) {
       abortQuietly(m);
       try {
         session.close();

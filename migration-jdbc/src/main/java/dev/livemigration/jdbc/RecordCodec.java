@@ -161,6 +161,7 @@ final class RecordCodec {
     node.put("migrationUid", s.migrationUid());
     node.put("phase", s.phase().name());
     node.put("mode", s.mode().name());
+    s.modeReason().ifPresent(r -> node.put("modeReason", r));
     s.startTimestamp().ifPresent(t -> node.put("startTimestamp", t.toString()));
     s.endTimestamp().ifPresent(t -> node.put("endTimestamp", t.toString()));
     node.put("completed", s.completed());
@@ -196,6 +197,7 @@ final class RecordCodec {
     optional(node, "endTimestamp", Instant::parse).ifPresent(b::endTimestamp);
     optional(node, "abortStatus", AbortStatus::valueOf).ifPresent(b::abortStatus);
     optional(node, "failureReason", s -> s).ifPresent(b::failureReason);
+    optional(node, "modeReason", s -> s).ifPresent(b::modeReason);
     optional(node, "guestLocation", GuestLocation::valueOf).ifPresent(b::guestLocation);
     if (node.hasNonNull("migrationConfig")) {
       b.migrationConfig(configuration(node.get("migrationConfig")));
