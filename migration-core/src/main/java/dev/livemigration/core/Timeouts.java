@@ -29,7 +29,7 @@ final class Timeouts {
     if (m.abortSentAt != null) {
       Duration waited = Duration.between(m.abortSentAt, now);
       if (waited.compareTo(m.configuration.progressTimeout()) >= 0) {
-        driver.fail(
+        driver.endings.fail(
             m,
             m.abortReason
                 + " (the backend did not confirm the abort within "
