@@ -9,7 +9,10 @@ import java.util.Objects;
  *
  * @param channels parallel connections per migration (like QEMU's multifd), 1 to 64
  * @param bandwidth the limit in bytes per second over all channels; 0 means unlimited
- * @param maxDowntime the longest pause of the guest at the switch to aim for; positive
+ * @param maxDowntime the longest pause of the guest at the switch to aim for at the start;
+ *     positive; {@link dev.livemigration.api.Directive.SetMaxDowntime} changes it during the
+ *     migration ({@link DataPlaneBackend} takes it from {@link
+ *     dev.livemigration.api.spi.MigrationSpec#initialMaxDowntime()})
  * @param ioTimeout how long a connection, a read, a write or an answer may take; positive
  */
 public record TransferOptions(
