@@ -139,7 +139,7 @@ public final class OutgoingMigration implements AutoCloseable {
             workers,
             wireBytes,
             () -> state.stopping,
-            () -> state.postCopyRequested,
+            () -> state.postCopyRequested || state.pauseRequested,
             () -> state.stopping = true);
   }
 
@@ -333,7 +333,15 @@ public final class OutgoingMigration implements AutoCloseable {
 
   /**
    * Applies a strategy's directive: throttle the memory, change the downtime or bandwidth, switch
-   * to post-copy, or abort.
+   * to post-copy, pause the guest, or abort.
+   *
+   * <p>{@link Directive.PauseGuest} (KubeVirt's {@code Paused} mode) pauses the source memory at
+   * once, so that it dirties nothing more; the pass in progress ends early and what is stale goes
+   * in the final pass, whatever the downtime limit. Samples say {@link MigrationMode#PAUSED} from
+   * then on; the downtime reported is the time the guest was paused. An abort or a broken link
+   * before the go-ahead resumes the guest on the source (guest location SOURCE). It is ignored in
+   * post-copy, once the switch to post-copy was asked for, during stop-and-copy (the guest is
+   * paused already) and after the end.
    */
   public void apply(Directive directive) {
     if (directive instanceof Directive.Throttle t) {
@@ -341,15 +349,38 @@ public final class OutgoingMigration implements AutoCloseable {
       memory.throttle(t.percent());
     } else if (directive instanceof Directive.SetMaxDowntime d) {
       state.maxDowntimeNanos = d.maxDowntime().toNanos();
+      LOG.debug("Migration {}: maximum downtime now {} ms", uid, d.maxDowntime().toMillis());
     } else if (directive instanceof Directive.SetBandwidth b) {
       bucket.setRate(b.bytesPerSecond());
     } else if (directive instanceof Directive.SwitchToPostCopy) {
-      if (state.mode == MigrationMode.PRE_COPY && !state.committed) {
+      if (state.mode == MigrationMode.PRE_COPY && !state.committed && !state.pauseRequested) {
         state.postCopyRequested = true;
       }
+    } else if (directive instanceof Directive.PauseGuest) {
+      pauseGuest();
     } else if (directive instanceof Directive.Abort a) {
       abort(a.reason());
     }
+  }
+
+  private void pauseGuest() {
+    if (state.status != ProgressSample.Status.ACTIVE
+        || state.committed
+        || state.postCopyRequested
+        || state.mode != MigrationMode.PRE_COPY
+        || state.abortReason != null) {
+      LOG.debug("Migration {}: PauseGuest ignored ({}, {})", uid, state.status, state.mode);
+      return;
+    }
+    if (!state.pause(memory)) {
+      LOG.debug("Migration {}: PauseGuest ignored: the guest is paused already", uid);
+      return;
+    }
+    state.mode = MigrationMode.PAUSED;
+    state.pauseRequested = true;
+    LOG.info(
+        "Migration {}: the guest is paused on the source (PauseGuest) so that the copy completes",
+        uid);
   }
 
   /**
