@@ -2,7 +2,9 @@ package dev.livemigration.core.dataplane;
 
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.ExperimentalMigrationOptions;
 import dev.livemigration.api.GuestLocation;
+import dev.livemigration.api.MigrationCompression;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.ProgressSample;
@@ -56,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * MigrationSpec#initialMaxDowntime()} (the configuration's {@code maxDowntimeMs}, or the first step
  * of its {@code experimental.downtimeTuning} ramp) and follows the engine's {@link
  * Directive.SetMaxDowntime} directives from then on; {@link Directive.PauseGuest} pauses the guest
- * on the source for the final copy (KubeVirt's {@code Paused} mode).
+ * on the source for the final copy (KubeVirt's {@code Paused} mode). With {@code
+ * experimental.compression: zstd} the source compresses what it sends (see {@link
+ * TransferOptions#compression()}).
  *
  * <p>Samples report what {@link OutgoingMigration} found out at the commit point: COMPLETED when
  * the guest runs on the target (also when only the target's confirmation was lost and the target,
@@ -366,8 +370,14 @@ public final class DataPlaneBackend implements HypervisorBackend {
       long bandwidth = spec.configuration().bandwidthPerMigration().bytes();
       // The stop-and-copy limit starts where the spec says (the ramp's first step, or
       // maxDowntimeMs); the engine's SetMaxDowntime directives change it during the run.
+      MigrationCompression compression =
+          spec.configuration()
+              .experimental()
+              .flatMap(ExperimentalMigrationOptions::compression)
+              .orElse(MigrationCompression.NONE);
       TransferOptions options =
-          new TransferOptions(channels, bandwidth, spec.initialMaxDowntime(), ioTimeout);
+          new TransferOptions(
+              channels, bandwidth, spec.initialMaxDowntime(), ioTimeout, compression);
       List<InetSocketAddress> targets = expected.addresses();
       OutgoingMigration.Routing routing =
           block()

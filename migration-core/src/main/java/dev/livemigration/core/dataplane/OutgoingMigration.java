@@ -2,6 +2,7 @@ package dev.livemigration.core.dataplane;
 
 import dev.livemigration.api.Directive;
 import dev.livemigration.api.GuestLocation;
+import dev.livemigration.api.MigrationCompression;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.MigratableMemory;
@@ -72,6 +73,7 @@ public final class OutgoingMigration implements AutoCloseable {
   private final int pageCount;
   private final int channels;
   private final Duration ioTimeout;
+  private final boolean compressed;
   private final String name;
   private final List<Connection> connections = new ArrayList<>();
   private final List<FrameWriter> writers = new ArrayList<>();
@@ -117,6 +119,7 @@ public final class OutgoingMigration implements AutoCloseable {
     }
     this.channels = options.channels() + routing.blockChannels();
     this.ioTimeout = options.ioTimeout();
+    this.compressed = options.compression() == MigrationCompression.ZSTD;
     this.state.maxDowntimeNanos = options.maxDowntime().toNanos();
     this.name = "lm-dataplane-out-" + IDS.incrementAndGet();
     this.bucket = new TokenBucket(options.bandwidth());
@@ -210,6 +213,12 @@ public final class OutgoingMigration implements AutoCloseable {
       TransferOptions options,
       Routing routing)
       throws TransferFailedException {
+    if (options.compression() == MigrationCompression.ZSTD) {
+      String unavailable = ZstdFrames.unavailable();
+      if (unavailable != null) {
+        throw new TransferFailedException(unavailable);
+      }
+    }
     OutgoingMigration migration =
         new OutgoingMigration(uid, token, transport, memory, options, routing);
     InetSocketAddress target = routing.targets().get(0);
@@ -236,13 +245,35 @@ public final class OutgoingMigration implements AutoCloseable {
               "channel " + channel + " to " + transport.id() + "://" + address);
       connections.add(connection);
       connection.watchedBy(group);
-      SourceHandshake.run(
-          connection,
-          new Protocol.Hello(Protocol.VERSION, channel, channels, pageSize, pageCount, uid, token),
-          address);
-      writers.add(new FrameWriter(connection, pageSize, bucket, () -> state.stopping, wireBytes));
+      Protocol.Hello hello =
+          compressed
+              ? new Protocol.Hello(
+                  Protocol.VERSION_COMPRESSED,
+                  channel,
+                  channels,
+                  pageSize,
+                  pageCount,
+                  uid,
+                  token,
+                  Protocol.COMPRESSION_ZSTD)
+              : new Protocol.Hello(
+                  Protocol.VERSION, channel, channels, pageSize, pageCount, uid, token);
+      SourceHandshake.run(connection, hello, address);
+      writers.add(
+          new FrameWriter(
+              connection,
+              pageSize,
+              bucket,
+              () -> state.stopping,
+              wireBytes,
+              compressed ? new ZstdFrames.Deflater(pageSize) : null));
     }
-    LOG.debug("Migration {}: {} channel(s) connected to {}", uid, channels, routing.targets());
+    LOG.debug(
+        "Migration {}: {} channel(s) connected to {}{}",
+        uid,
+        channels,
+        routing.targets(),
+        compressed ? ", zstd-compressed" : "");
   }
 
   private void launch() {
@@ -469,6 +500,10 @@ public final class OutgoingMigration implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     closeConnections("the migration ended");
+    if (workers.isTerminated()) {
+      // No thread writes any more: release the compressors' native memory.
+      writers.forEach(FrameWriter::close);
+    }
   }
 
   private void closeConnections(String because) {
