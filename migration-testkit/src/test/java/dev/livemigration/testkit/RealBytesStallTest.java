@@ -81,8 +81,7 @@ class RealBytesStallTest {
     List<ProgressSample> pass2 = samples.stream().filter(s -> s.iteration() == 2).toList();
     assertThat(pass2).isNotEmpty();
     assertThat(pass2.get(0).dataRemaining()).isGreaterThan(lowOfPass1);
-    Duration pass2Length =
-        pass2.get(pass2.size() - 1).elapsed().minus(pass2.get(0).elapsed());
+    Duration pass2Length = pass2.get(pass2.size() - 1).elapsed().minus(pass2.get(0).elapsed());
     assertThat(pass2Length).isGreaterThan(PROGRESS_TIMEOUT);
   }
 
