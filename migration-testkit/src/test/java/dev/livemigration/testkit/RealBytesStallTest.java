@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationHandle;
+import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
@@ -105,5 +106,26 @@ class RealBytesStallTest {
     assertThat(cluster.memory("vmi-hot").digestHex())
         .as("the guest kept writing on the source")
         .isNotEqualTo(digestBefore);
+  }
+
+  @Test
+  @DisplayName("the same guest is paused when workload disruption is allowed, and arrives intact")
+  void fasterThanTheLinkIsPaused() {
+    configure(true);
+    cluster.addVmi(
+        "vmi-hot",
+        vmi ->
+            vmi.memory("16Mi").dirtyRate("16Mi").workingSet("16Mi").pattern(DirtyPattern.UNIFORM));
+
+    MigrationHandle handle = migrate("vmi-hot");
+
+    assertThatMigration(handle)
+        .succeedsWithin(PATIENCE)
+        .endedInMode(MigrationMode.PAUSED)
+        .hasIdenticalMemory(cluster);
+    assertThat(handle.state().modeReason().orElseThrow())
+        .contains("stalled")
+        .contains("pausing the guest");
+    assertThat(cluster.nodeOf("vmi-hot")).isEqualTo("node02");
   }
 }
