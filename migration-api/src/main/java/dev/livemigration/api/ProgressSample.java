@@ -88,6 +88,24 @@ public abstract class ProgressSample {
     return 0;
   }
 
+  /**
+   * In {@link MigrationMode#POST_COPY_PAUSED}: how many times the backend has tried to reconnect
+   * since the link broke; 0 otherwise.
+   */
+  @Value.Default
+  public int reconnectAttempts() {
+    return 0;
+  }
+
+  /** How many times a broken post-copy link was recovered in this migration so far. */
+  @Value.Default
+  public int linkRecoveries() {
+    return 0;
+  }
+
+  /** In {@link MigrationMode#POST_COPY_PAUSED}: why the link broke, in words. */
+  public abstract Optional<String> linkFailure();
+
   /** The guest's measured pause at the switch, once it happened. */
   public abstract Optional<Duration> downtime();
 
@@ -109,6 +127,8 @@ public abstract class ProgressSample {
     Checks.atLeast("transferRate", transferRate(), 0);
     Checks.atLeast("iteration", iteration(), 0);
     Checks.atLeast("throttlePercent", throttlePercent(), 0);
+    Checks.atLeast("reconnectAttempts", reconnectAttempts(), 0);
+    Checks.atLeast("linkRecoveries", linkRecoveries(), 0);
   }
 
   /** Builds a {@link ProgressSample}. */

@@ -3,7 +3,6 @@ package dev.livemigration.core;
 import dev.livemigration.api.AbortStatus;
 import dev.livemigration.api.CancelResult;
 import dev.livemigration.api.CancelResult.Outcome;
-import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.spi.FencedException;
@@ -75,7 +74,7 @@ final class Cancellations {
       if (m.cancelRequested && m.state().abortRequested()) {
         return new CancelResult(Outcome.ALREADY_REQUESTED, "a cancel was already requested");
       }
-      boolean postCopy = m.state().mode() == MigrationMode.POST_COPY || m.postCopyRequested;
+      boolean postCopy = m.state().mode().isPostCopy() || m.postCopyRequested;
       m.cancelRequested = true;
       try {
         m.update(

@@ -2,7 +2,6 @@ package dev.livemigration.core;
 
 import dev.livemigration.api.AbortStatus;
 import dev.livemigration.api.GuestLocation;
-import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.ProgressSample;
@@ -97,14 +96,12 @@ final class Endings {
     GuestLocation location =
         last != null && last.guestLocation().isPresent()
             ? last.guestLocation().get()
-            : m.state().mode() == MigrationMode.POST_COPY
-                ? GuestLocation.UNKNOWN
-                : GuestLocation.SOURCE;
+            : m.state().mode().isPostCopy() ? GuestLocation.UNKNOWN : GuestLocation.SOURCE;
     fail(m, reason, location);
   }
 
   void fail(TrackedMigration m, String reason, GuestLocation location) {
-    boolean lostGuest = m.state().mode() == MigrationMode.POST_COPY;
+    boolean lostGuest = m.state().mode().isPostCopy();
     boolean refused = m.state().abortStatus().orElse(null) == AbortStatus.FAILED;
     String why =
         lostGuest
@@ -185,9 +182,7 @@ final class Endings {
     }
     LOG.warn("Migration {}: no longer driven by this replica: {}", m, e.getMessage());
     MigrationSession session = m.session;
-    if (session != null
-        && m.record().resumeData().isEmpty()
-        && m.state().mode() != MigrationMode.POST_COPY) {
+    if (session != null && m.record().resumeData().isEmpty() && !m.state().mode().isPostCopy()) {
       abortQuietly(m);
       try {
         session.close();

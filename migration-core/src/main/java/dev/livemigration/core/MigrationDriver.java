@@ -17,6 +17,7 @@ import dev.livemigration.api.spi.TargetEndpoint;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -195,17 +196,20 @@ final class MigrationDriver {
         m.update(
             s -> {
               s.progress(sample);
-              if (sample.mode() == MigrationMode.POST_COPY) {
+              if (sample.mode().isPostCopy()) {
                 // Post-copy cannot be undone: a later sample that leaves the mode out (a failed or
                 // completed job) must not make the state claim the guest is whole on the source.
-                s.mode(MigrationMode.POST_COPY);
+                s.mode(sample.mode());
               } else if (sample.mode() == MigrationMode.PAUSED
                   && m.state().mode() == MigrationMode.PRE_COPY) {
                 s.mode(MigrationMode.PAUSED);
               }
               return s;
             });
+        ProgressSample previous = m.lastSample;
+        m.lastSample = sample;
         publish(new MigrationEvent.Progress(m.uid(), m.request, now(), sample, replica()));
+        publishLinkChanges(m, previous, sample);
         switch (sample.status()) {
           case COMPLETED -> {
             endings.succeed(m);
@@ -225,7 +229,7 @@ final class MigrationDriver {
         endings.lose(m, e);
         return;
       } catch (RuntimeException | Error e) {
-        if (m.state().mode() != MigrationMode.POST_COPY) {
+        if (!m.state().mode().isPostCopy()) {
           endings.abortQuietly(m);
         }
         endings.failSafely(m, "lost track of the migration: " + describe(e), GuestLocation.UNKNOWN);
@@ -237,6 +241,32 @@ final class MigrationDriver {
       }
     }
     scheduleMonitor(m);
+  }
+
+  /** Tells the listeners when a post-copy link broke, each reconnect attempt, and its recovery. */
+  private void publishLinkChanges(
+      TrackedMigration m, @Nullable ProgressSample previous, ProgressSample sample) {
+    boolean wasPaused = previous != null && previous.mode() == MigrationMode.POST_COPY_PAUSED;
+    boolean paused = sample.mode() == MigrationMode.POST_COPY_PAUSED;
+    int attemptsBefore = wasPaused ? previous.reconnectAttempts() : 0;
+    if (paused && !wasPaused) {
+      String reason = sample.linkFailure().orElse("the link to the target broke");
+      LOG.warn("Migration {}: post-copy link broke ({}); reconnecting", m, reason);
+      publish(new MigrationEvent.LinkBroken(m.uid(), m.request, now(), reason, replica()));
+    }
+    if (paused && sample.reconnectAttempts() > attemptsBefore) {
+      publish(
+          new MigrationEvent.ReconnectAttempted(
+              m.uid(), m.request, now(), sample.reconnectAttempts(), replica()));
+    }
+    boolean recovered =
+        previous != null && sample.linkRecoveries() > previous.linkRecoveries()
+            || wasPaused && sample.mode() == MigrationMode.POST_COPY;
+    if (recovered) {
+      int attempts = wasPaused ? Math.max(1, previous.reconnectAttempts()) : 1;
+      LOG.info("Migration {}: post-copy link recovered after {} attempt(s)", m, attempts);
+      publish(new MigrationEvent.LinkRecovered(m.uid(), m.request, now(), attempts, replica()));
+    }
   }
 
   void steerWithStrategy(TrackedMigration m, ProgressSample sample) {
@@ -310,7 +340,7 @@ final class MigrationDriver {
     }
     // Once the switch was applied the guest may already run on the target, even before a sample
     // shows post-copy: a cancellation is refused from then on.
-    if (m.state().mode() == MigrationMode.POST_COPY || (onRequest && m.postCopyRequested)) {
+    if (m.state().mode().isPostCopy() || (onRequest && m.postCopyRequested)) {
       if (onRequest) {
         refuseAbortInPostCopy(m);
       }

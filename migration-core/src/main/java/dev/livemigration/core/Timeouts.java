@@ -39,6 +39,11 @@ final class Timeouts {
       }
       return;
     }
+    if (sample.mode() == MigrationMode.POST_COPY_PAUSED) {
+      // The backend reconnects within its recovery budget; nothing to steer meanwhile.
+      reportInPostCopy(m, now);
+      return;
+    }
     if (sample.mode() == MigrationMode.POST_COPY) {
       reportInPostCopy(m, now);
     } else if (watch(m, sample, now)) {

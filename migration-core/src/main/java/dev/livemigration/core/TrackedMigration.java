@@ -56,6 +56,7 @@ final class TrackedMigration {
   @Nullable Convergence convergence;
   @Nullable DowntimeRamp ramp;
   boolean pausedSeen;
+  @Nullable ProgressSample lastSample;
   @Nullable Instant stallRaisedAt;
   long stallRaisedIteration;
   @Nullable String abortReason;

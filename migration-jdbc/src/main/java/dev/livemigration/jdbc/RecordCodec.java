@@ -241,6 +241,9 @@ final class RecordCodec {
     node.put("iteration", p.iteration());
     node.put("mode", p.mode().name());
     node.put("throttlePercent", p.throttlePercent());
+    node.put("reconnectAttempts", p.reconnectAttempts());
+    node.put("linkRecoveries", p.linkRecoveries());
+    p.linkFailure().ifPresent(r -> node.put("linkFailure", r));
     p.downtime().ifPresent(d -> node.put("downtime", d.toString()));
     p.failureReason().ifPresent(r -> node.put("failureReason", r));
     p.guestLocation().ifPresent(l -> node.put("guestLocation", l.name()));
@@ -263,6 +266,9 @@ final class RecordCodec {
     optional(node, "downtime", Duration::parse).ifPresent(b::downtime);
     optional(node, "failureReason", s -> s).ifPresent(b::failureReason);
     optional(node, "guestLocation", GuestLocation::valueOf).ifPresent(b::guestLocation);
+    optional(node, "reconnectAttempts", Integer::valueOf).ifPresent(b::reconnectAttempts);
+    optional(node, "linkRecoveries", Integer::valueOf).ifPresent(b::linkRecoveries);
+    optional(node, "linkFailure", s -> s).ifPresent(b::linkFailure);
     return b.build();
   }
 

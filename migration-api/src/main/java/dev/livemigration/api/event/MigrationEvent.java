@@ -15,6 +15,9 @@ public sealed interface MigrationEvent
         MigrationEvent.Running,
         MigrationEvent.Progress,
         MigrationEvent.DirectiveApplied,
+        MigrationEvent.LinkBroken,
+        MigrationEvent.ReconnectAttempted,
+        MigrationEvent.LinkRecovered,
         MigrationEvent.AbortRequested,
         MigrationEvent.Adopted,
         MigrationEvent.Succeeded,
@@ -84,6 +87,46 @@ public sealed interface MigrationEvent
       Instant timestamp,
       Directive directive,
       String reason,
+      String replica)
+      implements MigrationEvent {}
+
+  /**
+   * In post-copy, the backend's link to the target broke: the migration is paused (mode {@code
+   * POST_COPY_PAUSED}) while the backend reconnects.
+   *
+   * @param reason why the link broke, in words
+   */
+  record LinkBroken(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      String reason,
+      String replica)
+      implements MigrationEvent {}
+
+  /**
+   * The backend tried again to reconnect a broken post-copy link.
+   *
+   * @param attempts the attempts since the link broke, this one included
+   */
+  record ReconnectAttempted(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      int attempts,
+      String replica)
+      implements MigrationEvent {}
+
+  /**
+   * A broken post-copy link was reconnected and the migration resumed where it stopped.
+   *
+   * @param attempts the attempts it took
+   */
+  record LinkRecovered(
+      String migrationUid,
+      VirtualMachineInstanceMigration request,
+      Instant timestamp,
+      int attempts,
       String replica)
       implements MigrationEvent {}
 

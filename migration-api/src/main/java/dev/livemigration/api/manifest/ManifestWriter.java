@@ -16,6 +16,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.NetworkInterface;
@@ -436,7 +437,11 @@ final class ManifestWriter {
     ObjectNode node = NODES.objectNode();
     node.put("migrationUid", state.migrationUid());
     node.put("phase", EnumNames.toWire(state.phase()));
-    node.put("mode", EnumNames.toWire(state.mode()));
+    // KubeVirt has one Paused for a paused guest and a paused post-copy.
+    node.put(
+        "mode",
+        EnumNames.toWire(
+            state.mode() == MigrationMode.POST_COPY_PAUSED ? MigrationMode.PAUSED : state.mode()));
     state.startTimestamp().ifPresent(v -> node.put("startTimestamp", timestamp(v)));
     state.endTimestamp().ifPresent(v -> node.put("endTimestamp", timestamp(v)));
     node.put("completed", state.completed());
