@@ -120,6 +120,16 @@ public abstract class MigrationState {
   /** Which network the migration travels on ({@code migrationNetworkType}). */
   public abstract Optional<MigrationNetworkType> migrationNetworkType();
 
+  /** How far the migration is, while it runs (see {@link ProgressEstimate}); not in manifests. */
+  public abstract Optional<ProgressEstimate> estimate();
+
+  /**
+   * The engine's latest decisions about this migration, oldest first, at most {@value
+   * Decision#KEPT}: each directive it applied and each timeout or stall it acted on, with the
+   * figures. Not part of KubeVirt's {@code migrationState}: manifests leave it out.
+   */
+  public abstract java.util.List<Decision> decisions();
+
   /**
    * The latest progress the backend reported; once the migration has ended, its final job
    * statistics (data moved, passes, rates and, where the backend measured it, the downtime). Not

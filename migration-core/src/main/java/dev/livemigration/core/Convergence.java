@@ -141,31 +141,27 @@ final class Convergence {
       why.append("the data remaining has not fallen ")
           .append(marginPercent)
           .append(" % below ")
-          .append(mib(anchor))
+          .append(Figures.mib(anchor))
           .append(" within pass ")
           .append(pass);
     } else {
       why.append("pass ")
           .append(pass)
           .append(" started at ")
-          .append(mib(passStart))
+          .append(Figures.mib(passStart))
           .append(", not ")
           .append(marginPercent)
           .append(" % below the ")
-          .append(mib(trendAnchor))
+          .append(Figures.mib(trendAnchor))
           .append(" at which pass ")
           .append(trendAnchorPass)
           .append(" started");
     }
     why.append("; the guest dirties ")
-        .append(mib(sample.dirtyRate()))
+        .append(Figures.mib(sample.dirtyRate()))
         .append("/s while ")
-        .append(mib(sample.transferRate()))
+        .append(Figures.mib(sample.transferRate()))
         .append("/s are sent");
     return why.toString();
-  }
-
-  private static String mib(long bytes) {
-    return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
   }
 }

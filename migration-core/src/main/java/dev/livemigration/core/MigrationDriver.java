@@ -6,6 +6,7 @@ import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.Node;
+import dev.livemigration.api.ProgressEstimate;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.api.spi.FencedException;
@@ -193,9 +194,10 @@ final class MigrationDriver {
         }
         ProgressSample sample = session.sample();
         m.remember(sample);
+        ProgressEstimate estimate = m.estimator.next(sample);
         m.update(
             s -> {
-              s.progress(sample);
+              s.progress(sample).estimate(estimate);
               if (sample.mode().isPostCopy()) {
                 // Post-copy cannot be undone: a later sample that leaves the mode out (a failed or
                 // completed job) must not make the state claim the guest is whole on the source.
@@ -279,7 +281,7 @@ final class MigrationDriver {
                 m.configuration,
                 Duration.between(m.startedAt, now),
                 m.completionTimeout));
-    apply(m, directive, "strategy " + engine.strategy.id());
+    apply(m, directive, "strategy " + engine.strategy.id() + " at " + Figures.of(sample));
   }
 
   /**
@@ -325,6 +327,9 @@ final class MigrationDriver {
     if (postCopy || pause) {
       m.update(s -> s.modeReason(reason));
     }
+    ProgressSample before = m.lastSample;
+    m.recordDecision(
+        now(), before == null ? directive.toString() : Figures.change(directive, before), reason);
     publish(
         new MigrationEvent.DirectiveApplied(
             m.uid(), m.request, now(), directive, reason, replica()));
@@ -347,6 +352,7 @@ final class MigrationDriver {
       return;
     }
     LOG.warn("Migration {}: aborting, {}", m, reason);
+    m.recordDecision(now(), "abort", reason);
     m.abortReason = reason;
     m.abortSentAt = now();
     if (onRequest) {

@@ -1,5 +1,6 @@
 package dev.livemigration.core;
 
+import dev.livemigration.api.Decision;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.MigrationState;
@@ -57,6 +58,7 @@ final class TrackedMigration {
   @Nullable DowntimeRamp ramp;
   boolean pausedSeen;
   @Nullable ProgressSample lastSample;
+  final ProgressEstimator estimator = new ProgressEstimator();
   @Nullable Instant stallRaisedAt;
   long stallRaisedIteration;
   @Nullable String abortReason;
@@ -120,6 +122,16 @@ final class TrackedMigration {
       return store(
           record.withState(change.apply(MigrationState.builder().from(record.state())).build()));
     }
+  }
+
+  /** Adds a decision to the state's log, keeping the latest {@link Decision#KEPT}. */
+  void recordDecision(Instant at, String action, String reason) {
+    update(
+        s -> {
+          java.util.List<Decision> all = new java.util.ArrayList<>(record.state().decisions());
+          all.add(new Decision(at, action, reason));
+          return s.decisions(all.subList(Math.max(0, all.size() - Decision.KEPT), all.size()));
+        });
   }
 
   /** Writes the record with the backend's resume data. */

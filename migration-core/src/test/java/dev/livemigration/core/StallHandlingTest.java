@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.verify;
 
+import dev.livemigration.api.Decision;
 import dev.livemigration.api.Directive;
 import dev.livemigration.api.DowntimeTuning;
 import dev.livemigration.api.ExperimentalMigrationOptions;
@@ -293,6 +294,15 @@ class StallHandlingTest {
               new Directive.SetMaxDowntime(Duration.ofMillis(500)),
               new Directive.SetMaxDowntime(Duration.ofMillis(700)),
               new Directive.SetMaxDowntime(Duration.ofMillis(900)));
+      assertThat(handle.state().decisions())
+          .extracting(Decision::action)
+          .containsExactly(
+              "downtime limit → 300 ms",
+              "downtime limit → 500 ms",
+              "downtime limit → 700 ms",
+              "downtime limit → 900 ms",
+              "abort");
+      assertThat(handle.state().decisions().get(4).reason()).contains("stalled").contains("MiB/s");
       assertThat(steps)
           .extracting(MigrationEvent.DirectiveApplied::timestamp)
           .containsExactly(

@@ -191,6 +191,25 @@ final class RecordCodec {
     ObjectNode ports = node.putObject("targetDirectMigrationNodePorts");
     s.targetDirectMigrationNodePorts().forEach((k, v) -> ports.put(String.valueOf(k), v));
     s.progress().ifPresent(p -> node.set("progress", progress(p)));
+    s.estimate()
+        .ifPresent(
+            e -> {
+              ObjectNode estimate = node.putObject("estimate");
+              estimate.put("percent", e.percent());
+              e.timeRemaining().ifPresent(d -> estimate.put("timeRemaining", d.toString()));
+              e.expectedDowntime().ifPresent(d -> estimate.put("expectedDowntime", d.toString()));
+            });
+    if (!s.decisions().isEmpty()) {
+      com.fasterxml.jackson.databind.node.ArrayNode decisions = node.putArray("decisions");
+      s.decisions()
+          .forEach(
+              d ->
+                  decisions
+                      .addObject()
+                      .put("timestamp", d.timestamp().toString())
+                      .put("action", d.action())
+                      .put("reason", d.reason()));
+    }
     return node;
   }
 
@@ -225,6 +244,24 @@ final class RecordCodec {
     b.putAllTargetDirectMigrationNodePorts(ports);
     if (node.hasNonNull("progress")) {
       b.progress(progress(node.get("progress")));
+    }
+    if (node.hasNonNull("estimate")) {
+      JsonNode e = node.get("estimate");
+      b.estimate(
+          new dev.livemigration.api.ProgressEstimate(
+              e.get("percent").asInt(),
+              optional(e, "timeRemaining", Duration::parse),
+              optional(e, "expectedDowntime", Duration::parse)));
+    }
+    if (node.hasNonNull("decisions")) {
+      node.get("decisions")
+          .forEach(
+              d ->
+                  b.addDecisions(
+                      new dev.livemigration.api.Decision(
+                          Instant.parse(d.get("timestamp").asText()),
+                          d.get("action").asText(),
+                          d.get("reason").asText())));
     }
     return b.build();
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.livemigration.api.AbortStatus;
 import dev.livemigration.api.AccessMode;
+import dev.livemigration.api.Decision;
 import dev.livemigration.api.InterfaceBinding;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMode;
@@ -12,6 +13,7 @@ import dev.livemigration.api.MigrationPriority;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.NetworkInterface;
 import dev.livemigration.api.PortRange;
+import dev.livemigration.api.ProgressEstimate;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
@@ -21,6 +23,7 @@ import dev.livemigration.api.VolumeType;
 import dev.livemigration.testkit.tck.StoreRecords;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -34,7 +37,14 @@ class RecordCodecTest {
         MigrationState.builder()
             .migrationUid("uid-1")
             .phase(MigrationPhase.FAILED)
-            .mode(MigrationMode.POST_COPY)
+            .mode(MigrationMode.POST_COPY_PAUSED)
+            .modeReason("stalled; switching to post-copy")
+            .estimate(
+                new ProgressEstimate(
+                    42, Optional.of(Duration.ofSeconds(12)), Optional.of(Duration.ofMillis(300))))
+            .addDecisions(
+                new Decision(Instant.parse("2026-01-02T03:04:06Z"), "throttle 0 % → 20 %", "why"),
+                new Decision(Instant.parse("2026-01-02T03:04:07Z"), "abort", "because"))
             .startTimestamp(Instant.parse("2026-01-02T03:04:05.123456789Z"))
             .endTimestamp(Instant.parse("2026-01-02T03:05:05Z"))
             .completed(true)
@@ -57,6 +67,9 @@ class RecordCodecTest {
                     .elapsed(Duration.ofNanos(1_234_567_891))
                     .dataTotal(Long.MAX_VALUE)
                     .downtime(Duration.ofMillis(42))
+                    .reconnectAttempts(3)
+                    .linkRecoveries(2)
+                    .linkFailure("reset")
                     .failureReason("none")
                     .build())
             .build();

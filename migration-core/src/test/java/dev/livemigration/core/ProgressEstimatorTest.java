@@ -1,0 +1,91 @@
+package dev.livemigration.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.ProgressEstimate;
+import dev.livemigration.api.ProgressSample;
+import java.time.Duration;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("The progress estimate")
+class ProgressEstimatorTest {
+  private static final long MIB = 1L << 20;
+
+  private static ProgressSample sample(long processed, long remaining, long dirty) {
+    return ProgressSample.builder()
+        .dataTotal(1024 * MIB)
+        .dataProcessed(processed)
+        .dataRemaining(remaining)
+        .dirtyRate(dirty)
+        .transferRate(64 * MIB)
+        .iteration(1)
+        .build();
+  }
+
+  @Test
+  @DisplayName("never runs backwards while the remainder jumps up at each pass")
+  void monotone() {
+    ProgressEstimator estimator = new ProgressEstimator();
+    int last = 0;
+    // Passes of 1 GiB, 600 MiB, 360 MiB…: the remainder falls through a pass, then jumps up.
+    long processed = 0;
+    long pass = 1024 * MIB;
+    for (int p = 0; p < 6; p++) {
+      for (long left = pass; left > 0; left -= 16 * MIB) {
+        ProgressEstimate estimate = estimator.next(sample(processed, left, 38 * MIB));
+        assertThat(estimate.percent()).isGreaterThanOrEqualTo(last).isLessThan(100);
+        last = estimate.percent();
+        processed += 16 * MIB;
+      }
+      pass = pass * 6 / 10;
+    }
+    assertThat(last).isGreaterThan(50);
+    ProgressEstimate done =
+        estimator.next(
+            ProgressSample.builder()
+                .from(sample(processed, 0, 0))
+                .status(ProgressSample.Status.COMPLETED)
+                .build());
+    assertThat(done.percent()).isEqualTo(100);
+    assertThat(done.timeRemaining()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("projects the passes to come, and the pause of the next switch-over")
+  void projection() {
+    ProgressEstimate estimate = new ProgressEstimator().next(sample(0, 640 * MIB, 32 * MIB));
+
+    // 640 MiB plus its geometric tail at half the rate: 1280 MiB at 64 MiB/s.
+    assertThat(estimate.timeRemaining()).contains(Duration.ofSeconds(20));
+    // What the guest dirties while 640 MiB are sent (10 s at 32 MiB/s), sent paused: 5 s.
+    assertThat(estimate.expectedDowntime()).contains(Duration.ofSeconds(5));
+    assertThat(estimate.percent()).isZero();
+  }
+
+  @Test
+  @DisplayName("gives no time remaining when the guest dirties faster than the link")
+  void notConverging() {
+    ProgressEstimate estimate = new ProgressEstimator().next(sample(0, 640 * MIB, 128 * MIB));
+
+    assertThat(estimate.timeRemaining()).isEmpty();
+    assertThat(estimate.expectedDowntime()).contains(Duration.ofSeconds(10));
+  }
+
+  @Test
+  @DisplayName("in post-copy counts only the remainder, with no switch-over to come")
+  void postCopy() {
+    ProgressEstimate estimate =
+        new ProgressEstimator()
+            .next(
+                ProgressSample.builder()
+                    .from(sample(512 * MIB, 128 * MIB, 0))
+                    .mode(MigrationMode.POST_COPY)
+                    .build());
+
+    assertThat(estimate.percent()).isEqualTo(80);
+    assertThat(estimate.timeRemaining()).contains(Duration.ofSeconds(2));
+    assertThat(estimate.expectedDowntime()).isEmpty();
+  }
+}
