@@ -128,6 +128,7 @@ final class LibvirtSession implements MigrationSession {
     worker = thread;
     thread.start();
     long deadline = System.nanoTime() + settings.jobStartTimeout().toNanos();
+    boolean downtimeSet = false;
     while (true) {
       if (awaitDone(POLL)) {
         BackendException failed = failure;
@@ -136,15 +137,27 @@ final class LibvirtSession implements MigrationSession {
         }
         return;
       }
+      JobStats stats = null;
       try {
-        // libvirt's job runs from the handshake on; QEMU's migration, which directives such as
-        // the switch to post-copy act on, runs once the job reports data to move.
-        JobStats stats = jobStats(0);
-        if (stats.active() && stats.get("data_total") > 0) {
-          return;
-        }
+        stats = jobStats(0);
       } catch (LibvirtBackendException e) {
         LOG.debug("No job statistics yet for {}: {}", description, e.getMessage());
+      }
+      if (stats != null && stats.active()) {
+        // libvirt's migration calls take no downtime parameter: the limit is set on the job as
+        // soon as it exists (before QEMU sends much, so that QEMU's default of 300 ms never
+        // decides the switch-over), and once more below if that first try was refused.
+        if (!downtimeSet) {
+          downtimeSet = setInitialDowntime(false);
+        }
+        // libvirt's job runs from the handshake on; QEMU's migration, which directives such as
+        // the switch to post-copy act on, runs once the job reports data to move.
+        if (stats.get("data_total") > 0) {
+          if (!downtimeSet) {
+            setInitialDowntime(true); // false if the job ended meanwhile: the samples tell how
+          }
+          return;
+        }
       }
       if (System.nanoTime() > deadline) {
         abortQuietly();
@@ -155,6 +168,34 @@ final class LibvirtSession implements MigrationSession {
                 + settings.jobStartTimeout().toSeconds()
                 + " s");
       }
+    }
+  }
+
+  /**
+   * Sets QEMU's downtime limit to {@link MigrationSpec#initialMaxDowntime()} ({@code
+   * virDomainMigrateSetMaxDowntime} on the running job). Returns whether it was set; a refusal is
+   * retried by the caller, and thrown when {@code required}, unless the job ended meanwhile.
+   */
+  private boolean setInitialDowntime(boolean required) {
+    long millis = Math.max(1, spec.initialMaxDowntime().toMillis());
+    try {
+      domain.migrateSetMaxDowntime(millis);
+      LOG.debug("Maximum downtime of {} set to {} ms", description, millis);
+      return true;
+    } catch (LibvirtException e) {
+      if (!required) {
+        LOG.debug("Maximum downtime of {} not set yet: {}", description, e.getMessage());
+        return false;
+      }
+      LibvirtBackendException error =
+          LibvirtBackendException.of(
+              "setting the initial maximum downtime of " + description + " to " + millis + " ms",
+              e);
+      if (awaitDone(RACE)) {
+        return false;
+      }
+      abortQuietly();
+      throw error;
     }
   }
 

@@ -1,0 +1,166 @@
+package dev.livemigration.libvirt;
+
+import static dev.livemigration.libvirt.LibvirtMigrationTest.A;
+import static dev.livemigration.libvirt.LibvirtMigrationTest.B;
+import static dev.livemigration.libvirt.LibvirtMigrationTest.WAIT;
+import static dev.livemigration.libvirt.LibvirtMigrationTest.assertRunsOnlyOn;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.livemigration.api.DowntimeTuning;
+import dev.livemigration.api.ExperimentalMigrationOptions;
+import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.Quantity;
+import dev.livemigration.api.VirtualMachineInstance;
+import dev.livemigration.api.VirtualMachineInstanceMigration;
+import dev.livemigration.api.spi.MigrationSession;
+import dev.livemigration.api.spi.MigrationSpec;
+import dev.livemigration.core.Admission;
+import dev.livemigration.libvirt.LibvirtDaemons.Hosts;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.LibvirtException;
+
+/**
+ * What a libvirt session sets up from the migration's configuration, read back from the daemons
+ * with real QEMU guests: the initial downtime limit, the guest pause of KubeVirt's {@code Paused}
+ * mode, and compression. The sessions are driven directly (no engine), so that each directive is
+ * applied at a known moment; nothing asserts on timing.
+ */
+@ExtendWith(LibvirtDaemons.class)
+@DisplayName("libvirt sessions: initial downtime, PauseGuest, compression (real QEMU)")
+class LibvirtSessionOptionsTest {
+  Hosts hosts;
+  Connect nodeA;
+  Connect nodeB;
+  final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @BeforeEach
+  void connect(Hosts hosts) throws LibvirtException {
+    this.hosts = hosts;
+    nodeA = new Connect(hosts.uri(A));
+    nodeB = new Connect(hosts.uri(B));
+  }
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    for (AutoCloseable closeable : toClose) {
+      closeable.close();
+    }
+    hosts.destroyAllDomains();
+    nodeA.close();
+    nodeB.close();
+  }
+
+  @Test
+  @DisplayName("QEMU's downtime limit starts at maxDowntimeMs, or at the ramp's initialMs")
+  void initialDowntime() throws Exception {
+    // maxDowntimeMs alone: QEMU's limit is that (libvirt's and QEMU's default would be 300 ms).
+    assertThat(initialDowntimeOf("downtime-max", throttled().maxDowntimeMs(1234).build()))
+        .isEqualTo(1234);
+    // With a ramp, the engine raises it later with SetMaxDowntime; it starts at initialMs.
+    assertThat(
+            initialDowntimeOf(
+                "downtime-ramp",
+                throttled()
+                    .maxDowntimeMs(1234)
+                    .experimental(
+                        ExperimentalMigrationOptions.builder()
+                            .downtimeTuning(DowntimeTuning.builder().initialMs(210).build())
+                            .build())
+                    .build()))
+        .isEqualTo(210);
+  }
+
+  /** Starts a migration of a filled idle guest, reads the downtime limit, aborts it. */
+  long initialDowntimeOf(String name, MigrationConfiguration config) throws Exception {
+    String uuid = createOnA(name, TestDomains.kernel(name, GuestKernels.filledIdle()));
+    MigrationSession session = open(name, config);
+    try {
+      session.start(); // returns once QEMU's migration moves data
+      // Read back over a connection of its own, as another client would.
+      long downtime = NativeLibvirt.maxDowntimeMillis(probe().host(A).nativePointer(), uuid);
+      session.abort();
+      ProgressSample last = awaitSample(session, s -> s.status() != ProgressSample.Status.ACTIVE);
+      assertThat(last.status()).isEqualTo(ProgressSample.Status.FAILED);
+      return downtime;
+    } finally {
+      session.close();
+      assertRunsOnlyOn(name, nodeA, nodeB);
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** 1 MiB/s: a 64 MiB guest takes about a minute, so the job is still running when read. */
+  static MigrationConfiguration.Builder throttled() {
+    return MigrationConfiguration.builder()
+        .disableTLS(true)
+        .bandwidthPerMigration(Quantity.ofMebibytes(1));
+  }
+
+  String createOnA(String name, String xml) throws LibvirtException {
+    Domain domain = nodeA.domainCreateXML(xml, 0);
+    try {
+      return domain.getUUIDString();
+    } finally {
+      domain.free(); // else it keeps nodeA's connection open after close()
+    }
+  }
+
+  LibvirtBackend backend;
+  LibvirtBackend probe;
+
+  LibvirtBackend backend() {
+    if (backend == null) {
+      backend = LibvirtBackend.of(hosts.uris());
+      toClose.add(backend);
+    }
+    return backend;
+  }
+
+  LibvirtBackend probe() {
+    if (probe == null) {
+      probe = LibvirtBackend.of(hosts.uris());
+      toClose.add(probe);
+    }
+    return probe;
+  }
+
+  MigrationSession open(String name, MigrationConfiguration config) {
+    LibvirtInventory inventory = LibvirtInventory.of(backend());
+    VirtualMachineInstance vmi = inventory.find("default", name).orElseThrow();
+    MigrationSpec spec =
+        new MigrationSpec(
+            "uid-" + name,
+            VirtualMachineInstanceMigration.of(name, name),
+            vmi,
+            Admission.method(vmi),
+            inventory.nodes().get(0),
+            inventory.nodes().get(1),
+            config);
+    MigrationSession session = backend().open(spec);
+    session.prepareTarget();
+    return session;
+  }
+
+  /** Samples every 100 ms until a sample matches (or {@link LibvirtMigrationTest#WAIT}). */
+  static ProgressSample awaitSample(MigrationSession session, Predicate<ProgressSample> condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    ProgressSample last = session.sample();
+    while (!condition.test(last) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      last = session.sample();
+    }
+    return last;
+  }
+}
