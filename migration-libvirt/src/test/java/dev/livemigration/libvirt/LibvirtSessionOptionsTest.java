@@ -6,9 +6,12 @@ import static dev.livemigration.libvirt.LibvirtMigrationTest.WAIT;
 import static dev.livemigration.libvirt.LibvirtMigrationTest.assertRunsOnlyOn;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.livemigration.api.Directive;
 import dev.livemigration.api.DowntimeTuning;
 import dev.livemigration.api.ExperimentalMigrationOptions;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
@@ -27,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
+import org.libvirt.DomainInfo.DomainState;
 import org.libvirt.LibvirtException;
 
 /**
@@ -98,7 +102,102 @@ class LibvirtSessionOptionsTest {
     }
   }
 
+  @Test
+  @DisplayName("PauseGuest: a guest that cannot converge completes paused and runs on the target")
+  void pauseGuestCompletes() throws Exception {
+    String name = "pause-done";
+    createOnA(name, TestDomains.kernel(name, GuestKernels.dirtying()));
+    MigrationSession session = open(name, dirtying(16).build());
+    try {
+      session.start();
+      // Its 64 MiB working set is rewritten far faster than 16 MiB/s: pre-copy alone would run
+      // until a timeout (LibvirtMigrationTest.preCopyTimesOut).
+      ProgressSample running = awaitSample(session, s -> s.iteration() >= 2);
+      assertThat(running.status()).isEqualTo(ProgressSample.Status.ACTIVE);
+      assertThat(running.mode()).isEqualTo(MigrationMode.PRE_COPY);
+      session.apply(new Directive.PauseGuest());
+      assertThat(state(nodeA, name)).isEqualTo(DomainState.VIR_DOMAIN_PAUSED);
+      ProgressSample paused = session.sample();
+      assertThat(paused.mode()).isEqualTo(MigrationMode.PAUSED);
+      session.apply(new Directive.PauseGuest()); // once is enough: no error
+      ProgressSample last = awaitSample(session, s -> s.status() != ProgressSample.Status.ACTIVE);
+      assertThat(last.failureReason()).isEmpty();
+      assertThat(last.status()).isEqualTo(ProgressSample.Status.COMPLETED);
+      assertThat(last.mode()).isEqualTo(MigrationMode.PAUSED);
+      assertThat(last.guestLocation()).contains(GuestLocation.TARGET);
+    } finally {
+      session.close();
+    }
+    assertRunsOnlyOn(name, nodeB, nodeA); // running, not paused
+  }
+
+  @Test
+  @DisplayName("PauseGuest then Abort: the guest runs again on the source")
+  void abortAfterPause() throws Exception {
+    String name = "pause-abort";
+    createOnA(name, TestDomains.kernel(name, GuestKernels.dirtying()));
+    MigrationSession session = open(name, dirtying(4).build());
+    try {
+      session.start();
+      session.apply(new Directive.PauseGuest());
+      assertThat(session.sample().mode()).isEqualTo(MigrationMode.PAUSED);
+      session.apply(new Directive.Abort("test"));
+      ProgressSample last = awaitSample(session, s -> s.status() != ProgressSample.Status.ACTIVE);
+      assertThat(last.status()).isEqualTo(ProgressSample.Status.FAILED);
+      assertThat(last.failureReason())
+          .hasValueSatisfying(r -> assertThat(r).contains("VIR_ERR_OPERATION_ABORTED"));
+      assertThat(last.guestLocation()).contains(GuestLocation.SOURCE);
+    } finally {
+      session.close();
+    }
+    assertRunsOnlyOn(name, nodeA, nodeB); // running, not paused
+  }
+
+  @Test
+  @DisplayName("PauseGuest through a resumed session: completes and runs on the target")
+  void pauseGuestResumed() throws Exception {
+    String name = "pause-resumed";
+    createOnA(name, TestDomains.kernel(name, GuestKernels.dirtying()));
+    MigrationConfiguration config = dirtying(16).build();
+    MigrationSession first = open(name, config);
+    try {
+      first.start();
+      // Another backend (another engine's) takes the running job over.
+      LibvirtBackend other = LibvirtBackend.of(hosts.uris());
+      toClose.add(other);
+      MigrationSession resumed = other.resume(lastSpec, first.resumeData()).orElseThrow();
+      assertThat(resumed.sample().mode()).isEqualTo(MigrationMode.PRE_COPY);
+      resumed.apply(new Directive.PauseGuest());
+      assertThat(state(nodeA, name)).isEqualTo(DomainState.VIR_DOMAIN_PAUSED);
+      ProgressSample last = awaitSample(resumed, s -> s.status() != ProgressSample.Status.ACTIVE);
+      assertThat(last.failureReason()).isEmpty();
+      assertThat(last.status()).isEqualTo(ProgressSample.Status.COMPLETED);
+      assertThat(last.mode()).isEqualTo(MigrationMode.PAUSED);
+      assertThat(last.guestLocation()).contains(GuestLocation.TARGET);
+      resumed.close();
+    } finally {
+      first.close();
+    }
+    assertRunsOnlyOn(name, nodeB, nodeA);
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  /** A guest rewriting 64 MiB cannot converge at this bandwidth, in MiB/s. */
+  static MigrationConfiguration.Builder dirtying(long mibPerSecond) {
+    return MigrationConfiguration.builder()
+        .disableTLS(true)
+        .bandwidthPerMigration(Quantity.ofMebibytes(mibPerSecond));
+  }
+
+  static DomainState state(Connect node, String name) throws LibvirtException {
+    Domain domain = node.domainLookupByName(name);
+    try {
+      return domain.getInfo().state;
+    } finally {
+      domain.free();
+    }
+  }
 
   /** 1 MiB/s: a 64 MiB guest takes about a minute, so the job is still running when read. */
   static MigrationConfiguration.Builder throttled() {
@@ -117,6 +216,7 @@ class LibvirtSessionOptionsTest {
   }
 
   LibvirtBackend backend;
+  MigrationSpec lastSpec;
   LibvirtBackend probe;
 
   LibvirtBackend backend() {
@@ -147,6 +247,7 @@ class LibvirtSessionOptionsTest {
             inventory.nodes().get(0),
             inventory.nodes().get(1),
             config);
+    lastSpec = spec;
     MigrationSession session = backend().open(spec);
     session.prepareTarget();
     return session;
