@@ -123,7 +123,8 @@ final class LibvirtSession implements MigrationSession {
   @Override
   public void start() {
     MigrationPlan planned =
-        MigrationPlan.of(spec, settings.peerToPeer(), settings.parallelConnections(), persistent);
+        MigrationPlan.of(
+            spec, settings.peerToPeer(), settings.parallelConnections(), persistent, zstd());
     plan = planned;
     LOG.info(
         "Migrating {} with flags {} and parameters {}",
@@ -179,6 +180,41 @@ final class LibvirtSession implements MigrationSession {
                 + " s");
       }
     }
+  }
+
+  /**
+   * Returns whether this migration compresses with zstd: asked for, and both daemons can (see
+   * {@link MigrationPlan#zstdUnavailable}); else says why not, in a warning.
+   */
+  private boolean zstd() {
+    if (!MigrationPlan.zstdRequested(spec.configuration())) {
+      return false;
+    }
+    long sourceVersion;
+    long targetVersion;
+    try {
+      sourceVersion = source.call(Connect::getLibVersion);
+      targetVersion = target.call(Connect::getLibVersion);
+    } catch (LibvirtException e) {
+      throw LibvirtBackendException.of(
+          "reading the libvirt versions of " + source.node() + " and " + target.node(), e);
+    }
+    return MigrationPlan.zstdUnavailable(spec.configuration(), sourceVersion, targetVersion)
+        .map(
+            why -> {
+              LOG.warn(
+                  "experimental.compression zstd is not applied to {}: {}; migrating it"
+                      + " uncompressed",
+                  description,
+                  why);
+              return false;
+            })
+        .orElse(true);
+  }
+
+  /** Returns the plan {@link #start()} made, if it ran. */
+  @Nullable MigrationPlan plan() {
+    return plan;
   }
 
   /**
