@@ -63,8 +63,8 @@ public sealed interface Directive {
    * Pauses the guest on the source so that it dirties no more memory and the copy completes; the
    * guest runs again on the target (KubeVirt's {@code Paused} mode, chosen when the completion
    * budget ran out, {@code allowWorkloadDisruption} is set and post-copy is not allowed). Unlike
-   * post-copy, the source keeps the whole state until the switch, so a failure leaves the guest on
-   * the source (paused there by the backend's abort handling until resumed).
+   * post-copy, the source keeps the whole state until the switch, so an abort or a failure before
+   * it leaves the guest on the source, where the backend resumes it.
    */
   record PauseGuest() implements Directive {}
 

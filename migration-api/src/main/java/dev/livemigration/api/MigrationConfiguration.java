@@ -127,7 +127,8 @@ public abstract class MigrationConfiguration {
 
   /**
    * The longest the guest may be paused at the switch-over, in milliseconds; between 1 and {@value
-   * #MAX_DOWNTIME_MS_LIMIT}. Read and kept; not yet obeyed by the engine.
+   * #MAX_DOWNTIME_MS_LIMIT}: backends start at it (or at a ramp's {@code initialMs}) and switch
+   * over once the rest fits.
    */
   @Value.Default
   public long maxDowntimeMs() {
@@ -135,9 +136,9 @@ public abstract class MigrationConfiguration {
   }
 
   /**
-   * Whether a migration whose completion budget runs out may disrupt the guest (post-copy if
-   * allowed, else pause it) to complete, instead of being aborted. Read and kept; not yet obeyed by
-   * the engine.
+   * Whether a migration whose completion budget runs out, or that stalled, may pause the guest on
+   * the source so that it completes (KubeVirt's {@code Paused} mode) when post-copy is not allowed,
+   * instead of being aborted.
    */
   @Value.Default
   public boolean allowWorkloadDisruption() {
@@ -146,8 +147,9 @@ public abstract class MigrationConfiguration {
 
   /**
    * KubeVirt's alpha tunables, as a migration's effective configuration carries them from its
-   * policy ({@code status.migrationState.migrationConfiguration.experimental}). Read and kept; not
-   * yet obeyed by the engine.
+   * policy ({@code status.migrationState.migrationConfiguration.experimental}): the downtime ramp,
+   * the stall detector's margin and patience, and zstd compression are obeyed; the stall detector's
+   * other settings are read and kept.
    */
   public abstract Optional<ExperimentalMigrationOptions> experimental();
 

@@ -43,6 +43,13 @@ public abstract class MigrationState {
   }
 
   /**
+   * Why the migration left pre-copy, in words: what made the engine switch to post-copy or pause
+   * the guest (the completion budget ran out, the migration stalled, or the strategy chose it).
+   * Empty while in pre-copy. Not part of KubeVirt's {@code migrationState}: manifests leave it out.
+   */
+  public abstract Optional<String> modeReason();
+
+  /**
    * Where the guest runs once the migration ended: {@link GuestLocation#TARGET} when it succeeded,
    * {@link GuestLocation#SOURCE} when it failed or was cancelled with the guest whole on the
    * source, {@link GuestLocation#UNKNOWN} when that cannot be known and an operator must decide.

@@ -33,6 +33,19 @@ public abstract class VirtualMachineInstance {
   /** The VMI's labels, matched by {@link MigrationPolicy#virtualMachineInstanceSelector()}. */
   public abstract Map<String, String> labels();
 
+  /**
+   * The VMI's annotations ({@code metadata.annotations}); admission reads {@link
+   * #ALLOW_POD_BRIDGE_MIGRATION}.
+   */
+  public abstract Map<String, String> annotations();
+
+  /**
+   * The annotation with which KubeVirt lets a VMI whose pod-network interface is a bridge migrate:
+   * {@code kubevirt.io/allow-pod-bridge-network-live-migration} (any value).
+   */
+  public static final String ALLOW_POD_BRIDGE_MIGRATION =
+      "kubevirt.io/allow-pod-bridge-network-live-migration";
+
   /** The guest's memory. */
   public abstract Quantity memory();
 
@@ -46,7 +59,7 @@ public abstract class VirtualMachineInstance {
   public long bytesToCopy() {
     long total = memory().bytes();
     for (Volume volume : volumes()) {
-      if (volume.type().isNodeLocal()) {
+      if (volume.isCopied()) {
         total = Math.addExact(total, volume.size().bytes());
       }
     }

@@ -97,7 +97,7 @@ final class Cancellations {
                 + now.get().owner()
                 + " that drives the migration now aborts it at its next step");
       }
-      engine.driver.publishAbortRequest(m);
+      engine.driver.endings.publishAbortRequest(m);
       if (postCopy) {
         LOG.warn("Migration {}: abort refused, it is in post-copy", m);
         return new CancelResult(

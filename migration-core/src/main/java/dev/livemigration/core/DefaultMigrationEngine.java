@@ -170,7 +170,7 @@ final class DefaultMigrationEngine implements MigrationEngine {
       scheduler.execute(
           () -> {
             synchronized (m) {
-              driver.lose(m, lost);
+              driver.endings.lose(m, lost);
             }
           });
     }

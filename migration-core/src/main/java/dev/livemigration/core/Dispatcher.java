@@ -69,9 +69,9 @@ final class Dispatcher {
         if (record.phase() == MigrationPhase.PENDING) {
           synchronized (m) {
             try {
-              engine.driver.finishAborted(m);
+              engine.driver.endings.finishAborted(m);
             } catch (FencedException e) {
-              engine.driver.lose(m, e);
+              engine.driver.endings.lose(m, e);
             }
           }
         } else {

@@ -5,7 +5,6 @@ import dev.livemigration.api.Directive;
 import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
-import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.Node;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.event.MigrationEvent;
@@ -18,7 +17,6 @@ import dev.livemigration.api.spi.TargetEndpoint;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,10 +36,12 @@ final class MigrationDriver {
 
   private final DefaultMigrationEngine engine;
   private final Timeouts timeouts;
+  final Endings endings;
 
   MigrationDriver(DefaultMigrationEngine engine) {
     this.engine = engine;
     this.timeouts = new Timeouts(this);
+    this.endings = new Endings(engine);
   }
 
   // ---------------------------------------------------------------- start
@@ -53,7 +53,7 @@ final class MigrationDriver {
       }
       try {
         if (m.cancelRequested) {
-          finishAborted(m);
+          endings.finishAborted(m);
           return;
         }
         Node source = engine.node(m.record().sourceNode(), "source");
@@ -79,22 +79,21 @@ final class MigrationDriver {
             new MigrationEvent.TargetReady(
                 m.uid(), m.request, now(), endpoint.address(), endpoint.ports(), replica()));
         if (m.cancelRequested) {
-          finishAborted(m);
+          endings.finishAborted(m);
           return;
         }
         session.start();
         m.keepResumeData(session.resumeData());
         Instant started = now();
-        m.startedAt = started;
-        m.lastProgressAt = started;
+        m.startWatching(started, started);
         m.update(s -> s.phase(MigrationPhase.RUNNING).startTimestamp(started));
         publish(new MigrationEvent.Running(m.uid(), m.request, started, replica()));
         LOG.info("Migration {} running from {} to {}", m, source.name(), target.name());
       } catch (FencedException e) {
-        lose(m, e);
+        endings.lose(m, e);
         return;
       } catch (RuntimeException | Error e) {
-        failSafely(m, "could not start: " + describe(e));
+        endings.failSafely(m, "could not start: " + describe(e));
         rethrowIfFatal(e);
         return;
       }
@@ -118,9 +117,9 @@ final class MigrationDriver {
             "Migration {} adopted from replica {} in phase {}", m, previousOwner, record.phase());
         MigrationPhase phase = record.phase();
         if (phase == MigrationPhase.PENDING) {
-          finishAborted(m);
+          endings.finishAborted(m);
         } else if (phase != MigrationPhase.TARGET_READY && phase != MigrationPhase.RUNNING) {
-          fail(
+          endings.fail(
               m,
               "the engine that drove it (replica "
                   + previousOwner
@@ -132,9 +131,9 @@ final class MigrationDriver {
           resumed = resume(m, previousOwner);
         }
       } catch (FencedException e) {
-        lose(m, e);
+        endings.lose(m, e);
       } catch (RuntimeException e) {
-        failSafely(
+        endings.failSafely(
             m,
             "could not take over from replica " + previousOwner + ": " + describe(e),
             GuestLocation.UNKNOWN);
@@ -155,7 +154,7 @@ final class MigrationDriver {
         new MigrationSpec(m.uid(), m.request, m.vmi, m.method, source, target, m.configuration);
     Optional<MigrationSession> session = engine.backend.resume(spec, record.resumeData());
     if (session.isEmpty()) {
-      fail(
+      endings.fail(
           m,
           "the engine that drove it (replica "
               + previousOwner
@@ -168,8 +167,7 @@ final class MigrationDriver {
     }
     m.session = session.get();
     Instant now = now();
-    m.startedAt = record.state().startTimestamp().orElse(now);
-    m.lastProgressAt = now;
+    m.startWatching(record.state().startTimestamp().orElse(now), now);
     m.update(s -> s.phase(MigrationPhase.RUNNING).startTimestamp(m.startedAt));
     LOG.info("Migration {} resumed from {} to {}", m, source.name(), target.name());
     return true;
@@ -201,17 +199,20 @@ final class MigrationDriver {
                 // Post-copy cannot be undone: a later sample that leaves the mode out (a failed or
                 // completed job) must not make the state claim the guest is whole on the source.
                 s.mode(MigrationMode.POST_COPY);
+              } else if (sample.mode() == MigrationMode.PAUSED
+                  && m.state().mode() == MigrationMode.PRE_COPY) {
+                s.mode(MigrationMode.PAUSED);
               }
               return s;
             });
         publish(new MigrationEvent.Progress(m.uid(), m.request, now(), sample, replica()));
         switch (sample.status()) {
           case COMPLETED -> {
-            succeed(m);
+            endings.succeed(m);
             return;
           }
           case FAILED -> {
-            fail(
+            endings.fail(
                 m,
                 m.abortReason != null
                     ? m.abortReason
@@ -221,13 +222,13 @@ final class MigrationDriver {
           case ACTIVE -> timeouts.steer(m, sample);
         }
       } catch (FencedException e) {
-        lose(m, e);
+        endings.lose(m, e);
         return;
       } catch (RuntimeException | Error e) {
-        if (m.state().mode() == MigrationMode.PRE_COPY) {
-          abortQuietly(m);
+        if (m.state().mode() != MigrationMode.POST_COPY) {
+          endings.abortQuietly(m);
         }
-        failSafely(m, "lost track of the migration: " + describe(e), GuestLocation.UNKNOWN);
+        endings.failSafely(m, "lost track of the migration: " + describe(e), GuestLocation.UNKNOWN);
         rethrowIfFatal(e);
         return;
       }
@@ -251,40 +252,53 @@ final class MigrationDriver {
     apply(m, directive, "strategy " + engine.strategy.id());
   }
 
-  void apply(TrackedMigration m, Directive directive, String reason) {
+  /**
+   * Has the backend apply a directive the configuration allows; returns whether it took it (or
+   * already had). The switch to post-copy and the guest's pause are written to the state with their
+   * reason.
+   */
+  boolean apply(TrackedMigration m, Directive directive, String reason) {
     if (directive instanceof Directive.Continue || directive.equals(m.lastDirective)) {
-      return;
+      return true;
     }
     if (directive instanceof Directive.Abort abort) {
       abort(m, abort.reason(), false);
-      return;
+      return true;
     }
     if (directive instanceof Directive.Throttle && !m.configuration.allowAutoConverge()) {
       LOG.debug("Migration {}: {} ignored, allowAutoConverge is false", m, directive);
-      return;
+      return false;
     }
-    if (directive instanceof Directive.SwitchToPostCopy) {
-      if (!m.configuration.allowPostCopy() || m.postCopyRequested) {
-        LOG.debug("Migration {}: {} ignored, post-copy not allowed or requested", m, directive);
-        return;
-      }
-      m.postCopyRequested = true;
+    boolean postCopy = directive instanceof Directive.SwitchToPostCopy;
+    boolean pause = directive instanceof Directive.PauseGuest;
+    if (postCopy && (!m.configuration.allowPostCopy() || m.disruptionRequested())) {
+      LOG.debug("Migration {}: {} ignored, post-copy not allowed or requested", m, directive);
+      return m.postCopyRequested;
     }
+    if (pause && (!m.configuration.allowWorkloadDisruption() || m.disruptionRequested())) {
+      LOG.debug("Migration {}: {} ignored, workload disruption not allowed or done", m, directive);
+      return m.pauseRequested;
+    }
+    m.postCopyRequested |= postCopy;
+    m.pauseRequested |= pause;
     try {
       m.session.apply(directive);
     } catch (RuntimeException e) {
       // A directive that cannot be applied leaves the migration as it was; it may still finish.
       LOG.warn("Migration {}: {} could not be applied: {}", m, directive, describe(e));
-      if (directive instanceof Directive.SwitchToPostCopy) {
-        m.postCopyRequested = false;
-      }
-      return;
+      m.postCopyRequested &= !postCopy;
+      m.pauseRequested &= !pause;
+      return false;
     }
     m.lastDirective = directive;
     LOG.info("Migration {}: applied {} ({})", m, directive, reason);
+    if (postCopy || pause) {
+      m.update(s -> s.modeReason(reason));
+    }
     publish(
         new MigrationEvent.DirectiveApplied(
             m.uid(), m.request, now(), directive, reason, replica()));
+    return true;
   }
 
   // ---------------------------------------------------------------- aborts
@@ -292,7 +306,7 @@ final class MigrationDriver {
   /** Asks the backend to stop; the next samples tell whether it did. */
   void abort(TrackedMigration m, String reason, boolean onRequest) {
     if (onRequest) {
-      publishAbortRequest(m);
+      endings.publishAbortRequest(m);
     }
     // Once the switch was applied the guest may already run on the target, even before a sample
     // shows post-copy: a cancellation is refused from then on.
@@ -311,16 +325,6 @@ final class MigrationDriver {
     m.session.abort();
   }
 
-  /** Publishes the migration's cancel request once; under the dispatcher's lock, before any end. */
-  void publishAbortRequest(TrackedMigration m) {
-    synchronized (engine.dispatcher) {
-      if (!m.abortRequestPublished && !m.isTerminal()) {
-        m.abortRequestPublished = true;
-        publish(new MigrationEvent.AbortRequested(m.uid(), m.request, now(), replica()));
-      }
-    }
-  }
-
   private void refuseAbortInPostCopy(TrackedMigration m) {
     if (m.state().abortStatus().orElse(null) == AbortStatus.FAILED) {
       return;
@@ -331,167 +335,6 @@ final class MigrationDriver {
                 .abortStatus(AbortStatus.FAILED)
                 .failureReason(REFUSED_IN_POST_COPY));
     LOG.warn("Migration {}: abort refused, it is in post-copy", m);
-  }
-
-  private void abortQuietly(TrackedMigration m) {
-    try {
-      if (m.session != null) {
-        m.session.abort();
-      }
-    } catch (RuntimeException e) {
-      LOG.debug("Migration {}: abort after a failure failed too", m, e);
-    }
-  }
-
-  // ---------------------------------------------------------------- endings
-
-  void finishAborted(TrackedMigration m) {
-    publishAbortRequest(m);
-    finish(
-        m,
-        s ->
-            s.phase(MigrationPhase.FAILED)
-                .completed(true)
-                .failed(true)
-                .abortRequested(true)
-                .abortStatus(AbortStatus.SUCCEEDED)
-                .guestLocation(GuestLocation.SOURCE)
-                .failureReason("cancelled on request"));
-  }
-
-  private void succeed(TrackedMigration m) {
-    // The inventory learns first, so that admission, which reads the VMI's slot before the
-    // inventory, never sees the slot free and the VMI still on its old node.
-    engine.inventory.onMigrated(m.vmi, m.state().targetNode().orElseThrow());
-    boolean refused = m.state().abortStatus().orElse(null) == AbortStatus.FAILED;
-    finish(
-        m,
-        s -> {
-          s.phase(MigrationPhase.SUCCEEDED)
-              .completed(true)
-              .failed(false)
-              .guestLocation(GuestLocation.TARGET)
-              .targetNodeDomainDetected(true);
-          if (refused) {
-            s.failureReason(
-                "the abort was refused because the guest already ran on the target in"
-                    + " post-copy; the migration then succeeded");
-          } else if (m.cancelRequested) {
-            s.abortRequested(true)
-                .abortStatus(AbortStatus.FAILED)
-                .failureReason("the migration completed before the abort took effect");
-          }
-          return s;
-        });
-  }
-
-  /**
-   * Fails the migration with the guest where the backend's last sample says, or where its mode
-   * leaves it: on the source in pre-copy, unknown after the switch.
-   */
-  void fail(TrackedMigration m, String reason) {
-    ProgressSample last = m.history.peekLast();
-    GuestLocation location =
-        last != null && last.guestLocation().isPresent()
-            ? last.guestLocation().get()
-            : m.state().mode() == MigrationMode.POST_COPY
-                ? GuestLocation.UNKNOWN
-                : GuestLocation.SOURCE;
-    fail(m, reason, location);
-  }
-
-  void fail(TrackedMigration m, String reason, GuestLocation location) {
-    boolean lostGuest = m.state().mode() == MigrationMode.POST_COPY;
-    boolean refused = m.state().abortStatus().orElse(null) == AbortStatus.FAILED;
-    String why =
-        lostGuest
-            ? reason
-                + "; the migration failed in post-copy, so neither host holds the guest's whole"
-                + " state: the guest is lost"
-            : reason;
-    if (refused) {
-      why =
-          "the abort was refused because the guest already ran on the target in post-copy; then "
-              + why;
-    }
-    // The abort took if the backend stopped the job it was asked to stop, or if nothing had
-    // started moving yet.
-    boolean stopped = m.startedAt == null || reason.equals(m.abortReason);
-    String failure = why;
-    finish(
-        m,
-        s -> {
-          s.phase(MigrationPhase.FAILED)
-              .completed(true)
-              .failed(true)
-              .failureReason(failure)
-              .guestLocation(location);
-          if (m.cancelRequested) {
-            s.abortRequested(true)
-                .abortStatus(
-                    stopped && !lostGuest && !refused ? AbortStatus.SUCCEEDED : AbortStatus.FAILED);
-          }
-          return s;
-        });
-  }
-
-  /** Fails the migration; a write the store refuses ends this replica's part instead. */
-  private void failSafely(TrackedMigration m, String reason) {
-    try {
-      fail(m, reason);
-    } catch (FencedException e) {
-      lose(m, e);
-    }
-  }
-
-  private void failSafely(TrackedMigration m, String reason, GuestLocation location) {
-    try {
-      fail(m, reason, location);
-    } catch (FencedException e) {
-      lose(m, e);
-    }
-  }
-
-  private void finish(TrackedMigration m, UnaryOperator<MigrationState.Builder> ending) {
-    MigrationSession session = m.session;
-    if (session != null && m.released.compareAndSet(false, true)) {
-      try {
-        session.close();
-      } catch (RuntimeException e) {
-        LOG.warn("Migration {}: closing the backend session failed", m, e);
-      }
-    }
-    MigrationState last = engine.dispatcher.end(m, ending);
-    if (last.failed()) {
-      LOG.warn("Migration {} failed: {}", m, last.failureReason().orElse(""));
-    } else {
-      LOG.info("Migration {} succeeded", m);
-    }
-    engine.scheduler.execute(engine.dispatcher::dispatch);
-  }
-
-  /**
-   * Stops driving a migration that another replica adopted, once: a pre-copy job whose backend
-   * cannot resume it is aborted (the adopter ends it as failed, with the guest on the source); any
-   * other is left to the adopter. The caller holds the migration's lock.
-   */
-  void lose(TrackedMigration m, FencedException e) {
-    engine.forget(m);
-    if (!m.released.compareAndSet(false, true)) {
-      return;
-    }
-    LOG.warn("Migration {}: no longer driven by this replica: {}", m, e.getMessage());
-    MigrationSession session = m.session;
-    if (session != null
-        && m.record().resumeData().isEmpty()
-        && m.state().mode() == MigrationMode.PRE_COPY) {
-      abortQuietly(m);
-      try {
-        session.close();
-      } catch (RuntimeException closing) {
-        LOG.debug("Migration {}: closing a lost session failed", m, closing);
-      }
-    }
   }
 
   // ---------------------------------------------------------------- helpers

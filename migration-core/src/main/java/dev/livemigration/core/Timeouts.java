@@ -2,16 +2,19 @@ package dev.livemigration.core;
 
 import dev.livemigration.api.Directive;
 import dev.livemigration.api.GuestLocation;
+import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The monitor turn of a running migration after its sample: an abort that the backend does not
- * confirm, the completion and progress timeouts, then the strategy.
+ * confirm, the downtime ramp, the completion budget and the stall rule ({@link Convergence}), then
+ * the strategy.
  */
 final class Timeouts {
   private static final Logger LOG = LoggerFactory.getLogger(Timeouts.class);
@@ -26,7 +29,7 @@ final class Timeouts {
     if (m.abortSentAt != null) {
       Duration waited = Duration.between(m.abortSentAt, now);
       if (waited.compareTo(m.configuration.progressTimeout()) >= 0) {
-        driver.fail(
+        driver.endings.fail(
             m,
             m.abortReason
                 + " (the backend did not confirm the abort within "
@@ -36,56 +39,123 @@ final class Timeouts {
       }
       return;
     }
-    // Progress is a new low-water mark of the data remaining: remaining data rises and falls
-    // from pass to pass while the guest dirties memory, and only a new minimum shows that the
-    // migration got closer to its end. Completed passes do not count: a guest that never
-    // converges completes passes forever.
-    if (sample.dataRemaining() < m.lowWater) {
-      m.lowWater = sample.dataRemaining();
-      m.lastProgressAt = now;
-    }
     if (sample.mode() == MigrationMode.POST_COPY) {
       reportInPostCopy(m, now);
-    } else if (enforce(m, now)) {
+    } else if (watch(m, sample, now)) {
       return;
     }
     driver.steerWithStrategy(m, sample);
   }
 
-  /** Aborts or switches to post-copy when a timeout expired; returns true if it aborted. */
-  private boolean enforce(TrackedMigration m, Instant now) {
+  /**
+   * Watches a migration in pre-copy or paused: steps the downtime ramp, then acts when the
+   * completion budget ran out or the migration stalled. Returns true if it aborted.
+   */
+  private boolean watch(TrackedMigration m, ProgressSample sample, Instant now) {
+    Convergence convergence = m.convergence;
+    if (sample.mode() == MigrationMode.PAUSED && !m.pausedSeen) {
+      m.pausedSeen = true;
+      convergence.restart(now);
+    }
+    convergence.observe(sample, now);
+    if (sample.mode() == MigrationMode.PRE_COPY && !m.disruptionRequested()) {
+      m.ramp
+          .next(sample.iteration(), now)
+          .ifPresent(
+              limit ->
+                  driver.apply(
+                      m,
+                      new Directive.SetMaxDowntime(limit),
+                      "downtime ramp in pass "
+                          + sample.iteration()
+                          + ", toward maxDowntimeMs "
+                          + m.ramp.max().toMillis()));
+    }
     Duration elapsed = Duration.between(m.startedAt, now);
-    if (elapsed.compareTo(m.completionTimeout) >= 0 && !m.postCopyRequested) {
-      String expired =
+    if (elapsed.compareTo(m.completionTimeout) >= 0 && !m.disruptionRequested()) {
+      return disrupt(
+          m,
           "completion timeout of "
               + m.completionTimeout.toSeconds()
               + " s expired ("
               + m.configuration.completionTimeoutPerGiB().toSeconds()
               + " s per GiB of "
               + m.vmi.bytesToCopy()
-              + " bytes to copy)";
-      if (m.configuration.allowPostCopy()) {
-        driver.apply(m, new Directive.SwitchToPostCopy(), expired + "; switching to post-copy");
-        return false;
-      }
-      driver.abort(m, expired + " and post-copy is not allowed", false);
-      return true;
+              + " bytes to copy)");
     }
-    Duration stalled = Duration.between(m.lastProgressAt, now);
-    if (stalled.compareTo(m.configuration.progressTimeout()) >= 0) {
-      driver.abort(
-          m,
-          "progress timeout: data remaining has not fallen below "
-              + m.lowWater
-              + " bytes for "
-              + stalled.toSeconds()
-              + " s (progressTimeout "
-              + m.configuration.progressTimeout().toSeconds()
-              + " s)",
-          false);
-      return true;
+    if (convergence.stalled(now)) {
+      return onStall(m, sample, now);
     }
     return false;
+  }
+
+  /**
+   * A stalled migration gets one last chance when its downtime limit is still below the maximum and
+   * the least switch-over in view fits the maximum: the limit jumps there, and the backend may
+   * switch at the next pass end. Otherwise, and when that pass passed too, it is disrupted as the
+   * configuration allows, or aborted. Paused, it is aborted: the guest resumes on the source.
+   */
+  private boolean onStall(TrackedMigration m, ProgressSample sample, Instant now) {
+    if (m.postCopyRequested) {
+      return false; // the switch was asked for; the backend reports how it ends
+    }
+    String why = m.convergence.describe(sample, now);
+    if (sample.mode() == MigrationMode.PAUSED) {
+      driver.abort(m, why + " while the guest was paused; it runs on the source again", false);
+      return true;
+    }
+    if (m.stallRaisedAt == null
+        && m.ramp.belowMax()
+        && expectedDowntime(m, sample).compareTo(m.ramp.max()) <= 0) {
+      m.stallRaisedAt = now;
+      m.stallRaisedIteration = sample.iteration();
+      driver.apply(
+          m,
+          new Directive.SetMaxDowntime(m.ramp.raiseToMax()),
+          why + "; the downtime limit goes to maxDowntimeMs so that the next pass end can switch");
+      return false;
+    }
+    if (m.stallRaisedAt != null
+        && sample.iteration() <= m.stallRaisedIteration + 1
+        && Duration.between(m.stallRaisedAt, now).compareTo(m.convergence.patience()) < 0) {
+      return false;
+    }
+    return disrupt(m, why);
+  }
+
+  /** The pause that switching over at the least remainder in view would take. */
+  private static Duration expectedDowntime(TrackedMigration m, ProgressSample sample) {
+    if (sample.transferRate() <= 0) {
+      return ChronoUnit.FOREVER.getDuration();
+    }
+    return Duration.ofMillis(m.convergence.bestPassStart() * 1000 / sample.transferRate());
+  }
+
+  /**
+   * Completes the migration at the guest's expense as the configuration allows (post-copy, else a
+   * paused guest), or aborts it. Returns true if it aborted.
+   */
+  private boolean disrupt(TrackedMigration m, String why) {
+    MigrationConfiguration configuration = m.configuration;
+    if (configuration.allowPostCopy()) {
+      if (driver.apply(m, new Directive.SwitchToPostCopy(), why + "; switching to post-copy")) {
+        return false;
+      }
+      driver.abort(m, why + " and the switch to post-copy failed", false);
+      return true;
+    }
+    if (configuration.allowWorkloadDisruption()) {
+      if (driver.apply(
+          m,
+          new Directive.PauseGuest(),
+          why + "; pausing the guest so that the migration completes (allowWorkloadDisruption)")) {
+        return false;
+      }
+      driver.abort(m, why + " and the guest could not be paused", false);
+      return true;
+    }
+    driver.abort(m, why + " and post-copy is not allowed, nor workload disruption", false);
+    return true;
   }
 
   /**

@@ -43,6 +43,9 @@ final class TrackedMigration {
   /** Set once a step saw {@code postCopyRequested}: read by a cancel without the monitor. */
   volatile boolean postCopyRequested;
 
+  /** Set once the backend took {@code PauseGuest}. */
+  volatile boolean pauseRequested;
+
   // Guarded by the dispatcher's lock.
   @Nullable String targetNode;
   boolean abortRequestPublished;
@@ -50,8 +53,11 @@ final class TrackedMigration {
   // Guarded by this.
   @Nullable MigrationSession session;
   @Nullable Instant startedAt;
-  @Nullable Instant lastProgressAt;
-  long lowWater = Long.MAX_VALUE;
+  @Nullable Convergence convergence;
+  @Nullable DowntimeRamp ramp;
+  boolean pausedSeen;
+  @Nullable Instant stallRaisedAt;
+  long stallRaisedIteration;
   @Nullable String abortReason;
   @Nullable Instant abortSentAt;
   boolean postCopyTimeoutReported;
@@ -72,6 +78,18 @@ final class TrackedMigration {
     this.configuration = record.configuration();
     this.completionTimeout = configuration.completionTimeoutFor(vmi.bytesToCopy());
     this.cancelRequested = record.cancelRequested();
+  }
+
+  /** Marks the migration as running since {@code now}: its convergence is watched from then. */
+  void startWatching(Instant started, Instant now) {
+    startedAt = started;
+    convergence = Convergence.of(configuration, now);
+    ramp = new DowntimeRamp(configuration);
+  }
+
+  /** Whether the engine asked for post-copy or for the guest to be paused. */
+  boolean disruptionRequested() {
+    return postCopyRequested || pauseRequested;
   }
 
   String uid() {

@@ -11,17 +11,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.livemigration.api.AccessMode;
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.ConditionStatus;
+import dev.livemigration.api.InterfaceBinding;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationRejectedException;
 import dev.livemigration.api.MigrationRejectedException.Reason;
+import dev.livemigration.api.NetworkInterface;
+import dev.livemigration.api.PortRange;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
+import dev.livemigration.api.Volume;
 import dev.livemigration.api.VolumeType;
 import java.time.Duration;
+import java.util.Set;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -142,6 +147,152 @@ class AdmissionTest {
           .contains("'data'")
           .contains("'default'")
           .contains("49152");
+    }
+  }
+
+  @Nested
+  @DisplayName("KubeVirt's rules for bindings and volumes")
+  class KubeVirtRules {
+    private VirtualMachineInstance onPod(NetworkInterface nic) {
+      return vmi("vmi-fedora", "node02").interfaces(java.util.List.of(nic)).build();
+    }
+
+    private NetworkInterface nic(String name, InterfaceBinding binding, boolean pod) {
+      NetworkInterface.Builder b =
+          NetworkInterface.builder().name(name).binding(binding).podNetwork(pod);
+      if (binding == InterfaceBinding.PLUGIN) {
+        b.bindingPlugin("passt");
+      }
+      return b.build();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+        value = InterfaceBinding.class,
+        names = {"MASQUERADE", "PASST_BINDING"})
+    @DisplayName("masquerade and passtBinding migrate on the pod network")
+    void migratableOnPod(InterfaceBinding binding) {
+      assertThat(Admission.liveMigratable(onPod(nic("default", binding, true))).isTrue()).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+        value = InterfaceBinding.class,
+        names = {"SLIRP", "PASST", "MACVTAP", "SRIOV"})
+    @DisplayName("slirp, the deprecated passt, macvtap and SR-IOV do not on the pod network")
+    void notMigratableOnPod(InterfaceBinding binding) {
+      Condition condition = Admission.liveMigratable(onPod(nic("default", binding, true)));
+
+      assertThat(condition.reason()).contains(Condition.REASON_INTERFACE_NOT_MIGRATABLE);
+      assertThat(condition.message().orElseThrow())
+          .startsWith("interface 'default' on the pod network is bound with ")
+          .contains("only masquerade, passtBinding");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(InterfaceBinding.class)
+    @DisplayName("no binding on a secondary network stops a migration (SR-IOV, macvtap, ...)")
+    void secondaryNotChecked(InterfaceBinding binding) {
+      assertThat(Admission.liveMigratable(onPod(nic("net1", binding, false))).isTrue()).isTrue();
+    }
+
+    @Test
+    @DisplayName("a bridge on the pod network migrates only with KubeVirt's annotation")
+    void bridgeWithAnnotation() {
+      VirtualMachineInstance refused = onPod(nic("default", InterfaceBinding.BRIDGE, true));
+      VirtualMachineInstance allowed =
+          VirtualMachineInstance.builder()
+              .from(refused)
+              .putAnnotations(VirtualMachineInstance.ALLOW_POD_BRIDGE_MIGRATION, "")
+              .build();
+
+      assertThat(Admission.liveMigratable(refused).message().orElseThrow())
+          .isEqualTo(
+              "interface 'default' on the pod network is a bridge, which migrates only on a VMI"
+                  + " with the annotation kubevirt.io/allow-pod-bridge-network-live-migration");
+      assertThat(Admission.liveMigratable(allowed).isTrue()).isTrue();
+    }
+
+    @Test
+    @DisplayName("a binding plugin migrates only when the cluster registers its migration method")
+    void bindingPlugin() {
+      VirtualMachineInstance vmi = onPod(nic("default", InterfaceBinding.PLUGIN, true));
+
+      assertThat(Admission.liveMigratable(vmi).message().orElseThrow())
+          .isEqualTo(
+              "interface 'default' on the pod network uses the binding plugin 'passt', which the"
+                  + " cluster does not register with a migration method"
+                  + " (spec.configuration.network.binding.passt.migration)");
+      assertThat(Admission.liveMigratable(vmi, Set.of("passt")).isTrue()).isTrue();
+      assertThat(Admission.liveMigratable(vmi, Set.of("other")).isTrue()).isFalse();
+    }
+
+    @Test
+    @DisplayName("a port range that covers a migration port is refused like a port")
+    void portRangeCoversMigrationPort() {
+      NetworkInterface nic =
+          NetworkInterface.builder()
+              .name("default")
+              .binding(InterfaceBinding.MASQUERADE)
+              .addPortRanges(new PortRange(49000, 49152))
+              .build();
+
+      Condition condition = Admission.liveMigratable(onPod(nic));
+
+      assertThat(condition.reason()).contains(Condition.REASON_MIGRATION_PORTS_IN_USE);
+      assertThat(condition.message().orElseThrow())
+          .isEqualTo("interface 'default' forwards port(s) 49152 that live migration needs");
+    }
+
+    @Test
+    @DisplayName("a claim whose access modes are not known is refused, as KubeVirt does")
+    void claimAccessModesUnknown() {
+      VirtualMachineInstance vmi = vmi("vmi-fedora", "node02").addVolumes(pvc("data")).build();
+
+      Condition condition = Admission.liveMigratable(vmi);
+
+      assertThat(condition.reason()).contains(Condition.REASON_DISK_NOT_SHARED);
+      assertThat(condition.message().orElseThrow())
+          .isEqualTo(
+              "volume 'data' is a claim whose access modes are not known (neither its"
+                  + " PersistentVolumeClaim nor status.volumeStatus gives them); live migration"
+                  + " needs ReadWriteMany");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+        value = VolumeType.class,
+        names = {"CONTAINER_DISK", "EMPTY_DISK", "EPHEMERAL", "MEMORY_DUMP", "HOST_DISK"})
+    @DisplayName("local volumes do not stop a migration: they are copied")
+    void localVolumesCopied(VolumeType type) {
+      VirtualMachineInstance vmi =
+          vmi("vmi-fedora", "node02")
+              .addVolumes(local("disk", type, Quantity.ofGibibytes(2)))
+              .build();
+
+      assertThat(Admission.liveMigratable(vmi).isTrue()).isTrue();
+      assertThat(Admission.method(vmi)).isEqualTo(MigrationMethod.BLOCK_MIGRATION);
+    }
+
+    @Test
+    @DisplayName(
+        "a host disk marked shared and a containerPath volume are neither copied nor refused")
+    void sharedHostDiskAndContainerPath() {
+      VirtualMachineInstance vmi =
+          vmi("vmi-fedora", "node02")
+              .addVolumes(
+                  Volume.builder()
+                      .name("host")
+                      .type(VolumeType.HOST_DISK)
+                      .markedShared(true)
+                      .size(Quantity.ofGibibytes(5))
+                      .build(),
+                  local("path", VolumeType.CONTAINER_PATH, Quantity.ZERO))
+              .build();
+
+      assertThat(Admission.liveMigratable(vmi).isTrue()).isTrue();
+      assertThat(Admission.method(vmi)).isEqualTo(MigrationMethod.LIVE_MIGRATION);
+      assertThat(vmi.bytesToCopy()).isEqualTo(Harness.GIB);
     }
   }
 

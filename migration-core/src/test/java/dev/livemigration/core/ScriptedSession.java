@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  *       transfer rate × max downtime to send.
  *   <li>{@code SwitchToPostCopy} switches the mode; the job then completes once the data remaining
  *       at the switch has been sent at the transfer rate, whatever the guest dirties.
+ *   <li>{@code PauseGuest} stops the guest's dirtying; the job completes at the end of the pass
+ *       under way, with the time paused as its downtime.
  *   <li>{@code abort()} makes the next sample {@code FAILED} (or {@code COMPLETED} when the script
  *       says the abort comes too late); in post-copy it throws, as libvirt does.
  *   <li>{@code Throttle} and {@code SwitchToPostCopy} throw unless the effective configuration
@@ -57,6 +59,7 @@ final class ScriptedSession implements MigrationSession {
   private double dirtied;
   private double processed;
   private double postCopyRemaining;
+  private double pausedAt;
   private MigrationMode mode = MigrationMode.PRE_COPY;
   private ProgressSample.Status status = ProgressSample.Status.ACTIVE;
   private @Nullable Duration downtime;
@@ -166,6 +169,14 @@ final class ScriptedSession implements MigrationSession {
         postCopyRemaining = remaining();
         mode = MigrationMode.POST_COPY;
       }
+    } else if (directive instanceof Directive.PauseGuest) {
+      if (!spec.configuration().allowWorkloadDisruption()) {
+        throw new BackendException("workload disruption is not allowed for this migration");
+      }
+      if (status == ProgressSample.Status.ACTIVE && mode == MigrationMode.PRE_COPY) {
+        mode = MigrationMode.PAUSED;
+        pausedAt = time;
+      }
     } else if (directive instanceof Directive.SetBandwidth bandwidth) {
       transferRate = capped(bandwidth.bytesPerSecond());
     } else if (directive instanceof Directive.SetMaxDowntime downtime) {
@@ -238,6 +249,9 @@ final class ScriptedSession implements MigrationSession {
   // ------------------------------------------------------------------ the model
 
   private double effectiveDirtyRate() {
+    if (mode == MigrationMode.PAUSED) {
+      return 0;
+    }
     return script.dirtyRate() * (100 - throttle) / 100.0;
   }
 
@@ -289,10 +303,11 @@ final class ScriptedSession implements MigrationSession {
           dirtied = 0;
           iteration++;
           double stopAndCopy = passSize / transferRate;
-          if (stopAndCopy <= maxDowntime.toNanos() / 1e9) {
+          if (stopAndCopy <= maxDowntime.toNanos() / 1e9 || mode == MigrationMode.PAUSED) {
             processed += passSize;
             passSize = 0;
-            downtime = Duration.ofNanos((long) (stopAndCopy * 1e9));
+            double paused = mode == MigrationMode.PAUSED ? time - pausedAt : 0;
+            downtime = Duration.ofNanos((long) ((paused + stopAndCopy) * 1e9));
             status = ProgressSample.Status.COMPLETED;
           }
         }

@@ -3,7 +3,6 @@ package dev.livemigration.jdbc;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livemigration.api.AbortStatus;
 import dev.livemigration.api.AccessMode;
@@ -28,9 +27,11 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The JSON forms of what a record holds, written field by field so that every field the engine
- * needs reads back equal (unlike a manifest, which leaves out progress and volume sizes):
- * quantities in their exact text, durations and instants in ISO-8601, enums by name.
+ * The JSON forms of what a record holds. The request, the VMI and the configuration are kept in
+ * their manifest forms, so that every field the model knows reads back equal without a list of its
+ * own here; the state is written field by field (a manifest leaves out its progress): quantities in
+ * their exact text, durations and instants in ISO-8601, enums by name. Rows written before the
+ * request and the VMI were manifests still read.
  */
 final class RecordCodec {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -56,15 +57,19 @@ final class RecordCodec {
 
   // ---------------------------------------------------------------- request
 
+  /**
+   * The request in its manifest form ({@code Manifests.toJson}), as the configuration: every field
+   * the model knows (priority, added node selector, and tomorrow's) is kept without a list here.
+   */
   static ObjectNode request(VirtualMachineInstanceMigration request) {
-    ObjectNode node = MAPPER.createObjectNode();
-    node.put("name", request.name());
-    node.put("namespace", request.namespace());
-    node.put("vmiName", request.vmiName());
-    return node;
+    return manifest(request, "VirtualMachineInstanceMigration");
   }
 
   static VirtualMachineInstanceMigration request(JsonNode node) {
+    if (node.has("kind")) {
+      return Manifests.read(node.toString(), VirtualMachineInstanceMigration.class);
+    }
+    // A row written before requests were stored as manifests: name, namespace and VMI only.
     return VirtualMachineInstanceMigration.builder()
         .name(node.get("name").asText())
         .namespace(node.get("namespace").asText())
@@ -74,36 +79,42 @@ final class RecordCodec {
 
   // ---------------------------------------------------------------- VMI
 
+  /**
+   * The VMI in its manifest form ({@code Manifests.toJson}): interfaces with their binding plugins,
+   * port ranges and networks (pod, Multus, resource claim), annotations, volumes with their
+   * sources, and the claims' access modes and the volumes' sizes in {@code status.volumeStatus}, as
+   * KubeVirt keeps them. Sizes of volumes that are not claims are kept in bytes, so their text may
+   * change ({@code 512M} reads back as {@code 500000Ki}), their value not.
+   */
   static ObjectNode vmi(VirtualMachineInstance vmi) {
-    ObjectNode node = MAPPER.createObjectNode();
-    node.put("namespace", vmi.namespace());
-    node.put("name", vmi.name());
-    node.put("nodeName", vmi.nodeName());
-    ObjectNode labels = node.putObject("labels");
-    vmi.labels().forEach(labels::put);
-    node.put("memory", vmi.memory().toString());
-    ArrayNode volumes = node.putArray("volumes");
-    for (Volume volume : vmi.volumes()) {
-      ObjectNode v = volumes.addObject();
-      v.put("name", volume.name());
-      v.put("type", volume.type().name());
-      ArrayNode modes = v.putArray("accessModes");
-      volume.accessModes().forEach(mode -> modes.add(mode.name()));
-      v.put("size", volume.size().toString());
-    }
-    ArrayNode interfaces = node.putArray("interfaces");
-    for (NetworkInterface nic : vmi.interfaces()) {
-      ObjectNode i = interfaces.addObject();
-      i.put("name", nic.name());
-      i.put("binding", nic.binding().name());
-      i.put("podNetwork", nic.podNetwork());
-      ArrayNode ports = i.putArray("ports");
-      nic.ports().forEach(ports::add);
-    }
-    return node;
+    return manifest(vmi, "VirtualMachineInstance");
   }
 
   static VirtualMachineInstance vmi(JsonNode node) {
+    if (node.has("kind")) {
+      return Manifests.read(node.toString(), VirtualMachineInstance.class);
+    }
+    return legacyVmi(node);
+  }
+
+  /** The document of {@code kind} among those the manifest writer writes for {@code value}. */
+  private static ObjectNode manifest(Object value, String kind) {
+    try (com.fasterxml.jackson.databind.MappingIterator<JsonNode> documents =
+        MAPPER.readerFor(JsonNode.class).readValues(Manifests.toJson(value))) {
+      while (documents.hasNext()) {
+        JsonNode document = documents.next();
+        if (kind.equals(document.path("kind").asText())) {
+          return (ObjectNode) document;
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("the manifest writer wrote JSON that does not parse", e);
+    }
+    throw new IllegalStateException("the manifest writer wrote no " + kind + " for " + value);
+  }
+
+  /** A VMI row written before VMIs were stored as manifests, field by field. */
+  private static VirtualMachineInstance legacyVmi(JsonNode node) {
     VirtualMachineInstance.Builder builder =
         VirtualMachineInstance.builder()
             .namespace(node.get("namespace").asText())
@@ -161,6 +172,7 @@ final class RecordCodec {
     node.put("migrationUid", s.migrationUid());
     node.put("phase", s.phase().name());
     node.put("mode", s.mode().name());
+    s.modeReason().ifPresent(r -> node.put("modeReason", r));
     s.startTimestamp().ifPresent(t -> node.put("startTimestamp", t.toString()));
     s.endTimestamp().ifPresent(t -> node.put("endTimestamp", t.toString()));
     node.put("completed", s.completed());
@@ -196,6 +208,7 @@ final class RecordCodec {
     optional(node, "endTimestamp", Instant::parse).ifPresent(b::endTimestamp);
     optional(node, "abortStatus", AbortStatus::valueOf).ifPresent(b::abortStatus);
     optional(node, "failureReason", s -> s).ifPresent(b::failureReason);
+    optional(node, "modeReason", s -> s).ifPresent(b::modeReason);
     optional(node, "guestLocation", GuestLocation::valueOf).ifPresent(b::guestLocation);
     if (node.hasNonNull("migrationConfig")) {
       b.migrationConfig(configuration(node.get("migrationConfig")));

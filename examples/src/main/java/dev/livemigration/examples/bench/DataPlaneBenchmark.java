@@ -1,5 +1,6 @@
 package dev.livemigration.examples.bench;
 
+import dev.livemigration.api.MigrationCompression;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.MigrationTransport;
 import dev.livemigration.core.dataplane.IncomingMigration;
@@ -31,6 +32,12 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -XX:MaxDirectMemorySize=8g -cp ... dev.livemigration.examples.bench.DataPlaneBenchmark
  * </pre>
+ *
+ * <p>{@code -Dbench.mode=compression} instead compares {@code experimental.compression: none} and
+ * {@code zstd} on a compressible and an incompressible guest (512 MiB unless {@code
+ * -Dbench.mib=N}), unlimited and at a bandwidth limit ({@code -Dbench.limitMib=N}, 128 unless set):
+ * each zstd figure as a ratio to the uncompressed run of the same guest and limit, measured in the
+ * same run.
  */
 public final class DataPlaneBenchmark {
   private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
@@ -39,6 +46,10 @@ public final class DataPlaneBenchmark {
 
   /** Runs the benchmark and prints one line per configuration. */
   public static void main(String[] args) throws Exception {
+    if ("compression".equals(System.getProperty("bench.mode"))) {
+      compression();
+      return;
+    }
     long mib = Long.getLong("bench.mib", 2048);
     int rounds = Integer.getInteger("bench.rounds", 3);
     PagedMemory guest = randomGuest(mib << 20);
@@ -390,10 +401,78 @@ public final class DataPlaneBenchmark {
     }
   }
 
+  /**
+   * Compression: none against zstd, on a guest whose pages repeat a short text (compressible, like
+   * idle or text-heavy memory) and on random bytes (incompressible), unlimited and limited.
+   */
+  private static void compression() throws Exception {
+    long mib = Long.getLong("bench.mib", 512);
+    int rounds = Integer.getInteger("bench.rounds", 3);
+    long limitMib = Long.getLong("bench.limitMib", 128);
+    System.out.printf(
+        Locale.ROOT,
+        "compression: %d MiB guests over tcp, 1 channel, %d round(s) each, best shown%n",
+        mib,
+        rounds);
+    TcpTransport tcp = new TcpTransport();
+    try (PagedMemory warm = repetitiveGuest(128L << 20)) {
+      for (MigrationCompression codec : MigrationCompression.values()) {
+        migrate(warm, tcp, TransferOptions.defaults().withCompression(codec));
+      }
+    }
+    List<String> lines = new ArrayList<>();
+    for (String kind : new String[] {"compressible", "incompressible"}) {
+      try (PagedMemory guest =
+          kind.equals("compressible") ? repetitiveGuest(mib << 20) : randomGuest(mib << 20)) {
+        for (long limit : new long[] {0, limitMib << 20}) {
+          TransferOptions options = TransferOptions.defaults().withBandwidth(limit);
+          double none = best(rounds, () -> migrate(guest, tcp, options));
+          double zstd =
+              best(
+                  rounds,
+                  () -> migrate(guest, tcp, options.withCompression(MigrationCompression.ZSTD)));
+          String where = limit == 0 ? "unlimited" : "limit " + limitMib + " MiB/s";
+          lines.add(
+              String.format(
+                  Locale.ROOT,
+                  "%-15s %-18s none %8.0f MiB/s   zstd %8.0f MiB/s   zstd/none %5.2fx",
+                  kind,
+                  where,
+                  none / (1 << 20),
+                  zstd / (1 << 20),
+                  zstd / none));
+        }
+      }
+    }
+    lines.forEach(System.out::println);
+  }
+
+  /** A guest whose pages repeat a short text that names the page: zstd shrinks it a lot. */
+  private static PagedMemory repetitiveGuest(long bytes) {
+    PagedMemory memory = PagedMemory.allocate(bytes);
+    ByteBuffer page = ByteBuffer.allocateDirect(memory.pageSize());
+    for (int i = 0; i < memory.pageCount(); i++) {
+      byte[] text =
+          ("page " + i + ": the same log line again; ")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      page.clear();
+      for (int at = 0; at < page.capacity(); at++) {
+        page.put(text[at % text.length]);
+      }
+      memory.write((long) i * memory.pageSize(), page.flip());
+    }
+    return memory;
+  }
+
   /** Migrates the guest once; returns its size divided by the time to completion. */
   private static double migrate(PagedMemory guest, MigrationTransport transport, int channels)
       throws Exception {
-    TransferOptions options = TransferOptions.defaults().withChannels(channels);
+    return migrate(guest, transport, TransferOptions.defaults().withChannels(channels));
+  }
+
+  /** Migrates the guest once with these options; returns its size divided by the time taken. */
+  private static double migrate(
+      PagedMemory guest, MigrationTransport transport, TransferOptions options) throws Exception {
     try (TargetAgent agent = TargetAgent.start(transport, LOOPBACK, options.ioTimeout())) {
       String uid = UUID.randomUUID().toString();
       IncomingMigration incoming = expect(agent, uid, guest);

@@ -131,7 +131,13 @@ final class InstanceReader {
           .field(
               "labels",
               stringMap("labels", (key, value) -> probeInstance().putLabels(key, value).build()),
-              VirtualMachineInstance.Builder::labels);
+              VirtualMachineInstance.Builder::labels)
+          .field(
+              "annotations",
+              stringMap(
+                  "annotations",
+                  (key, value) -> probeInstance().putAnnotations(key, value).build()),
+              VirtualMachineInstance.Builder::annotations);
 
   private static final Section<VirtualMachineInstance.Builder> STATUS =
       Section.<VirtualMachineInstance.Builder>lenient(
@@ -140,7 +146,8 @@ final class InstanceReader {
               "nodeName",
               "the VMI must be running: only a VMI scheduled to a node can migrate",
               string(),
-              VirtualMachineInstance.Builder::nodeName);
+              VirtualMachineInstance.Builder::nodeName)
+          .field("volumeStatus", VolumeStatusReader.volumeStatuses(), (b, v) -> {});
 
   private static final Section<VirtualMachineInstance.Builder> GUEST_MEMORY =
       Section.<VirtualMachineInstance.Builder>lenient(
@@ -211,8 +218,18 @@ final class InstanceReader {
                       d -> onNetworks(d, interfaces, spec, specValues.get("networks"), problems))
                   .ifPresent(values::add);
             });
+    List<VolumeStatusReader.VolumeStatus> volumeStatuses = new ArrayList<>();
     map(document, "status", problems)
-        .ifPresent(s -> values.addAll(STATUS.read(s.mapping(), s.path(), problems).values()));
+        .ifPresent(
+            s -> {
+              Map<String, Bound<VirtualMachineInstance.Builder>> statusValues =
+                  STATUS.read(s.mapping(), s.path(), problems);
+              values.addAll(statusValues.values());
+              Bound<VirtualMachineInstance.Builder> read = statusValues.get("volumeStatus");
+              if (read != null) {
+                volumeStatuses.addAll(InstanceReader.<VolumeStatusReader.VolumeStatus>items(read));
+              }
+            });
     return Section.build(
             VirtualMachineInstance.builder(),
             VirtualMachineInstance.Builder::build,
@@ -220,7 +237,27 @@ final class InstanceReader {
             "",
             problems,
             before)
-        .map(vmi -> new ReadInstance(vmi, claimNames));
+        .map(vmi -> new ReadInstance(withStatuses(vmi, volumeStatuses), claimNames));
+  }
+
+  /**
+   * Returns {@code vmi} with the access modes and sizes that {@code status.volumeStatus} gives for
+   * volumes whose spec does not; a claim document read with the VMI still decides a claim's access
+   * modes.
+   */
+  private static VirtualMachineInstance withStatuses(
+      VirtualMachineInstance vmi, List<VolumeStatusReader.VolumeStatus> statuses) {
+    if (statuses.isEmpty()) {
+      return vmi;
+    }
+    Map<String, VolumeStatusReader.VolumeStatus> byName = new LinkedHashMap<>();
+    statuses.forEach(s -> byName.putIfAbsent(s.name(), s));
+    List<Volume> volumes = new ArrayList<>();
+    for (Volume volume : vmi.volumes()) {
+      VolumeStatusReader.VolumeStatus status = byName.get(volume.name());
+      volumes.add(status == null ? volume : status.fill(volume));
+    }
+    return VirtualMachineInstance.builder().from(vmi).volumes(volumes).build();
   }
 
   /**

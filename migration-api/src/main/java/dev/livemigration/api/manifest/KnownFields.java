@@ -177,7 +177,7 @@ final class KnownFields {
   private static final Shape VMI_DOMAIN =
       Shape.of(
           "memory",
-          Shape.of("guest", "hugepages", "maxGuest"),
+          Shape.of("guest", "hugepages", "maxGuest", "reservedOverhead"),
           "resources",
           Shape.of("requests", "limits", "overcommitGuestOverhead"),
           "devices",
@@ -190,7 +190,8 @@ final class KnownFields {
           "chassis",
           "ioThreadsPolicy",
           "ioThreads",
-          "launchSecurity");
+          "launchSecurity",
+          "rebootPolicy");
 
   private static final Shape VMI_SPEC =
       Shape.of(
@@ -211,11 +212,13 @@ final class KnownFields {
           "readinessProbe",
           "resourceClaims",
           "schedulerName",
+          "serviceAccountName",
           "startStrategy",
           "subdomain",
           "terminationGracePeriodSeconds",
           "tolerations",
-          "topologySpreadConstraints");
+          "topologySpreadConstraints",
+          "utilityVolumes");
 
   private static final Shape CLAIM_SPEC =
       Shape.of(

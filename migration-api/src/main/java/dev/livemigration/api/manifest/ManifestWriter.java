@@ -269,6 +269,9 @@ final class ManifestWriter {
     if (!vmi.labels().isEmpty()) {
       metadata.set("labels", strings(vmi.labels()));
     }
+    if (!vmi.annotations().isEmpty()) {
+      metadata.set("annotations", strings(vmi.annotations()));
+    }
     ObjectNode spec = node.putObject("spec");
     ObjectNode domain = spec.putObject("domain");
     domain.putObject("memory").put("guest", vmi.memory().toString());
@@ -328,6 +331,9 @@ final class ManifestWriter {
             if (!volume.size().isZero()) {
               source.put("capacity", volume.size().toString());
             }
+            if (volume.markedShared()) {
+              source.put("shared", true);
+            }
           }
           default -> {
             // a container disk's image and a generated volume's content are not in the model
@@ -335,8 +341,58 @@ final class ManifestWriter {
         }
       }
     }
-    node.putObject("status").put("nodeName", vmi.nodeName());
+    ObjectNode status = node.putObject("status");
+    status.put("nodeName", vmi.nodeName());
+    ArrayNode volumeStatus = NODES.arrayNode();
+    for (Volume volume : vmi.volumes()) {
+      volumeStatus(vmi, volume).ifPresent(volumeStatus::add);
+    }
+    if (!volumeStatus.isEmpty()) {
+      status.set("volumeStatus", volumeStatus);
+    }
     return node;
+  }
+
+  /**
+   * The {@code status.volumeStatus} entry of a volume, where KubeVirt keeps what the spec cannot
+   * say: the access modes of a claim ({@code persistentVolumeClaimInfo.accessModes}) and the size
+   * ({@code persistentVolumeClaimInfo.capacity.storage} for a volume backed by a claim, {@code
+   * size} in bytes for the others). Empty when there is nothing to say, or the spec says it (the
+   * capacity of an empty or host disk).
+   */
+  private static java.util.Optional<ObjectNode> volumeStatus(
+      VirtualMachineInstance vmi, Volume volume) {
+    boolean claimBacked =
+        switch (volume.type()) {
+          case PERSISTENT_VOLUME_CLAIM, DATA_VOLUME, EPHEMERAL, MEMORY_DUMP -> true;
+          default -> false;
+        };
+    boolean sizeInSpec =
+        volume.type() == dev.livemigration.api.VolumeType.EMPTY_DISK
+            || volume.type() == dev.livemigration.api.VolumeType.HOST_DISK;
+    boolean size = !volume.size().isZero() && !sizeInSpec;
+    if (volume.accessModes().isEmpty() && !size) {
+      return java.util.Optional.empty();
+    }
+    ObjectNode entry = NODES.objectNode();
+    entry.put("name", volume.name());
+    if (size && !claimBacked) {
+      entry.put("size", volume.size().bytes());
+    }
+    if (claimBacked || !volume.accessModes().isEmpty()) {
+      ObjectNode info = entry.putObject("persistentVolumeClaimInfo");
+      if (claimBacked) {
+        info.put("claimName", claimName(vmi, volume));
+      }
+      if (!volume.accessModes().isEmpty()) {
+        ArrayNode modes = info.putArray("accessModes");
+        volume.accessModes().forEach(mode -> modes.add(EnumNames.toWire(mode)));
+      }
+      if (size && claimBacked) {
+        info.putObject("capacity").put("storage", volume.size().toString());
+      }
+    }
+    return java.util.Optional.of(entry);
   }
 
   private static ObjectNode claim(PersistentVolumeClaim claim) {

@@ -38,6 +38,12 @@ final class VolumeReader {
       return draft;
     }
 
+    static VolumeDraft hostDiskProbe() {
+      VolumeDraft draft = probe();
+      draft.volume.type(VolumeType.HOST_DISK);
+      return draft;
+    }
+
     ReadVolume build() {
       return new ReadVolume(volume.build(), claimName);
     }
@@ -68,11 +74,11 @@ final class VolumeReader {
 
   /** Strict: a misspelt capacity would silently make the disk free to migrate. */
   private static final Section<VolumeDraft> HOST_DISK_SOURCE =
-      Section.<VolumeDraft>strict(VolumeDraft::probe, VolumeDraft::build)
+      Section.<VolumeDraft>strict(VolumeDraft::hostDiskProbe, VolumeDraft::build)
           .field("capacity", quantity(), (d, v) -> d.volume.size(v))
           .field("path", string(), (d, v) -> {})
           .field("type", string(), (d, v) -> {})
-          .field("shared", bool(), (d, v) -> {});
+          .field("shared", bool(), (d, v) -> d.volume.markedShared(v));
 
   /** The sources of a volume, in the order problems list them. */
   private static final List<SourceKind> SOURCES =

@@ -131,10 +131,17 @@ final class InstanceSnippets {
           .nodeName("node02")
           .putLabels("special", "vmi-fedora")
           .putLabels("kubevirt.io/nodeName", "node02")
+          .putAnnotations("kubevirt.io/latest-observed-api-version", "v1")
+          .putAnnotations("kubevirt.io/storage-observed-api-version", "v1")
           .memory(Quantity.ofGibibytes(1))
           .addVolumes(
               Volume.builder().name("containerdisk").type(VolumeType.CONTAINER_DISK).build(),
-              Volume.builder().name("cloudinitdisk").type(VolumeType.GENERATED).build())
+              // its size from status.volumeStatus
+              Volume.builder()
+                  .name("cloudinitdisk")
+                  .type(VolumeType.GENERATED)
+                  .size(Quantity.ofMebibytes(1))
+                  .build())
           .addInterfaces(
               NetworkInterface.builder()
                   .name("default")

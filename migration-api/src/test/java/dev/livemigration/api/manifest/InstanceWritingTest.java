@@ -88,6 +88,9 @@ class InstanceWritingTest {
                   + "  labels:\n"
                   + "    special: vmi-fedora\n"
                   + "    kubevirt.io/nodeName: node02\n"
+                  + "  annotations:\n"
+                  + "    kubevirt.io/latest-observed-api-version: v1\n"
+                  + "    kubevirt.io/storage-observed-api-version: v1\n"
                   + "spec:\n"
                   + "  domain:\n"
                   + "    memory:\n"
@@ -108,7 +111,10 @@ class InstanceWritingTest {
                   + "    - name: cloudinitdisk\n"
                   + "      cloudInitNoCloud: {}\n"
                   + "status:\n"
-                  + "  nodeName: node02\n");
+                  + "  nodeName: node02\n"
+                  + "  volumeStatus:\n"
+                  + "    - name: cloudinitdisk\n"
+                  + "      size: 1048576\n");
     }
 
     @Test
@@ -144,13 +150,15 @@ class InstanceWritingTest {
     }
 
     @Test
-    @DisplayName("alone, without its claims: read back, its claims have no access modes")
+    @DisplayName("alone, without its claims: the access modes kept in status.volumeStatus")
     void claimsNotWrittenAlone() {
       String yaml = Manifests.toYaml(CLAIMED);
 
-      assertThat(yaml).doesNotContain("PersistentVolumeClaim\n").doesNotContain("---");
-      assertThat(Manifests.read(yaml, VirtualMachineInstance.class).volumes())
-          .allMatch(v -> v.accessModes().isEmpty());
+      assertThat(yaml)
+          .doesNotContain("PersistentVolumeClaim\n")
+          .doesNotContain("---")
+          .contains("persistentVolumeClaimInfo:");
+      assertThat(Manifests.read(yaml, VirtualMachineInstance.class)).isEqualTo(CLAIMED);
     }
   }
 

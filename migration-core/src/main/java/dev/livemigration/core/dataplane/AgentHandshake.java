@@ -40,9 +40,18 @@ final class AgentHandshake {
               + Integer.toHexString(magic)
               + ")");
     }
-    if (version != Protocol.VERSION) {
+    boolean supported =
+        version == Protocol.VERSION
+            || (magic == Protocol.MAGIC && version == Protocol.VERSION_COMPRESSED);
+    if (!supported) {
       throw new ProtocolException(
-          "unsupported protocol version " + version + "; this agent speaks " + Protocol.VERSION);
+          "unsupported protocol version "
+              + version
+              + "; this agent speaks "
+              + Protocol.VERSION
+              + " (and "
+              + Protocol.VERSION_COMPRESSED
+              + " for compressed channels)");
     }
     return magic == Protocol.QUERY_MAGIC ? readQuery(connection) : readHello(connection, version);
   }
@@ -61,8 +70,19 @@ final class AgentHandshake {
     }
     String uid = readId(connection, Short.toUnsignedInt(fixed.getShort()), "uid", 1);
     String token = readToken(connection);
+    byte compression = Protocol.COMPRESSION_NONE;
+    if (version == Protocol.VERSION_COMPRESSED) {
+      ByteBuffer codec = ByteBuffer.allocate(1);
+      connection.readFully(codec, true);
+      compression = codec.get(0);
+      if (compression != Protocol.COMPRESSION_NONE && compression != Protocol.COMPRESSION_ZSTD) {
+        throw new ProtocolException(
+            "unknown compression " + compression + "; this agent knows none (0) and zstd (1)");
+      }
+    }
     return new Hello(
-        new Protocol.Hello(version, channel, channels, pageSize, pageCount, uid, token));
+        new Protocol.Hello(
+            version, channel, channels, pageSize, pageCount, uid, token, compression));
   }
 
   private static Request readQuery(Connection connection) throws IOException {

@@ -17,6 +17,7 @@ final class ChannelReceiver {
   private final int[] crcs;
   private final int pageSize;
   private final int pageCount;
+  private final boolean compressed;
 
   ChannelReceiver(
       IncomingMigration migration,
@@ -24,7 +25,9 @@ final class ChannelReceiver {
       Connection connection,
       ReceivingMemory target,
       int[] crcs,
-      int pageSize) {
+      int pageSize,
+      boolean compressed) {
+    this.compressed = compressed;
     this.migration = migration;
     this.channel = channel;
     this.connection = connection;
@@ -35,10 +38,12 @@ final class ChannelReceiver {
   }
 
   void run() {
-    FrameReader reader = new FrameReader(connection, pageSize, true);
+    ZstdFrames.Inflater inflater = null;
     ByteBuffer zeros = ByteBuffer.allocateDirect(pageSize);
     int zeroCrc = Protocol.zeroPageCrc(pageSize);
     try {
+      inflater = compressed ? new ZstdFrames.Inflater(connection, pageSize) : null;
+      FrameReader reader = new FrameReader(connection, pageSize, true, inflater);
       while (true) {
         byte type = reader.next();
         switch (type) {
@@ -130,6 +135,9 @@ final class ChannelReceiver {
       }
       migration.lost(reason);
     } finally {
+      if (inflater != null) {
+        inflater.close();
+      }
       connection.close();
     }
   }

@@ -2,7 +2,9 @@ package dev.livemigration.core.dataplane;
 
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.ExperimentalMigrationOptions;
 import dev.livemigration.api.GuestLocation;
+import dev.livemigration.api.MigrationCompression;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.ProgressSample;
@@ -52,6 +54,14 @@ import org.slf4j.LoggerFactory;
  * Builder#transport}. Agents run in this JVM; for a target in another JVM use {@link TargetAgent}
  * and {@link OutgoingMigration} directly.
  *
+ * <p>Each migration's switch-over downtime limit starts at {@link
+ * MigrationSpec#initialMaxDowntime()} (the configuration's {@code maxDowntimeMs}, or the first step
+ * of its {@code experimental.downtimeTuning} ramp) and follows the engine's {@link
+ * Directive.SetMaxDowntime} directives from then on; {@link Directive.PauseGuest} pauses the guest
+ * on the source for the final copy (KubeVirt's {@code Paused} mode). With {@code
+ * experimental.compression: zstd} the source compresses what it sends (see {@link
+ * TransferOptions#compression()}).
+ *
  * <p>Samples report what {@link OutgoingMigration} found out at the commit point: COMPLETED when
  * the guest runs on the target (also when only the target's confirmation was lost and the target,
  * asked, confirmed it); FAILED with the source resumed before the go-ahead or when the target
@@ -74,7 +84,6 @@ public final class DataPlaneBackend implements HypervisorBackend {
   private final int blockPort;
   private final int channels;
   private final Duration ioTimeout;
-  private final Duration maxDowntime;
   private final TargetMemoryFactory targetMemory;
   private final Map<String, MigratableMemory> memories = new ConcurrentHashMap<>();
   private final Map<String, TargetAgent> agents = new HashMap<>();
@@ -91,7 +100,6 @@ public final class DataPlaneBackend implements HypervisorBackend {
             : builder.port == 0 ? 0 : TargetAgent.DEFAULT_BLOCK_PORT;
     this.channels = builder.channels;
     this.ioTimeout = builder.ioTimeout;
-    this.maxDowntime = builder.maxDowntime;
     this.targetMemory = builder.targetMemory;
   }
 
@@ -360,7 +368,16 @@ public final class DataPlaneBackend implements HypervisorBackend {
     public void start() {
       IncomingMigration expected = Objects.requireNonNull(incoming, "prepareTarget() first");
       long bandwidth = spec.configuration().bandwidthPerMigration().bytes();
-      TransferOptions options = new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout);
+      // The stop-and-copy limit starts where the spec says (the ramp's first step, or
+      // maxDowntimeMs); the engine's SetMaxDowntime directives change it during the run.
+      MigrationCompression compression =
+          spec.configuration()
+              .experimental()
+              .flatMap(ExperimentalMigrationOptions::compression)
+              .orElse(MigrationCompression.NONE);
+      TransferOptions options =
+          new TransferOptions(
+              channels, bandwidth, spec.initialMaxDowntime(), ioTimeout, compression);
       List<InetSocketAddress> targets = expected.addresses();
       OutgoingMigration.Routing routing =
           block()
@@ -464,7 +481,6 @@ public final class DataPlaneBackend implements HypervisorBackend {
     private @Nullable Integer blockPort;
     private int channels = 1;
     private Duration ioTimeout = TransferOptions.DEFAULT_IO_TIMEOUT;
-    private Duration maxDowntime = TransferOptions.DEFAULT_MAX_DOWNTIME;
     private TargetMemoryFactory targetMemory =
         (spec, pageSize, pageCount) -> PagedMemory.allocate(pageSize, pageCount);
 
@@ -528,15 +544,6 @@ public final class DataPlaneBackend implements HypervisorBackend {
         throw new IllegalArgumentException("ioTimeout must be positive, but was " + ioTimeout);
       }
       this.ioTimeout = ioTimeout;
-      return this;
-    }
-
-    /** The downtime aimed for until a directive changes it; positive, 300 ms unless set. */
-    public Builder maxDowntime(Duration maxDowntime) {
-      if (maxDowntime.isNegative() || maxDowntime.isZero()) {
-        throw new IllegalArgumentException("maxDowntime must be positive, but was " + maxDowntime);
-      }
-      this.maxDowntime = maxDowntime;
       return this;
     }
 

@@ -3,6 +3,7 @@ package dev.livemigration.core.dataplane;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads frames of the {@link Protocol} from a connection through a buffer, checking each frame's
@@ -12,15 +13,30 @@ final class FrameReader {
   private final Connection connection;
   private final ByteBuffer buffer;
   private final boolean timed;
+  private final ZstdFrames.@Nullable Inflater inflater;
   private final CRC32C crc = new CRC32C();
   private int frameStart;
 
   FrameReader(Connection connection, int pageSize, boolean timed) {
+    this(connection, pageSize, timed, null);
+  }
+
+  /** A reader of a channel whose frames come in zstd blocks when {@code inflater} is given. */
+  FrameReader(
+      Connection connection, int pageSize, boolean timed, ZstdFrames.@Nullable Inflater inflater) {
     this.connection = connection;
-    int capacity = Math.max(1 << 20, 2 * (Protocol.PAGE_HEADER + pageSize + Protocol.CRC_BYTES));
-    this.buffer = ByteBuffer.allocateDirect(capacity);
+    this.buffer = ByteBuffer.allocateDirect(Protocol.blockLimit(pageSize));
     this.buffer.flip();
     this.timed = timed;
+    this.inflater = inflater;
+  }
+
+  private void fill(ByteBuffer into) throws IOException {
+    if (inflater != null) {
+      inflater.read(into, timed);
+    } else {
+      connection.read(into, timed);
+    }
   }
 
   /** Waits for the next frame and returns its type; the frame's body follows. */
@@ -42,7 +58,7 @@ final class FrameReader {
     buffer.compact();
     frameStart = 0;
     while (buffer.position() < bytes) {
-      connection.read(buffer, timed);
+      fill(buffer);
     }
     buffer.flip();
   }
@@ -135,7 +151,7 @@ final class FrameReader {
     while (filled < length) {
       if (!buffer.hasRemaining()) {
         buffer.clear();
-        connection.read(buffer, timed);
+        fill(buffer);
         buffer.flip();
       }
       int n = Math.min(buffer.remaining(), length - filled);

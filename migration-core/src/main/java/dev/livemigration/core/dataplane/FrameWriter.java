@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes frames of the {@link Protocol} into a buffer and the buffer to a connection, taking the
@@ -23,6 +24,7 @@ final class FrameWriter {
   private final TokenBucket bucket;
   private final BooleanSupplier stop;
   private final LongAdder wireBytes;
+  private final ZstdFrames.@Nullable Deflater deflater;
   private long pagesSent;
   private long zeroPagesSent;
 
@@ -32,9 +34,24 @@ final class FrameWriter {
       TokenBucket bucket,
       BooleanSupplier stop,
       LongAdder wireBytes) {
+    this(connection, pageSize, bucket, stop, wireBytes, null);
+  }
+
+  /**
+   * A writer that sends its frames in zstd blocks when {@code deflater} is given (and closes it in
+   * {@link #close()}). {@code wireBytes} counts the frames' bytes before compression; the bucket
+   * takes the bytes that go on the wire.
+   */
+  FrameWriter(
+      Connection connection,
+      int pageSize,
+      TokenBucket bucket,
+      BooleanSupplier stop,
+      LongAdder wireBytes,
+      ZstdFrames.@Nullable Deflater deflater) {
     this.connection = connection;
-    int capacity = Math.max(1 << 20, 2 * (Protocol.PAGE_HEADER + pageSize + Protocol.CRC_BYTES));
-    this.buffer = ByteBuffer.allocateDirect(capacity);
+    this.deflater = deflater;
+    this.buffer = ByteBuffer.allocateDirect(Protocol.blockLimit(pageSize));
     this.zeros = ByteBuffer.allocateDirect(pageSize);
     this.zeroCrc = Protocol.zeroPageCrc(pageSize);
     this.bucket = bucket;
@@ -158,6 +175,18 @@ final class FrameWriter {
   }
 
   private void writeDirect(ByteBuffer bytes) throws IOException {
+    if (deflater != null) {
+      while (bytes.hasRemaining()) {
+        int n = Math.min(bytes.remaining(), deflater.limit());
+        ByteBuffer block = bytes.slice(bytes.position(), n);
+        bytes.position(bytes.position() + n);
+        ByteBuffer wire = deflater.deflate(block);
+        bucket.acquire(wire.remaining(), stop);
+        connection.write(wire);
+        wireBytes.add(n);
+      }
+      return;
+    }
     int n = bytes.remaining();
     bucket.acquire(n, stop);
     connection.write(bytes);
@@ -177,16 +206,29 @@ final class FrameWriter {
     }
   }
 
-  /** Sends what is buffered. */
+  /** Sends what is buffered (as one zstd block on a compressed channel). */
   void flush() throws IOException {
     buffer.flip();
     int n = buffer.remaining();
     if (n > 0) {
-      bucket.acquire(n, stop);
-      connection.write(buffer);
+      if (deflater != null) {
+        ByteBuffer wire = deflater.deflate(buffer);
+        bucket.acquire(wire.remaining(), stop);
+        connection.write(wire);
+      } else {
+        bucket.acquire(n, stop);
+        connection.write(buffer);
+      }
       wireBytes.add(n);
     }
     buffer.clear();
+  }
+
+  /** Releases the compressor, if any. Idempotent; call once no thread writes any more. */
+  void close() {
+    if (deflater != null) {
+      deflater.close();
+    }
   }
 
   /** Decodes a peer's text and makes it printable. */

@@ -53,6 +53,7 @@ public final class IncomingMigration {
   // Guarded by this.
   private State state = State.EXPECTED;
   private int channels;
+  private byte compression;
   private Connection @Nullable [] connections;
   private int attached;
   private int ended;
@@ -102,6 +103,11 @@ public final class IncomingMigration {
     return agent.addresses();
   }
 
+  /** Whether the source compresses what it sends (learnt from the channels' handshake). */
+  synchronized boolean compressed() {
+    return compression == Protocol.COMPRESSION_ZSTD;
+  }
+
   /** Completes with the received memory when the guest runs here, or with the failure. */
   public CompletableFuture<ReceivingMemory> completion() {
     return completion.copy();
@@ -141,12 +147,24 @@ public final class IncomingMigration {
           + pageSize
           + " bytes are expected";
     }
+    if (hello.compression() == Protocol.COMPRESSION_ZSTD) {
+      String unavailable = ZstdFrames.unavailable();
+      if (unavailable != null) {
+        return "this target cannot decompress: " + unavailable;
+      }
+    }
     if (connections == null) {
       channels = hello.channels();
+      compression = hello.compression();
       connections = new Connection[channels];
       barrier = new SyncBarrier(channels, ioTimeout);
     } else if (hello.channels() != channels) {
       return "channel count " + hello.channels() + " differs from the first channel's " + channels;
+    } else if (hello.compression() != compression) {
+      return "compression "
+          + hello.compression()
+          + " differs from the first channel's "
+          + compression;
     }
     if (connections[hello.channel()] != null) {
       return "channel " + hello.channel() + " is already connected";
@@ -158,7 +176,11 @@ public final class IncomingMigration {
       group = agent.watchdog().watch(ioTimeout, stall -> agent.execute(() -> fail(stall)));
       state = State.RECEIVING;
       agent.activate(this);
-      LOG.info("Receiving migration {} in {} channel(s)", Protocol.printable(uid), channels);
+      LOG.info(
+          "Receiving migration {} in {} channel(s){}",
+          Protocol.printable(uid),
+          channels,
+          compression == Protocol.COMPRESSION_ZSTD ? ", zstd-compressed" : "");
     }
     connection.watchedBy(group);
     connections[hello.channel()] = connection;
@@ -181,14 +203,16 @@ public final class IncomingMigration {
   /** Reads one channel's frames until it ends; runs on the channel's own thread. */
   void receive(int channel, Connection connection) {
     int[] crcs;
+    boolean compressed;
     synchronized (this) {
+      compressed = compression == Protocol.COMPRESSION_ZSTD;
       crcs = receivedCrc;
       if (crcs == null || state == State.FAILED) {
         connection.close();
         return;
       }
     }
-    new ChannelReceiver(this, channel, connection, memory, crcs, pageSize).run();
+    new ChannelReceiver(this, channel, connection, memory, crcs, pageSize, compressed).run();
     synchronized (this) {
       ended++;
       if (ended >= attached && (state == State.RUNNING || state == State.FAILED) && group != null) {

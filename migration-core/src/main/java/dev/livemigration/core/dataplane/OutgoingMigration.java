@@ -2,6 +2,7 @@ package dev.livemigration.core.dataplane;
 
 import dev.livemigration.api.Directive;
 import dev.livemigration.api.GuestLocation;
+import dev.livemigration.api.MigrationCompression;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.MigratableMemory;
@@ -72,6 +73,7 @@ public final class OutgoingMigration implements AutoCloseable {
   private final int pageCount;
   private final int channels;
   private final Duration ioTimeout;
+  private final boolean compressed;
   private final String name;
   private final List<Connection> connections = new ArrayList<>();
   private final List<FrameWriter> writers = new ArrayList<>();
@@ -117,6 +119,7 @@ public final class OutgoingMigration implements AutoCloseable {
     }
     this.channels = options.channels() + routing.blockChannels();
     this.ioTimeout = options.ioTimeout();
+    this.compressed = options.compression() == MigrationCompression.ZSTD;
     this.state.maxDowntimeNanos = options.maxDowntime().toNanos();
     this.name = "lm-dataplane-out-" + IDS.incrementAndGet();
     this.bucket = new TokenBucket(options.bandwidth());
@@ -139,7 +142,7 @@ public final class OutgoingMigration implements AutoCloseable {
             workers,
             wireBytes,
             () -> state.stopping,
-            () -> state.postCopyRequested,
+            () -> state.postCopyRequested || state.pauseRequested,
             () -> state.stopping = true);
   }
 
@@ -210,6 +213,12 @@ public final class OutgoingMigration implements AutoCloseable {
       TransferOptions options,
       Routing routing)
       throws TransferFailedException {
+    if (options.compression() == MigrationCompression.ZSTD) {
+      String unavailable = ZstdFrames.unavailable();
+      if (unavailable != null) {
+        throw new TransferFailedException(unavailable);
+      }
+    }
     OutgoingMigration migration =
         new OutgoingMigration(uid, token, transport, memory, options, routing);
     InetSocketAddress target = routing.targets().get(0);
@@ -236,13 +245,35 @@ public final class OutgoingMigration implements AutoCloseable {
               "channel " + channel + " to " + transport.id() + "://" + address);
       connections.add(connection);
       connection.watchedBy(group);
-      SourceHandshake.run(
-          connection,
-          new Protocol.Hello(Protocol.VERSION, channel, channels, pageSize, pageCount, uid, token),
-          address);
-      writers.add(new FrameWriter(connection, pageSize, bucket, () -> state.stopping, wireBytes));
+      Protocol.Hello hello =
+          compressed
+              ? new Protocol.Hello(
+                  Protocol.VERSION_COMPRESSED,
+                  channel,
+                  channels,
+                  pageSize,
+                  pageCount,
+                  uid,
+                  token,
+                  Protocol.COMPRESSION_ZSTD)
+              : new Protocol.Hello(
+                  Protocol.VERSION, channel, channels, pageSize, pageCount, uid, token);
+      SourceHandshake.run(connection, hello, address);
+      writers.add(
+          new FrameWriter(
+              connection,
+              pageSize,
+              bucket,
+              () -> state.stopping,
+              wireBytes,
+              compressed ? new ZstdFrames.Deflater(pageSize) : null));
     }
-    LOG.debug("Migration {}: {} channel(s) connected to {}", uid, channels, routing.targets());
+    LOG.debug(
+        "Migration {}: {} channel(s) connected to {}{}",
+        uid,
+        channels,
+        routing.targets(),
+        compressed ? ", zstd-compressed" : "");
   }
 
   private void launch() {
@@ -333,7 +364,15 @@ public final class OutgoingMigration implements AutoCloseable {
 
   /**
    * Applies a strategy's directive: throttle the memory, change the downtime or bandwidth, switch
-   * to post-copy, or abort.
+   * to post-copy, pause the guest, or abort.
+   *
+   * <p>{@link Directive.PauseGuest} (KubeVirt's {@code Paused} mode) pauses the source memory at
+   * once, so that it dirties nothing more; the pass in progress ends early and what is stale goes
+   * in the final pass, whatever the downtime limit. Samples say {@link MigrationMode#PAUSED} from
+   * then on; the downtime reported is the time the guest was paused. An abort or a broken link
+   * before the go-ahead resumes the guest on the source (guest location SOURCE). It is ignored in
+   * post-copy, once the switch to post-copy was asked for, during stop-and-copy (the guest is
+   * paused already) and after the end.
    */
   public void apply(Directive directive) {
     if (directive instanceof Directive.Throttle t) {
@@ -341,15 +380,38 @@ public final class OutgoingMigration implements AutoCloseable {
       memory.throttle(t.percent());
     } else if (directive instanceof Directive.SetMaxDowntime d) {
       state.maxDowntimeNanos = d.maxDowntime().toNanos();
+      LOG.debug("Migration {}: maximum downtime now {} ms", uid, d.maxDowntime().toMillis());
     } else if (directive instanceof Directive.SetBandwidth b) {
       bucket.setRate(b.bytesPerSecond());
     } else if (directive instanceof Directive.SwitchToPostCopy) {
-      if (state.mode == MigrationMode.PRE_COPY && !state.committed) {
+      if (state.mode == MigrationMode.PRE_COPY && !state.committed && !state.pauseRequested) {
         state.postCopyRequested = true;
       }
+    } else if (directive instanceof Directive.PauseGuest) {
+      pauseGuest();
     } else if (directive instanceof Directive.Abort a) {
       abort(a.reason());
     }
+  }
+
+  private void pauseGuest() {
+    if (state.status != ProgressSample.Status.ACTIVE
+        || state.committed
+        || state.postCopyRequested
+        || state.mode != MigrationMode.PRE_COPY
+        || state.abortReason != null) {
+      LOG.debug("Migration {}: PauseGuest ignored ({}, {})", uid, state.status, state.mode);
+      return;
+    }
+    if (!state.pause(memory)) {
+      LOG.debug("Migration {}: PauseGuest ignored: the guest is paused already", uid);
+      return;
+    }
+    state.mode = MigrationMode.PAUSED;
+    state.pauseRequested = true;
+    LOG.info(
+        "Migration {}: the guest is paused on the source (PauseGuest) so that the copy completes",
+        uid);
   }
 
   /**
@@ -438,6 +500,10 @@ public final class OutgoingMigration implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     closeConnections("the migration ended");
+    if (workers.isTerminated()) {
+      // No thread writes any more: release the compressors' native memory.
+      writers.forEach(FrameWriter::close);
+    }
   }
 
   private void closeConnections(String because) {

@@ -22,6 +22,13 @@ import java.util.zip.CRC32C;
  * Verdict} byte, the pages lost and the page count (longs) and a reason; see {@link Verdict} and
  * docs/ARCHITECTURE.md, "The data plane's commit protocol".
  *
+ * <p>Version 3 is version 2 on a compressed channel ({@code experimental.compression: zstd}): its
+ * HELLO carries one more byte, the compression (1: zstd), the agent answers in version 3, and
+ * everything the source sends after the handshake travels in zstd blocks ({@link ZstdFrames}). A
+ * source sends version 3 only when compression is asked for, so an uncompressed migration works
+ * with agents that speak only version 2; an agent that speaks only version 2 refuses a compressed
+ * one, and the source says that the target must be upgraded or compression turned off.
+ *
  * <ul>
  *   <li>source to target: {@code PAGE} (index, kind ZERO or RAW, RAW: page bytes), {@code
  *       ITERATION} (pass number), {@code SYNC} (sequence; all earlier frames of the channel are
@@ -39,6 +46,12 @@ final class Protocol {
   static final int MAGIC = 0x4C4D4450; // "LMDP"
   static final int QUERY_MAGIC = 0x4C4D4451; // "LMDQ"
   static final short VERSION = 2;
+
+  /** The version of a compressed channel's HELLO: version 2's fields and a compression byte. */
+  static final short VERSION_COMPRESSED = 3;
+
+  static final byte COMPRESSION_NONE = 0;
+  static final byte COMPRESSION_ZSTD = 1;
   static final int MAX_STRING = 1024;
   static final int MAX_ID = 256;
   static final int MAX_CHANNELS = 64;
@@ -51,6 +64,7 @@ final class Protocol {
   static final byte GO = 0x06;
   static final byte ABORT = 0x07;
   static final byte END = 0x09;
+  static final byte ZBLOCK = 0x0A;
 
   static final byte REQUEST = 0x41;
   static final byte VERIFIED = 0x42;
@@ -71,7 +85,10 @@ final class Protocol {
 
   private Protocol() {}
 
-  /** The handshake the source sends on each channel. */
+  /**
+   * The handshake the source sends on each channel; {@code compression} is one of the {@code
+   * COMPRESSION_} bytes, sent (as version 3) only when it is not NONE.
+   */
   record Hello(
       short version,
       int channel,
@@ -79,23 +96,55 @@ final class Protocol {
       int pageSize,
       int pageCount,
       String uid,
-      String token) {}
+      String token,
+      byte compression) {
+    /** A version-2 HELLO: no compression. */
+    Hello(
+        short version,
+        int channel,
+        int channels,
+        int pageSize,
+        int pageCount,
+        String uid,
+        String token) {
+      this(version, channel, channels, pageSize, pageCount, uid, token, COMPRESSION_NONE);
+    }
+  }
+
+  /**
+   * The most bytes a frame writer buffers before it flushes, which is also the most a compressed
+   * block may decompress to: 1 MiB, or two page frames if more.
+   */
+  static int blockLimit(int pageSize) {
+    return Math.max(1 << 20, 2 * (PAGE_HEADER + pageSize + CRC_BYTES));
+  }
 
   static ByteBuffer encodeHello(Hello hello) {
     byte[] uid = hello.uid().getBytes(StandardCharsets.UTF_8);
     byte[] token = hello.token().getBytes(StandardCharsets.UTF_8);
-    ByteBuffer out = ByteBuffer.allocate(4 + 2 + 2 + 2 + 4 + 4 + 2 + uid.length + 2 + token.length);
+    boolean compressed = hello.version() >= VERSION_COMPRESSED;
+    ByteBuffer out =
+        ByteBuffer.allocate(
+            4 + 2 + 2 + 2 + 4 + 4 + 2 + uid.length + 2 + token.length + (compressed ? 1 : 0));
     out.putInt(MAGIC).putShort(hello.version());
     out.putShort((short) hello.channel()).putShort((short) hello.channels());
     out.putInt(hello.pageSize()).putInt(hello.pageCount());
     out.putShort((short) uid.length).put(uid).putShort((short) token.length).put(token);
+    if (compressed) {
+      out.put(hello.compression());
+    }
     return out.flip();
   }
 
   static ByteBuffer encodeReply(boolean accepted, String reason) {
+    return encodeReply(accepted, reason, VERSION);
+  }
+
+  /** The agent's reply, in the version of the HELLO it answers. */
+  static ByteBuffer encodeReply(boolean accepted, String reason, short version) {
     byte[] text = truncate(reason);
     ByteBuffer out = ByteBuffer.allocate(4 + 2 + 1 + 2 + text.length);
-    out.putInt(MAGIC).putShort(VERSION).put(accepted ? STATUS_ACCEPTED : STATUS_REFUSED);
+    out.putInt(MAGIC).putShort(version).put(accepted ? STATUS_ACCEPTED : STATUS_REFUSED);
     out.putShort((short) text.length).put(text);
     return out.flip();
   }
@@ -184,6 +233,7 @@ final class Protocol {
       case RUNNING -> "RUNNING";
       case ERROR -> "ERROR";
       case SWITCHED -> "SWITCHED";
+      case ZBLOCK -> "ZBLOCK";
       default -> String.format("0x%02x", type);
     };
   }

@@ -48,7 +48,6 @@ final class SourceFlow implements Runnable {
   private final SourceState state;
   private final Link link;
   private long syncSequence;
-  private long pausedAt;
 
   SourceFlow(
       String uid,
@@ -96,6 +95,15 @@ final class SourceFlow implements Runnable {
         checkFailure("during pass " + pages.iteration());
         if (state.postCopyRequested) {
           postCopy();
+          return;
+        }
+        if (state.pauseRequested) {
+          // Directive.PauseGuest paused the guest already: what is stale is the final pass.
+          LOG.info(
+              "Migration {}: the guest is paused on the source; sending the rest ({} pages)",
+              uid,
+              pages.staleCount());
+          stopAndCopy();
           return;
         }
         long dirtyPages = pages.mergeDirty();
@@ -146,9 +154,7 @@ final class SourceFlow implements Runnable {
   }
 
   private void stopAndCopy() throws IOException {
-    pausedAt = System.nanoTime();
-    memory.pause();
-    state.paused = true;
+    state.pause(memory);
     pages.mergeDirty();
     long sync = ++syncSequence;
     pages.runPass(sync);
@@ -181,9 +187,7 @@ final class SourceFlow implements Runnable {
   }
 
   private void postCopy() throws IOException {
-    pausedAt = System.nanoTime();
-    memory.pause();
-    state.paused = true;
+    state.pause(memory);
     pages.mergeDirty();
     memory.stopDirtyLog();
     long sync = ++syncSequence;
@@ -205,7 +209,7 @@ final class SourceFlow implements Runnable {
         "waiting for the target to start in post-copy",
         ioTimeout,
         () -> false);
-    state.downtime = Duration.ofNanos(System.nanoTime() - pausedAt);
+    state.downtime = Duration.ofNanos(System.nanoTime() - state.pausedAtNanos);
     state.mode = MigrationMode.POST_COPY;
     LOG.info(
         "Migration {} switched to post-copy after {} passes; downtime {} ms, {} pages to go",
@@ -231,9 +235,9 @@ final class SourceFlow implements Runnable {
 
   private void completed(String how) {
     if (state.downtime == null) {
-      state.downtime = Duration.ofNanos(System.nanoTime() - pausedAt);
+      state.downtime = Duration.ofNanos(System.nanoTime() - state.pausedAtNanos);
     }
-    if (state.mode == MigrationMode.PRE_COPY) {
+    if (state.mode != MigrationMode.POST_COPY) {
       memory.stopDirtyLog();
     }
     state.location = GuestLocation.TARGET;
@@ -266,7 +270,7 @@ final class SourceFlow implements Runnable {
     path.over();
     link.closeConnections("aborted: " + reason);
     restoreSource();
-    state.failure = "aborted: " + reason;
+    state.failure = "aborted: " + reason + resumedAfterPause();
     state.location = GuestLocation.SOURCE;
     state.status = ProgressSample.Status.FAILED;
     LOG.info("Migration {} aborted: {}; the source runs on", uid, reason);
@@ -306,7 +310,7 @@ final class SourceFlow implements Runnable {
     link.closeConnections(reason);
     if (!state.committed) {
       restoreSource();
-      state.failure = reason;
+      state.failure = reason + resumedAfterPause();
       state.location = GuestLocation.SOURCE;
       state.status = ProgressSample.Status.FAILED;
       LOG.warn("Migration {} failed before the go-ahead: {}; the source runs on", uid, reason);
@@ -382,10 +386,18 @@ final class SourceFlow implements Runnable {
     LOG.warn("Migration {} failed: {}", uid, state.failure);
   }
 
+  private String resumedAfterPause() {
+    return state.mode == MigrationMode.PAUSED
+        ? " (the guest had been paused for the copy; it runs on the source again)"
+        : "";
+  }
+
   private String where() {
     return state.mode == MigrationMode.POST_COPY
         ? "in post-copy"
-        : state.paused ? "during stop-and-copy" : "during pass " + pages.iteration();
+        : state.mode == MigrationMode.PAUSED
+            ? "while the guest was paused"
+            : state.paused ? "during stop-and-copy" : "during pass " + pages.iteration();
   }
 
   /** Leaves the source as it was: logging off, throttle lifted, running. */
@@ -397,10 +409,7 @@ final class SourceFlow implements Runnable {
         state.throttle = 0;
       }
     } finally {
-      if (state.paused) {
-        state.paused = false;
-        memory.resume();
-      }
+      state.resume(memory);
     }
   }
 }

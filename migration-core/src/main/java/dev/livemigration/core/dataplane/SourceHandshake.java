@@ -92,11 +92,21 @@ final class SourceHandshake {
     connection.readFully(reason, true);
     String text = FrameWriter.decode(reason.array());
     if (status != Protocol.STATUS_ACCEPTED) {
+      if (hello.version() == Protocol.VERSION_COMPRESSED
+          && text.startsWith("unsupported protocol version")) {
+        throw new TransferFailedException(
+            "the target refused the migration: "
+                + text
+                + "; compression (experimental.compression: zstd) needs a target agent that speaks"
+                + " protocol version "
+                + Protocol.VERSION_COMPRESSED
+                + ": upgrade the target or turn compression off");
+      }
       throw new TransferFailedException("the target refused the migration: " + text);
     }
-    if (version != Protocol.VERSION) {
+    if (version != hello.version()) {
       throw new TransferFailedException(
-          "the target speaks protocol version " + version + ", not " + Protocol.VERSION);
+          "the target speaks protocol version " + version + ", not " + hello.version());
     }
   }
 }

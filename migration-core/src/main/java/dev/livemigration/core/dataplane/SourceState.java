@@ -3,6 +3,7 @@ package dev.livemigration.core.dataplane;
 import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
+import dev.livemigration.api.spi.MigratableMemory;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
@@ -14,6 +15,10 @@ import org.jspecify.annotations.Nullable;
 final class SourceState {
   volatile long maxDowntimeNanos;
   volatile boolean postCopyRequested;
+
+  /** Directive.PauseGuest paused the guest: the flow ends the pass and sends the rest. */
+  volatile boolean pauseRequested;
+
   volatile @Nullable String abortReason;
   volatile boolean stopping;
   volatile int throttle;
@@ -23,7 +28,16 @@ final class SourceState {
   /** Set before the first byte of the go-ahead (GO or POSTCOPY) is written; never cleared. */
   volatile boolean committed;
 
+  /**
+   * Whether the source memory is paused; changed only through {@link #pause} and {@link #resume}.
+   */
   volatile boolean paused;
+
+  /** When the source memory was paused, by {@link System#nanoTime()}. */
+  volatile long pausedAtNanos;
+
+  // Guarded by this: once the source was given back (resumed for good), nothing pauses it again.
+  private boolean restored;
   volatile long dirtyRate;
   volatile @Nullable Duration downtime;
   volatile @Nullable String failure;
@@ -32,4 +46,28 @@ final class SourceState {
   volatile @Nullable GuestLocation location;
 
   volatile long staleAtSwitch;
+
+  /**
+   * Pauses the source memory unless it is paused already or was given back; returns whether this
+   * call paused it. Serialized with {@link #resume}, so that a directive's pause never lands after
+   * the flow gave the guest back.
+   */
+  synchronized boolean pause(MigratableMemory memory) {
+    if (paused || restored) {
+      return false;
+    }
+    memory.pause();
+    pausedAtNanos = System.nanoTime();
+    paused = true;
+    return true;
+  }
+
+  /** Gives the guest back to the source for good: resumes the memory if it is paused. */
+  synchronized void resume(MigratableMemory memory) {
+    restored = true;
+    if (paused) {
+      paused = false;
+      memory.resume();
+    }
+  }
 }

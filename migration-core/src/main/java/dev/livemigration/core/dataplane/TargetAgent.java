@@ -350,7 +350,7 @@ public final class TargetAgent implements AutoCloseable {
         return null;
       }
       incoming = candidate;
-      connection.write(Protocol.encodeReply(true, "accepted"));
+      connection.write(Protocol.encodeReply(true, "accepted", hello.version()));
       return new Channel(incoming, hello.channel());
     } catch (ProtocolException e) {
       LOG.warn("Target agent {}: refused a connection: {}", address(), e.getMessage());

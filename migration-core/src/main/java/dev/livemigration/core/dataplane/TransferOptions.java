@@ -1,5 +1,6 @@
 package dev.livemigration.core.dataplane;
 
+import dev.livemigration.api.MigrationCompression;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -9,11 +10,22 @@ import java.util.Objects;
  *
  * @param channels parallel connections per migration (like QEMU's multifd), 1 to 64
  * @param bandwidth the limit in bytes per second over all channels; 0 means unlimited
- * @param maxDowntime the longest pause of the guest at the switch to aim for; positive
+ * @param maxDowntime the longest pause of the guest at the switch to aim for at the start;
+ *     positive; {@link dev.livemigration.api.Directive.SetMaxDowntime} changes it during the
+ *     migration ({@link DataPlaneBackend} takes it from {@link
+ *     dev.livemigration.api.spi.MigrationSpec#initialMaxDowntime()})
  * @param ioTimeout how long a connection, a read, a write or an answer may take; positive
+ * @param compression how what the source sends is compressed: {@link MigrationCompression#NONE}
+ *     (the default) or {@link MigrationCompression#ZSTD} (KubeVirt's {@code
+ *     experimental.compression: zstd}; the target learns it in the handshake and must speak
+ *     protocol version 3)
  */
 public record TransferOptions(
-    int channels, long bandwidth, Duration maxDowntime, Duration ioTimeout) {
+    int channels,
+    long bandwidth,
+    Duration maxDowntime,
+    Duration ioTimeout,
+    MigrationCompression compression) {
   /** The maximum downtime unless told otherwise: 300 ms, like KubeVirt's. */
   public static final Duration DEFAULT_MAX_DOWNTIME = Duration.ofMillis(300);
 
@@ -21,7 +33,8 @@ public record TransferOptions(
   public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(30);
 
   private static final TransferOptions DEFAULTS =
-      new TransferOptions(1, 0, DEFAULT_MAX_DOWNTIME, DEFAULT_IO_TIMEOUT);
+      new TransferOptions(
+          1, 0, DEFAULT_MAX_DOWNTIME, DEFAULT_IO_TIMEOUT, MigrationCompression.NONE);
 
   /** Validates every component, naming the one that is wrong. */
   public TransferOptions {
@@ -40,30 +53,41 @@ public record TransferOptions(
     if (ioTimeout.isNegative() || ioTimeout.isZero()) {
       throw new IllegalArgumentException("ioTimeout must be positive, but was " + ioTimeout);
     }
+    Objects.requireNonNull(compression, "compression");
   }
 
-  /** One channel, unlimited bandwidth, 300 ms downtime, 30 s I/O timeout. */
+  /** Options without compression. */
+  public TransferOptions(int channels, long bandwidth, Duration maxDowntime, Duration ioTimeout) {
+    this(channels, bandwidth, maxDowntime, ioTimeout, MigrationCompression.NONE);
+  }
+
+  /** One channel, unlimited bandwidth, 300 ms downtime, 30 s I/O timeout, no compression. */
   public static TransferOptions defaults() {
     return DEFAULTS;
   }
 
   /** Returns a copy with {@code channels} parallel connections. */
   public TransferOptions withChannels(int channels) {
-    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout);
+    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout, compression);
   }
 
   /** Returns a copy limited to {@code bytesPerSecond}; 0 means unlimited. */
   public TransferOptions withBandwidth(long bytesPerSecond) {
-    return new TransferOptions(channels, bytesPerSecond, maxDowntime, ioTimeout);
+    return new TransferOptions(channels, bytesPerSecond, maxDowntime, ioTimeout, compression);
   }
 
   /** Returns a copy with this maximum downtime. */
   public TransferOptions withMaxDowntime(Duration maxDowntime) {
-    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout);
+    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout, compression);
   }
 
   /** Returns a copy with this I/O timeout. */
   public TransferOptions withIoTimeout(Duration ioTimeout) {
-    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout);
+    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout, compression);
+  }
+
+  /** Returns a copy that compresses what the source sends this way. */
+  public TransferOptions withCompression(MigrationCompression compression) {
+    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout, compression);
   }
 }

@@ -14,9 +14,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class CountingTransport implements MigrationTransport {
   private final MigrationTransport delegate;
   private final AtomicInteger open = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong received =
+      new java.util.concurrent.atomic.AtomicLong();
 
   CountingTransport(MigrationTransport delegate) {
     this.delegate = delegate;
+  }
+
+  /** The bytes read from accepted connections: what the sources sent, as on the wire. */
+  long received() {
+    return received.get();
   }
 
   int openAccepted() {
@@ -59,7 +66,11 @@ final class CountingTransport implements MigrationTransport {
         return new ByteChannel() {
           @Override
           public int read(ByteBuffer dst) throws IOException {
-            return channel.read(dst);
+            int n = channel.read(dst);
+            if (n > 0) {
+              received.addAndGet(n);
+            }
+            return n;
           }
 
           @Override

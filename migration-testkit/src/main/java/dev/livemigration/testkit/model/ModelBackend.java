@@ -31,9 +31,6 @@ public final class ModelBackend implements HypervisorBackend {
   /** The pause the model charges for the switch to post-copy (QEMU 7.2 measured about 5 ms). */
   public static final Duration POST_COPY_SWITCH_DOWNTIME = Duration.ofMillis(5);
 
-  /** The allowed downtime until a strategy sets another (QEMU's default, 300 ms). */
-  public static final Duration DEFAULT_MAX_DOWNTIME = Duration.ofMillis(300);
-
   private final Scheduler clock;
   private final Function<VirtualMachineInstance, GuestProfile> profiles;
   private final long linkSpeed;

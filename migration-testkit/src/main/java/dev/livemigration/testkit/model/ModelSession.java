@@ -45,7 +45,7 @@ final class ModelSession implements MigrationSession {
   private double processed;
   private int throttle;
   private long bandwidth;
-  private Duration maxDowntime = ModelBackend.DEFAULT_MAX_DOWNTIME;
+  private Duration maxDowntime;
   private @Nullable Duration downtime;
   private @Nullable String failure;
 
@@ -61,6 +61,7 @@ final class ModelSession implements MigrationSession {
             : new GuestProfile(guest.dirtyRate(), total, guest.spread());
     long limit = spec.configuration().bandwidthPerMigration().bytes();
     this.bandwidth = limit == 0 ? linkSpeed : Math.min(limit, linkSpeed);
+    this.maxDowntime = spec.initialMaxDowntime();
   }
 
   @Override
@@ -120,6 +121,19 @@ final class ModelSession implements MigrationSession {
       written = 0;
       iteration++;
       downtime = ModelBackend.POST_COPY_SWITCH_DOWNTIME;
+    } else if (directive instanceof Directive.PauseGuest && dirtying()) {
+      // Paused, the guest dirties nothing more: what this pass has left and what it dirtied behind
+      // the pass is the last of it, sent while the guest waits.
+      mode = MigrationMode.PAUSED;
+      beginPass(passRemaining + dirtyAlreadySent());
+      dirty = 0;
+      written = 0;
+      iteration++;
+      stopping = true;
+      pausedFor = passRemaining / bandwidth;
+      if (passRemaining == 0) {
+        endPass();
+      }
     } else if (directive instanceof Directive.Abort) {
       abort();
     }
@@ -128,9 +142,12 @@ final class ModelSession implements MigrationSession {
   @Override
   public void abort() {
     advance();
-    if (status == ProgressSample.Status.ACTIVE && mode == MigrationMode.PRE_COPY) {
+    if (status == ProgressSample.Status.ACTIVE && mode != MigrationMode.POST_COPY) {
       status = ProgressSample.Status.FAILED;
-      failure = "aborted; the guest keeps running on " + spec.source().name();
+      failure =
+          mode == MigrationMode.PAUSED
+              ? "aborted; the guest runs again on " + spec.source().name()
+              : "aborted; the guest keeps running on " + spec.source().name();
     }
   }
 
