@@ -1,6 +1,7 @@
 package dev.livemigration.libvirt;
 
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.BackendException;
@@ -56,6 +57,15 @@ final class LibvirtSession implements MigrationSession {
   private volatile ProgressSample lastActive = ProgressSample.builder().build();
   private volatile boolean postCopyRequested;
   private volatile boolean inPostCopy;
+  private final Object pauseLock = new Object();
+
+  /** Set once {@link Directive.PauseGuest} suspended the guest on the source. */
+  private volatile boolean paused;
+
+  /** Set by the migration thread once the call returned; no pause is applied after it. */
+  private boolean finishing;
+
+  private volatile @Nullable GuestLocation failureLocation;
   private boolean closed;
 
   LibvirtSession(
@@ -113,7 +123,8 @@ final class LibvirtSession implements MigrationSession {
   @Override
   public void start() {
     MigrationPlan planned =
-        MigrationPlan.of(spec, settings.peerToPeer(), settings.parallelConnections(), persistent);
+        MigrationPlan.of(
+            spec, settings.peerToPeer(), settings.parallelConnections(), persistent, zstd());
     plan = planned;
     LOG.info(
         "Migrating {} with flags {} and parameters {}",
@@ -128,6 +139,7 @@ final class LibvirtSession implements MigrationSession {
     worker = thread;
     thread.start();
     long deadline = System.nanoTime() + settings.jobStartTimeout().toNanos();
+    boolean downtimeSet = false;
     while (true) {
       if (awaitDone(POLL)) {
         BackendException failed = failure;
@@ -136,15 +148,27 @@ final class LibvirtSession implements MigrationSession {
         }
         return;
       }
+      JobStats stats = null;
       try {
-        // libvirt's job runs from the handshake on; QEMU's migration, which directives such as
-        // the switch to post-copy act on, runs once the job reports data to move.
-        JobStats stats = jobStats(0);
-        if (stats.active() && stats.get("data_total") > 0) {
-          return;
-        }
+        stats = jobStats(0);
       } catch (LibvirtBackendException e) {
         LOG.debug("No job statistics yet for {}: {}", description, e.getMessage());
+      }
+      if (stats != null && stats.active()) {
+        // libvirt's migration calls take no downtime parameter: the limit is set on the job as
+        // soon as it exists (before QEMU sends much, so that QEMU's default of 300 ms never
+        // decides the switch-over), and once more below if that first try was refused.
+        if (!downtimeSet) {
+          downtimeSet = setInitialDowntime(false);
+        }
+        // libvirt's job runs from the handshake on; QEMU's migration, which directives such as
+        // the switch to post-copy act on, runs once the job reports data to move.
+        if (stats.get("data_total") > 0) {
+          if (!downtimeSet) {
+            setInitialDowntime(true); // false if the job ended meanwhile: the samples tell how
+          }
+          return;
+        }
       }
       if (System.nanoTime() > deadline) {
         abortQuietly();
@@ -155,6 +179,69 @@ final class LibvirtSession implements MigrationSession {
                 + settings.jobStartTimeout().toSeconds()
                 + " s");
       }
+    }
+  }
+
+  /**
+   * Returns whether this migration compresses with zstd: asked for, and both daemons can (see
+   * {@link MigrationPlan#zstdUnavailable}); else says why not, in a warning.
+   */
+  private boolean zstd() {
+    if (!MigrationPlan.zstdRequested(spec.configuration())) {
+      return false;
+    }
+    long sourceVersion;
+    long targetVersion;
+    try {
+      sourceVersion = source.call(Connect::getLibVersion);
+      targetVersion = target.call(Connect::getLibVersion);
+    } catch (LibvirtException e) {
+      throw LibvirtBackendException.of(
+          "reading the libvirt versions of " + source.node() + " and " + target.node(), e);
+    }
+    return MigrationPlan.zstdUnavailable(spec.configuration(), sourceVersion, targetVersion)
+        .map(
+            why -> {
+              LOG.warn(
+                  "experimental.compression zstd is not applied to {}: {}; migrating it"
+                      + " uncompressed",
+                  description,
+                  why);
+              return false;
+            })
+        .orElse(true);
+  }
+
+  /** Returns the plan {@link #start()} made, if it ran. */
+  @Nullable MigrationPlan plan() {
+    return plan;
+  }
+
+  /**
+   * Sets QEMU's downtime limit to {@link MigrationSpec#initialMaxDowntime()} ({@code
+   * virDomainMigrateSetMaxDowntime} on the running job). Returns whether it was set; a refusal is
+   * retried by the caller, and thrown when {@code required}, unless the job ended meanwhile.
+   */
+  private boolean setInitialDowntime(boolean required) {
+    long millis = Math.max(1, spec.initialMaxDowntime().toMillis());
+    try {
+      domain.migrateSetMaxDowntime(millis);
+      LOG.debug("Maximum downtime of {} set to {} ms", description, millis);
+      return true;
+    } catch (LibvirtException e) {
+      if (!required) {
+        LOG.debug("Maximum downtime of {} not set yet: {}", description, e.getMessage());
+        return false;
+      }
+      LibvirtBackendException error =
+          LibvirtBackendException.of(
+              "setting the initial maximum downtime of " + description + " to " + millis + " ms",
+              e);
+      if (awaitDone(RACE)) {
+        return false;
+      }
+      abortQuietly();
+      throw error;
     }
   }
 
@@ -175,23 +262,99 @@ final class LibvirtSession implements MigrationSession {
       } finally {
         moving.free();
       }
-      completed = completedSample();
-      LOG.info("Migrated {}", description);
+      if (finishPaused(true)) {
+        completed = completedSample();
+        LOG.info("Migrated {}", description);
+      }
     } catch (LibvirtException e) {
       failure = LibvirtBackendException.of("migrating " + description, e);
+      finishPaused(false);
     } catch (BackendException e) {
       failure = e;
+      finishPaused(false);
     } catch (RuntimeException e) {
       failure = new BackendException("migrating " + description + " failed: " + e, e);
+      finishPaused(false);
     } finally {
       source.closeQuietly(own);
       done.countDown();
     }
   }
 
+  /**
+   * After the migration call returned: if {@link Directive.PauseGuest} paused the guest, makes sure
+   * it runs where it now is, the target after a success, the source after a failure (whose guest
+   * location is then known). Returns false if a successful migration left a guest that could not be
+   * resumed on the target (the failure then says so).
+   */
+  private boolean finishPaused(boolean migrated) {
+    synchronized (pauseLock) {
+      finishing = true;
+      if (!paused) {
+        return true;
+      }
+    }
+    HostConnection host = migrated ? target : source;
+    String where = migrated ? "target " + target.node() : "source " + source.node();
+    try {
+      NativeLibvirt.State state = NativeLibvirt.state(host.nativePointer(), uuid);
+      if (state.state() == NativeLibvirt.STATE_PAUSED) {
+        // What libvirt 9.0 does itself (seen in LibvirtSessionOptionsTest): after a migration
+        // whose source a client paused during the job, the target's Finish phase starts the
+        // guest's CPUs (it keeps them stopped with VIR_MIGRATE_PAUSED, which is never set here);
+        // after an abort it restores the source's state from before the migration, running. This
+        // branch is for other libvirt versions or drivers: whatever libvirt did, the guest must
+        // run where it is.
+        LOG.info(
+            "The guest of {} is paused on the {} (reason {}) after the migration {}; resuming it",
+            description,
+            where,
+            state.reason(),
+            migrated ? "completed" : "failed");
+        host.call(
+            connection -> {
+              Domain here = connection.domainLookupByUUIDString(uuid);
+              try {
+                here.resume();
+              } finally {
+                here.free();
+              }
+              return null;
+            });
+      } else {
+        LOG.info("The guest of {} runs on the {} (state {})", description, where, state.state());
+      }
+      if (!migrated) {
+        failureLocation = GuestLocation.SOURCE;
+      }
+      return true;
+    } catch (LibvirtException | BackendException e) {
+      String message = e.getMessage();
+      if (migrated) {
+        failureLocation = GuestLocation.TARGET;
+        failure =
+            new BackendException(
+                "migrated "
+                    + description
+                    + " after pausing the guest, but could not resume it on the target: "
+                    + message,
+                e);
+        return false;
+      }
+      LOG.warn(
+          "Could not resume the guest of {} on the source after the failed migration: {}",
+          description,
+          message);
+      return true;
+    }
+  }
+
   /** The target's statistics of the finished job (with the downtime), else the last sample's. */
   private ProgressSample completedSample() {
-    MigrationMode mode = inPostCopy || postCopyRequested ? MigrationMode.POST_COPY : modeNow();
+    MigrationMode mode =
+        inPostCopy || postCopyRequested
+            ? MigrationMode.POST_COPY
+            : paused ? MigrationMode.PAUSED : modeNow();
     Duration elapsed = elapsed();
     try {
       Domain moved = target.call(connection -> connection.domainLookupByUUIDString(uuid));
@@ -201,7 +364,10 @@ final class LibvirtSession implements MigrationSession {
             moved.getJobStats(GetJobStatsFlags.COMPLETED | GetJobStatsFlags.KEEP_COMPLETED);
         JobStats job = JobStats.of(stats.type, stats.stats);
         if (job.type() == JobStats.COMPLETED && job.find("data_total").isPresent()) {
-          return job.toSample(ProgressSample.Status.COMPLETED, mode, elapsed);
+          return ProgressSample.builder()
+              .from(job.toSample(ProgressSample.Status.COMPLETED, mode, elapsed))
+              .guestLocation(GuestLocation.TARGET)
+              .build();
         }
       } finally {
         moved.free();
@@ -216,6 +382,7 @@ final class LibvirtSession implements MigrationSession {
         .mode(mode)
         .elapsed(elapsed)
         .dataRemaining(0)
+        .guestLocation(GuestLocation.TARGET)
         .build();
   }
 
@@ -275,12 +442,17 @@ final class LibvirtSession implements MigrationSession {
               .status(ProgressSample.Status.COMPLETED)
               .build();
     }
-    return ProgressSample.builder()
-        .from(lastActive)
-        .status(ProgressSample.Status.FAILED)
-        .elapsed(elapsed())
-        .failureReason(failed.getMessage())
-        .build();
+    ProgressSample.Builder sample =
+        ProgressSample.builder()
+            .from(lastActive)
+            .status(ProgressSample.Status.FAILED)
+            .elapsed(elapsed())
+            .failureReason(failed.getMessage());
+    GuestLocation location = failureLocation;
+    if (location != null) {
+      sample.guestLocation(location);
+    }
+    return sample.build();
   }
 
   private MigrationMode mode(JobStats stats) {
@@ -290,7 +462,10 @@ final class LibvirtSession implements MigrationSession {
       inPostCopy = true;
       LOG.info("Migration of {} is in post-copy: the guest runs on the target", description);
     }
-    return inPostCopy ? MigrationMode.POST_COPY : MigrationMode.PRE_COPY;
+    if (inPostCopy) {
+      return MigrationMode.POST_COPY;
+    }
+    return paused ? MigrationMode.PAUSED : MigrationMode.PRE_COPY;
   }
 
   private MigrationMode modeNow() {
@@ -345,6 +520,8 @@ final class LibvirtSession implements MigrationSession {
         }
         NativeLibvirt.startPostCopy(source.nativePointer(), uuid);
         postCopyRequested = true;
+      } else if (directive instanceof Directive.PauseGuest) {
+        pauseGuest();
       } else if (directive instanceof Directive.Throttle throttle) {
         // libvirt has no call that sets the CPU throttle of a running migration: QEMU's
         // auto-converge (enabled at start with the engine's initial step and increment) raises
@@ -360,6 +537,33 @@ final class LibvirtSession implements MigrationSession {
       }
       throw e;
     }
+  }
+
+  /**
+   * Suspends the guest on the source ({@code virDomainSuspend}, allowed during an outgoing
+   * migration job): it dirties no more memory, so pre-copy completes within the downtime limit
+   * (KubeVirt's {@code Paused} mode). Nothing to do in post-copy (the guest runs on the target) or
+   * once paused; the migration thread resumes the guest where it ends up.
+   */
+  private void pauseGuest() {
+    if (inPostCopy || postCopyRequested) {
+      LOG.info(
+          "Not pausing the guest of {}: it is in post-copy and runs on the target", description);
+      return;
+    }
+    synchronized (pauseLock) {
+      if (paused || finishing) {
+        return;
+      }
+      try {
+        domain.suspend();
+      } catch (LibvirtException e) {
+        throw LibvirtBackendException.of("pausing the guest of " + description, e);
+      }
+      paused = true;
+    }
+    LOG.info(
+        "Paused the guest of {} on {} so that its migration completes", description, source.node());
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.livemigration.libvirt;
 
+import dev.livemigration.api.ExperimentalMigrationOptions;
+import dev.livemigration.api.MigrationCompression;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.Volume;
@@ -34,6 +36,9 @@ import org.libvirt.TypedUlongParameter;
  *       connection, unless post-copy is allowed (QEMU cannot combine the two);
  *   <li>{@code NON_SHARED_DISK} with {@code migrate_disks} naming every node-local volume for a
  *       {@link MigrationMethod#BLOCK_MIGRATION};
+ *   <li>{@code PARALLEL | COMPRESSED} with {@code compression zstd} for {@code
+ *       experimental.compression: zstd} when {@link #zstdUnavailable} finds nothing against it
+ *       (libvirt takes zstd only for parallel, that is multifd, migrations, from 9.4.0 on);
  *   <li>{@code UNSAFE} only with {@code unsafeMigrationOverride};
  *   <li>{@code bandwidth} in MiB/s from {@code bandwidthPerMigration} (rounded up; 0 is libvirt's
  *       largest value, that is unlimited);
@@ -51,6 +56,12 @@ record MigrationPlan(int flags, List<TypedParameter> parameters) {
   /** libvirt's largest migration bandwidth for QEMU, meaning unlimited: INT64_MAX / 1 MiB. */
   static final long UNLIMITED_BANDWIDTH_MIB = Long.MAX_VALUE / MIB;
 
+  /** The first libvirt version that takes {@code compression zstd} (with {@code PARALLEL}). */
+  static final long MULTIFD_ZSTD_SINCE = 9_004_000;
+
+  /** libvirt's compression method for {@link MigrationCompression#ZSTD}. */
+  static final String ZSTD = "zstd";
+
   /** Copies the parameters. */
   MigrationPlan {
     parameters = List.copyOf(parameters);
@@ -66,6 +77,25 @@ record MigrationPlan(int flags, List<TypedParameter> parameters) {
    */
   static MigrationPlan of(
       MigrationSpec spec, boolean peerToPeer, int parallelConnections, boolean persistent) {
+    return of(spec, peerToPeer, parallelConnections, persistent, false);
+  }
+
+  /**
+   * Plans a migration.
+   *
+   * @param spec the migration
+   * @param peerToPeer whether the source daemon drives the migration itself
+   * @param parallelConnections how many connections to move memory over; 0 or 1 for one
+   * @param persistent whether the domain is defined (persistent) on the source
+   * @param zstd whether to compress with zstd over a parallel (multifd) migration: {@code
+   *     experimental.compression} is zstd and {@link #zstdUnavailable} found nothing against it
+   */
+  static MigrationPlan of(
+      MigrationSpec spec,
+      boolean peerToPeer,
+      int parallelConnections,
+      boolean persistent,
+      boolean zstd) {
     MigrationConfiguration config = spec.configuration();
     int flags = MigrateFlags.LIVE;
     List<TypedParameter> parameters = new ArrayList<>();
@@ -97,6 +127,12 @@ record MigrationPlan(int flags, List<TypedParameter> parameters) {
           new TypedIntParameter(
               DomainMigrateParameters.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS, parallelConnections));
     }
+    if (zstd && !config.allowPostCopy()) {
+      // Without parallel.connections QEMU opens its default number of multifd channels (2).
+      flags |= MigrateFlags.PARALLEL | MigrateFlags.COMPRESSED;
+      parameters.add(
+          new TypedStringParameter(DomainMigrateParameters.VIR_MIGRATE_PARAM_COMPRESSION, ZSTD));
+    }
     if (spec.method() == MigrationMethod.BLOCK_MIGRATION) {
       flags |= MigrateFlags.NON_SHARED_DISK;
       for (Volume volume : spec.vmi().volumes()) {
@@ -121,6 +157,52 @@ record MigrationPlan(int flags, List<TypedParameter> parameters) {
         new TypedStringParameter(
             DomainMigrateParameters.VIR_MIGRATE_PARAM_LISTEN_ADDRESS, address));
     return new MigrationPlan(flags, parameters);
+  }
+
+  /** Returns whether the configuration asks for zstd compression. */
+  static boolean zstdRequested(MigrationConfiguration config) {
+    return config
+        .experimental()
+        .flatMap(ExperimentalMigrationOptions::compression)
+        .filter(c -> c == MigrationCompression.ZSTD)
+        .isPresent();
+  }
+
+  /**
+   * Returns why {@code experimental.compression: zstd} cannot be applied, if it cannot: zstd needs
+   * a parallel (multifd) migration, which QEMU (7.2 at least) and libvirt do not combine with
+   * post-copy, and libvirt takes {@code compression zstd} only from 9.4.0 on (before, its QEMU
+   * driver knows {@code xbzrle} and {@code mt} only, and refuses the migration with "Unsupported
+   * compression method 'zstd'"), on both hosts.
+   *
+   * @param config the effective configuration
+   * @param sourceVersion the source daemon's libvirt version ({@code virConnectGetLibVersion})
+   * @param targetVersion the target daemon's
+   */
+  static Optional<String> zstdUnavailable(
+      MigrationConfiguration config, long sourceVersion, long targetVersion) {
+    if (!zstdRequested(config)) {
+      return Optional.empty();
+    }
+    if (config.allowPostCopy()) {
+      return Optional.of(
+          "zstd compression needs a parallel (multifd) migration, which QEMU and libvirt do not"
+              + " combine with post-copy (allowPostCopy true)");
+    }
+    long oldest = Math.min(sourceVersion, targetVersion);
+    if (oldest < MULTIFD_ZSTD_SINCE) {
+      return Optional.of(
+          "libvirt takes zstd compression (for parallel migrations) from 9.4.0 on, and "
+              + (sourceVersion <= targetVersion ? "the source" : "the target")
+              + " runs libvirt "
+              + version(oldest));
+    }
+    return Optional.empty();
+  }
+
+  /** Returns libvirt's version number (major * 1,000,000 + minor * 1,000 + release) as text. */
+  static String version(long number) {
+    return (number / 1_000_000) + "." + (number / 1_000 % 1_000) + "." + (number % 1_000);
   }
 
   /** Returns libvirt's bandwidth in MiB/s for bytes per second: rounded up, 0 is unlimited. */
@@ -175,6 +257,7 @@ record MigrationPlan(int flags, List<TypedParameter> parameters) {
       {MigrateFlags.UNDEFINE_SOURCE, "UNDEFINE_SOURCE"},
       {MigrateFlags.NON_SHARED_DISK, "NON_SHARED_DISK"},
       {MigrateFlags.UNSAFE, "UNSAFE"},
+      {MigrateFlags.COMPRESSED, "COMPRESSED"},
       {MigrateFlags.AUTO_CONVERGE, "AUTO_CONVERGE"},
       {MigrateFlags.POSTCOPY, "POSTCOPY"},
       {MigrateFlags.TLS, "TLS"},

@@ -57,6 +57,7 @@ final class ResumedLibvirtSession implements MigrationSession {
   private @Nullable ProgressSample ended;
   private boolean inPostCopy;
   private boolean abortRequested;
+  private boolean pauseRequested;
   private long unclearSinceNanos;
 
   ResumedLibvirtSession(
@@ -116,6 +117,14 @@ final class ResumedLibvirtSession implements MigrationSession {
       return sample;
     }
     DomainPresence onTarget = presence(target, false);
+    if (pauseRequested) {
+      // The guest this session paused must run wherever the job left it (see LibvirtSession).
+      if (onTarget.active() && !onSource.active()) {
+        onTarget = resumeIfPaused(target, onTarget, "completed");
+      } else if (onSource.active() && !onTarget.active() && !onSource.isPostCopySource()) {
+        onSource = resumeIfPaused(source, onSource, "failed");
+      }
+    }
     if (onTarget.holdsGuest() && !onSource.active()) {
       return end(completedSample(), "completed: the guest runs on " + target.node());
     }
@@ -251,7 +260,36 @@ final class ResumedLibvirtSession implements MigrationSession {
   }
 
   private MigrationMode mode() {
-    return inPostCopy ? MigrationMode.POST_COPY : MigrationMode.PRE_COPY;
+    if (inPostCopy) {
+      return MigrationMode.POST_COPY;
+    }
+    return pauseRequested ? MigrationMode.PAUSED : MigrationMode.PRE_COPY;
+  }
+
+  /** Resumes the domain on this host if it is paused; returns what the host holds then. */
+  private DomainPresence resumeIfPaused(HostConnection host, DomainPresence presence, String how) {
+    if (presence.state() != NativeLibvirt.STATE_PAUSED) {
+      return presence;
+    }
+    LOG.info(
+        "The guest of {} is {} on {} after the migration {}; resuming it",
+        description,
+        presence.describe(),
+        host.node(),
+        how);
+    try {
+      withDomain(
+          host,
+          "resuming the guest of " + description + " on " + host.node(),
+          domain -> {
+            domain.resume();
+            return 0;
+          });
+    } catch (LibvirtBackendException e) {
+      LOG.warn(
+          "Could not resume the guest of {} on {}: {}", description, host.node(), e.getMessage());
+    }
+    return presence(host, host == source);
   }
 
   @Override
@@ -288,6 +326,24 @@ final class ResumedLibvirtSession implements MigrationSession {
                   + " to post-copy: it was started without post-copy (allowPostCopy false)");
         }
         NativeLibvirt.startPostCopy(source.nativePointer(), uuid);
+      } else if (directive instanceof Directive.PauseGuest) {
+        if (inPostCopy) {
+          LOG.info(
+              "Not pausing the guest of {}: it is in post-copy and runs on the target",
+              description);
+        } else if (!pauseRequested) {
+          withSourceDomain(
+              "pausing the guest of " + description,
+              domain -> {
+                domain.suspend();
+                return 0;
+              });
+          pauseRequested = true;
+          LOG.info(
+              "Paused the guest of {} on {} so that its migration completes",
+              description,
+              source.node());
+        }
       } else if (directive instanceof Directive.Throttle throttle) {
         LOG.debug(
             "Throttle to {} % for {} is left to QEMU's auto-converge",
@@ -404,8 +460,12 @@ final class ResumedLibvirtSession implements MigrationSession {
   }
 
   private void withSourceDomain(String action, DomainCall call) {
+    withDomain(source, action, call);
+  }
+
+  private void withDomain(HostConnection host, String action, DomainCall call) {
     try {
-      Domain domain = source.call(this::lookup);
+      Domain domain = host.call(this::lookup);
       try {
         call.run(domain);
       } finally {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.livemigration.api.AbortStatus;
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
@@ -223,6 +224,55 @@ class LibvirtMigrationTest {
         "6",
         "--timeout-postcopy");
     assertRunsOnlyOn(twin, nodeB, nodeA);
+  }
+
+  @Test
+  @DisplayName(
+      "the same guest with allowWorkloadDisruption: paused at the timeout, completes, runs on B")
+  void pausedCompletes() throws Exception {
+    String name = "dirty-paused";
+    Domain domain = nodeA.domainCreateXML(TestDomains.kernel(name, GuestKernels.dirtying()), 0);
+    String uuid = domain.getUUIDString();
+    domain.free();
+    Run run =
+        engine(
+            MigrationConfiguration.builder()
+                .disableTLS(true)
+                .bandwidthPerMigration(Quantity.ofMebibytes(16))
+                .completionTimeoutPerGiB(SIX_SECONDS_FOR_128_MIB)
+                .allowPostCopy(false)
+                .allowWorkloadDisruption(true)
+                .maxDowntimeMs(1234)
+                .build());
+    MigrationHandle handle = run.engine.migrate(VirtualMachineInstanceMigration.of("paused", name));
+    run.events.await(
+        "data moving",
+        e -> e instanceof MigrationEvent.Progress p && p.sample().dataProcessed() > 0);
+    LibvirtBackend probe = LibvirtBackend.of(hosts.uris());
+    toClose.add(probe);
+    assertThat(NativeLibvirt.maxDowntimeMillis(probe.host(A).nativePointer(), uuid))
+        .as("QEMU's downtime limit during the engine's migration: maxDowntimeMs")
+        .isEqualTo(1234);
+    MigrationState state = handle.completion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertSucceeded(state, B);
+    assertThat(state.mode()).isEqualTo(MigrationMode.PAUSED);
+    assertThat(state.guestLocation()).contains(GuestLocation.TARGET);
+    assertThat(state.modeReason())
+        .hasValueSatisfying(r -> assertThat(r).contains("allowWorkloadDisruption"));
+    assertThat(run.events.all())
+        .anyMatch(
+            e ->
+                e instanceof MigrationEvent.DirectiveApplied d
+                    && d.directive() instanceof Directive.PauseGuest);
+    assertThat(run.events.all())
+        .as("no directive raised the downtime limit above maxDowntimeMs")
+        .noneMatch(
+            e ->
+                e instanceof MigrationEvent.DirectiveApplied d
+                    && d.directive() instanceof Directive.SetMaxDowntime t
+                    && t.maxDowntime().toMillis() > 1234);
+    assertThat(run.events.samples()).anyMatch(s -> s.mode() == MigrationMode.PAUSED);
+    assertRunsOnlyOn(name, nodeB, nodeA); // running on B, not paused
   }
 
   @Test

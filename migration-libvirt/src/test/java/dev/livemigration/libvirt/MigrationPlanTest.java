@@ -3,6 +3,8 @@ package dev.livemigration.libvirt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.livemigration.api.AccessMode;
+import dev.livemigration.api.ExperimentalMigrationOptions;
+import dev.livemigration.api.MigrationCompression;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.Node;
@@ -32,6 +34,7 @@ class MigrationPlanTest {
   static final int POSTCOPY = 32768;
   static final int TLS = 65536;
   static final int PARALLEL = 131072;
+  static final int COMPRESSED = 2048;
 
   static final Node SOURCE = Node.builder().name("node-a").address("10.0.0.1").build();
   static final Node TARGET =
@@ -72,6 +75,7 @@ class MigrationPlanTest {
     assertThat(org.libvirt.Domain.MigrateFlags.POSTCOPY).isEqualTo(POSTCOPY);
     assertThat(org.libvirt.Domain.MigrateFlags.TLS).isEqualTo(TLS);
     assertThat(org.libvirt.Domain.MigrateFlags.PARALLEL).isEqualTo(PARALLEL);
+    assertThat(org.libvirt.Domain.MigrateFlags.COMPRESSED).isEqualTo(COMPRESSED);
   }
 
   @Nested
@@ -223,5 +227,58 @@ class MigrationPlanTest {
   void names() {
     assertThat(plan(MigrationConfiguration.defaults()).flagNames())
         .isEqualTo(List.of("LIVE", "PEER2PEER", "TLS"));
+  }
+
+  @Nested
+  @DisplayName("experimental.compression: zstd")
+  class Zstd {
+    final MigrationConfiguration zstd =
+        MigrationConfiguration.builder()
+            .experimental(
+                ExperimentalMigrationOptions.builder()
+                    .compression(MigrationCompression.ZSTD)
+                    .build())
+            .build();
+
+    @Test
+    @DisplayName("where libvirt takes it: PARALLEL | COMPRESSED with compression zstd")
+    void applied() {
+      assertThat(MigrationPlan.zstdUnavailable(zstd, 9_004_000, 10_000_000)).isEmpty();
+      MigrationPlan plan = MigrationPlan.of(spec(zstd, vmi()), true, 0, false, true);
+      assertThat(plan.has(PARALLEL | COMPRESSED)).isTrue();
+      assertThat(plan.values(DomainMigrateParameters.VIR_MIGRATE_PARAM_COMPRESSION))
+          .containsExactly("zstd");
+      assertThat(plan.parameter(DomainMigrateParameters.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS))
+          .as("QEMU's default number of multifd channels")
+          .isEmpty();
+      assertThat(plan.flagNames()).contains("PARALLEL", "COMPRESSED");
+      MigrationPlan four = MigrationPlan.of(spec(zstd, vmi()), true, 4, false, true);
+      assertThat(four.values(DomainMigrateParameters.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS))
+          .containsExactly("4");
+      assertThat(four.values(DomainMigrateParameters.VIR_MIGRATE_PARAM_COMPRESSION))
+          .containsExactly("zstd");
+    }
+
+    @Test
+    @DisplayName("libvirt before 9.4.0 on either host, or post-copy allowed: not applied, and why")
+    void fallback() {
+      assertThat(MigrationPlan.zstdUnavailable(zstd, 9_000_000, 9_004_000))
+          .hasValueSatisfying(why -> assertThat(why).contains("9.4.0", "the source", "9.0.0"));
+      assertThat(MigrationPlan.zstdUnavailable(zstd, 9_004_000, 8_000_001))
+          .hasValueSatisfying(why -> assertThat(why).contains("the target", "8.0.1"));
+      MigrationConfiguration postCopy =
+          MigrationConfiguration.builder().from(zstd).allowPostCopy(true).build();
+      assertThat(MigrationPlan.zstdUnavailable(postCopy, 10_000_000, 10_000_000))
+          .hasValueSatisfying(why -> assertThat(why).contains("post-copy"));
+      assertThat(MigrationPlan.zstdUnavailable(MigrationConfiguration.defaults(), 9_000_000, 9_0))
+          .as("not asked for")
+          .isEmpty();
+      MigrationPlan plain = MigrationPlan.of(spec(zstd, vmi()), true, 0, false, false);
+      assertThat(plain.has(PARALLEL)).isFalse();
+      assertThat(plain.has(COMPRESSED)).isFalse();
+      assertThat(plain.parameter(DomainMigrateParameters.VIR_MIGRATE_PARAM_COMPRESSION)).isEmpty();
+      MigrationPlan withPostCopy = MigrationPlan.of(spec(postCopy, vmi()), true, 0, false, true);
+      assertThat(withPostCopy.has(PARALLEL)).isFalse();
+    }
   }
 }
