@@ -116,19 +116,13 @@ final class ModelSession implements MigrationSession {
       bandwidth = b.bytesPerSecond() == 0 ? linkSpeed : Math.min(b.bytesPerSecond(), linkSpeed);
     } else if (directive instanceof Directive.SwitchToPostCopy && dirtying()) {
       mode = MigrationMode.POST_COPY;
-      beginPass(passRemaining + dirtyAlreadySent());
-      dirty = 0;
-      written = 0;
-      iteration++;
+      beginLastPass();
       downtime = ModelBackend.POST_COPY_SWITCH_DOWNTIME;
     } else if (directive instanceof Directive.PauseGuest && dirtying()) {
       // Paused, the guest dirties nothing more: what this pass has left and what it dirtied behind
       // the pass is the last of it, sent while the guest waits.
       mode = MigrationMode.PAUSED;
-      beginPass(passRemaining + dirtyAlreadySent());
-      dirty = 0;
-      written = 0;
-      iteration++;
+      beginLastPass();
       stopping = true;
       pausedFor = passRemaining / bandwidth;
       if (passRemaining == 0) {
@@ -149,6 +143,14 @@ final class ModelSession implements MigrationSession {
               ? "aborted; the guest runs again on " + spec.source().name()
               : "aborted; the guest keeps running on " + spec.source().name();
     }
+  }
+
+  /** Once the guest stops dirtying the source: the pass's rest and what it dirtied behind it. */
+  private void beginLastPass() {
+    beginPass(passRemaining + dirtyAlreadySent());
+    dirty = 0;
+    written = 0;
+    iteration++;
   }
 
   private void beginPass(double bytes) {
