@@ -228,14 +228,27 @@ final class Converters {
 
   /** A constant of {@code type}, written by its PascalCase wire name such as {@code PreCopy}. */
   static <E extends Enum<E>> Converter<E> enumeration(Class<E> type) {
+    return enumeration(java.util.EnumSet.allOf(type));
+  }
+
+  /** One of {@code allowed}, written by its PascalCase wire name; the others are refused. */
+  static <E extends Enum<E>> Converter<E> enumeration(java.util.Set<E> allowed) {
+    String names =
+        allowed.stream()
+            .sorted()
+            .map(EnumNames::toWire)
+            .collect(java.util.stream.Collectors.joining(", "));
     return (node, path, problems) -> {
       if (node instanceof Tree.Scalar scalar && !scalar.isNull()) {
-        Optional<E> constant = EnumNames.fromWire(type, scalar.text());
+        Optional<E> constant =
+            allowed.stream()
+                .filter(e -> e.name().equals(EnumNames.toConstantName(scalar.text())))
+                .findFirst();
         if (constant.isPresent()) {
           return constant;
         }
       }
-      problems.invalid(path, node, "must be one of " + EnumNames.wireNames(type));
+      problems.invalid(path, node, "must be one of " + names);
       return Optional.empty();
     };
   }

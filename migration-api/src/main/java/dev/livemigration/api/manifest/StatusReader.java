@@ -35,7 +35,13 @@ final class StatusReader {
               () -> MigrationState.builder().migrationUid("probe"), MigrationState.Builder::build)
           .required("migrationUid", string(), MigrationState.Builder::migrationUid)
           .field("phase", enumeration(MigrationPhase.class), MigrationState.Builder::phase)
-          .field("mode", enumeration(MigrationMode.class), MigrationState.Builder::mode)
+          // KubeVirt's modes: a paused post-copy is written as Paused, and read as a paused guest.
+          .field(
+              "mode",
+              enumeration(
+                  java.util.EnumSet.of(
+                      MigrationMode.PRE_COPY, MigrationMode.POST_COPY, MigrationMode.PAUSED)),
+              MigrationState.Builder::mode)
           .field("startTimestamp", timestamp(), (b, v) -> b.startTimestamp(v))
           .field("endTimestamp", timestamp(), (b, v) -> b.endTimestamp(v))
           .field("completed", bool(), MigrationState.Builder::completed)

@@ -485,7 +485,8 @@ class ManifestProperties {
         .use(Arbitraries.of(MigrationPhase.class))
         .withProbability(0.7)
         .in((b, v) -> b.phase(v))
-        .use(Arbitraries.of(MigrationMode.class))
+        // POST_COPY_PAUSED is written as KubeVirt's Paused: not a round trip by design.
+        .use(Arbitraries.of(MigrationMode.PRE_COPY, MigrationMode.POST_COPY, MigrationMode.PAUSED))
         .withProbability(0.7)
         .in((b, v) -> b.mode(v))
         .use(instants())

@@ -274,4 +274,20 @@ class ManifestsWritingTest {
     assertThat(Manifests.toYaml(report)).isEqualTo("skipped:\n  - vmi: vmi-fedora\n    count: 2\n");
     assertThat(Manifests.toJson(report)).endsWith("}\n").contains("\"vmi\": \"vmi-fedora\"");
   }
+
+  @Test
+  @DisplayName("writes a paused post-copy as KubeVirt's Paused, and refuses our own name for it")
+  void postCopyPaused() {
+    MigrationState state =
+        MigrationState.builder().migrationUid("u").mode(MigrationMode.POST_COPY_PAUSED).build();
+
+    String yaml = Manifests.toYaml(state);
+
+    assertThat(yaml).contains("mode: Paused").doesNotContain("PostCopyPaused");
+    assertThat(Manifests.read(yaml, MigrationState.class).mode()).isEqualTo(MigrationMode.PAUSED);
+    assertThatIllegalArgumentException()
+        .isThrownBy(
+            () -> Manifests.read("migrationUid: u\nmode: PostCopyPaused\n", MigrationState.class))
+        .withMessageContaining("must be one of PreCopy, PostCopy, Paused");
+  }
 }
