@@ -19,6 +19,7 @@ final class Membership {
   private final String replica;
   private final Duration leaseDuration;
   private volatile ReplicaLease lease;
+  private volatile long renewedAtNanos = System.nanoTime();
 
   Membership(MigrationStore store, String replica, Duration leaseDuration) {
     this.store = store;
@@ -50,13 +51,26 @@ final class Membership {
    */
   synchronized boolean renew() {
     try {
+      long asked = System.nanoTime();
       lease = store.renew(lease, leaseDuration);
+      renewedAtNanos = asked;
       return true;
     } catch (FencedException e) {
       LOG.warn("Replica {} lost its lease ({}); joining again", replica, e.getMessage());
+      long asked = System.nanoTime();
       lease = store.join(replica, leaseDuration);
+      renewedAtNanos = asked;
       return false;
     }
+  }
+
+  /**
+   * Whether the lease may have run out by this JVM's monotonic clock since it was last renewed: the
+   * replica was paused or starved for longer than the lease, so another may have adopted its
+   * migrations.
+   */
+  boolean overdue() {
+    return Duration.ofNanos(System.nanoTime() - renewedAtNanos).compareTo(leaseDuration) > 0;
   }
 
   void leave() {

@@ -62,6 +62,7 @@ final class MigrationDriver {
         Node target = engine.dispatcher.chooseTarget(m, source);
         m.update(s -> s.phase(MigrationPhase.SCHEDULED).targetNode(target.name()));
         publish(
+            m,
             new MigrationEvent.Scheduled(
                 m.uid(), m.request, now(), source.name(), target.name(), replica()));
         m.update(s -> s.phase(MigrationPhase.PREPARING_TARGET));
@@ -78,6 +79,7 @@ final class MigrationDriver {
                     .targetDirectMigrationNodePorts(endpoint.ports())
                     .targetPod(endpoint.targetPod()));
         publish(
+            m,
             new MigrationEvent.TargetReady(
                 m.uid(), m.request, now(), endpoint.address(), endpoint.ports(), replica()));
         if (m.cancelRequested) {
@@ -89,7 +91,7 @@ final class MigrationDriver {
         Instant started = now();
         m.startWatching(started, started);
         m.update(s -> s.phase(MigrationPhase.RUNNING).startTimestamp(started));
-        publish(new MigrationEvent.Running(m.uid(), m.request, started, replica()));
+        publish(m, new MigrationEvent.Running(m.uid(), m.request, started, replica()));
         LOG.info("Migration {} running from {} to {}", m, source.name(), target.name());
       } catch (FencedException e) {
         endings.lose(m, e);
@@ -113,6 +115,7 @@ final class MigrationDriver {
     synchronized (m) {
       try {
         publish(
+            m,
             new MigrationEvent.Adopted(
                 m.uid(), m.request, now(), previousOwner, engine.membership.replica()));
         LOG.warn(
@@ -210,7 +213,7 @@ final class MigrationDriver {
             });
         ProgressSample previous = m.lastSample;
         m.lastSample = sample;
-        publish(new MigrationEvent.Progress(m.uid(), m.request, now(), sample, replica()));
+        publish(m, new MigrationEvent.Progress(m.uid(), m.request, now(), sample, replica()));
         publishLinkChanges(m, previous, sample);
         switch (sample.status()) {
           case COMPLETED -> {
@@ -254,10 +257,11 @@ final class MigrationDriver {
     if (paused && !wasPaused) {
       String reason = sample.linkFailure().orElse("the link to the target broke");
       LOG.warn("Migration {}: post-copy link broke ({}); reconnecting", m, reason);
-      publish(new MigrationEvent.LinkBroken(m.uid(), m.request, now(), reason, replica()));
+      publish(m, new MigrationEvent.LinkBroken(m.uid(), m.request, now(), reason, replica()));
     }
     if (paused && sample.reconnectAttempts() > attemptsBefore) {
       publish(
+          m,
           new MigrationEvent.ReconnectAttempted(
               m.uid(), m.request, now(), sample.reconnectAttempts(), replica()));
     }
@@ -267,7 +271,7 @@ final class MigrationDriver {
     if (recovered) {
       int attempts = wasPaused ? Math.max(1, previous.reconnectAttempts()) : 1;
       LOG.info("Migration {}: post-copy link recovered after {} attempt(s)", m, attempts);
-      publish(new MigrationEvent.LinkRecovered(m.uid(), m.request, now(), attempts, replica()));
+      publish(m, new MigrationEvent.LinkRecovered(m.uid(), m.request, now(), attempts, replica()));
     }
   }
 
@@ -331,6 +335,7 @@ final class MigrationDriver {
     m.recordDecision(
         now(), before == null ? directive.toString() : Figures.change(directive, before), reason);
     publish(
+        m,
         new MigrationEvent.DirectiveApplied(
             m.uid(), m.request, now(), directive, reason, replica()));
     return true;
@@ -383,7 +388,24 @@ final class MigrationDriver {
     return engine.membership.replica();
   }
 
-  private void publish(MigrationEvent event) {
+  /**
+   * Publishes an event of {@code m}. A replica whose lease renewal is overdue (it was paused, or
+   * starved) may have lost the migration while a step of it was under way: it asks the store first
+   * and stops there if another replica took the migration over.
+   *
+   * @throws FencedException if the store says that another replica drives the migration now
+   */
+  private void publish(TrackedMigration m, MigrationEvent event) {
+    if (engine.membership.overdue()) {
+      long stored =
+          engine.store.find(m.uid()).map(MigrationRecord::fencingToken).orElse(Long.MIN_VALUE);
+      if (stored != m.record().fencingToken()) {
+        throw new FencedException(
+            "replica "
+                + replica()
+                + " was overdue on its lease and the migration has another owner now");
+      }
+    }
     engine.publisher.publish(event);
   }
 
