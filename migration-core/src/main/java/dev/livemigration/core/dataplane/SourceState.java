@@ -47,6 +47,15 @@ final class SourceState {
 
   volatile long staleAtSwitch;
 
+  /** In POST_COPY_PAUSED: why the link broke. */
+  volatile @Nullable String linkFailure;
+
+  /** In POST_COPY_PAUSED: the attempts to reconnect since the link broke. */
+  volatile int reconnectAttempts;
+
+  /** How many broken post-copy links were resumed. */
+  volatile int linkRecoveries;
+
   /**
    * Pauses the source memory unless it is paused already or was given back; returns whether this
    * call paused it. Serialized with {@link #resume}, so that a directive's pause never lands after
