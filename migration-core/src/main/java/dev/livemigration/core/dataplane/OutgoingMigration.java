@@ -100,6 +100,8 @@ public final class OutgoingMigration implements AutoCloseable {
   private long lastSampleNanos = startNanos;
   private long lastSampleBytes;
   private long lastRate;
+  // The link recoveries whose pause a sample reported.
+  private int recoveriesShown;
 
   private OutgoingMigration(
       String uid,
@@ -304,6 +306,39 @@ public final class OutgoingMigration implements AutoCloseable {
     main.start();
   }
 
+  /**
+   * Reports the link: while paused, why and the attempts so far; a pause that began and ended
+   * between two samples is reported once afterwards, as the pause it was (with the attempts it
+   * took), so that whoever samples sees every break; the next sample counts the recovery.
+   */
+  private void showLink(ProgressSample.Builder sample, ProgressSample.Status current) {
+    int recoveries = state.linkRecoveries;
+    String failure = state.linkFailure;
+    if (state.mode == MigrationMode.POST_COPY_PAUSED && failure != null) {
+      recoveriesShown = recoveries + 1;
+      sample
+          .linkRecoveries(recoveries)
+          .linkFailure(failure)
+          .reconnectAttempts(state.reconnectAttempts);
+      return;
+    }
+    String last = state.lastLinkFailure;
+    if (recoveries >= recoveriesShown + 1
+        && current == ProgressSample.Status.ACTIVE
+        && state.mode == MigrationMode.POST_COPY
+        && last != null) {
+      recoveriesShown = recoveries;
+      sample
+          .mode(MigrationMode.POST_COPY_PAUSED)
+          .linkRecoveries(recoveries - 1)
+          .linkFailure(last)
+          .reconnectAttempts(Math.max(1, state.lastRecoveryAttempts));
+      return;
+    }
+    recoveriesShown = Math.max(recoveriesShown, recoveries);
+    sample.linkRecoveries(recoveries);
+  }
+
   /** One attempt to resume the post-copy link: new channels, a new return path. */
   private SourceFlow.Resumed resumeLink(Duration bound) throws IOException {
     join(returnReader);
@@ -349,12 +384,8 @@ public final class OutgoingMigration implements AutoCloseable {
             .transferRate(Math.max(0, lastRate))
             .iteration(pages.iteration())
             .mode(state.mode)
-            .throttlePercent(state.throttle)
-            .linkRecoveries(state.linkRecoveries);
-    String linkFailure = state.linkFailure;
-    if (state.mode == MigrationMode.POST_COPY_PAUSED && linkFailure != null) {
-      sample.linkFailure(linkFailure).reconnectAttempts(state.reconnectAttempts);
-    }
+            .throttlePercent(state.throttle);
+    showLink(sample, current);
     Duration pause = state.downtime;
     if (pause != null) {
       sample.downtime(pause);

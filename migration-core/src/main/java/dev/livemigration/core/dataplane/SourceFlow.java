@@ -300,6 +300,8 @@ final class SourceFlow implements Runnable {
     returnReader = resumed.reader();
     pages.resume(resumed.path(), resumed.present());
     state.stopping = false;
+    state.lastLinkFailure = cause;
+    state.lastRecoveryAttempts = state.reconnectAttempts;
     state.linkRecoveries++;
     state.mode = MigrationMode.POST_COPY;
     state.linkFailure = null;
