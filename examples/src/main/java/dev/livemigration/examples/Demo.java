@@ -6,6 +6,7 @@ import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
+import dev.livemigration.core.dataplane.LinkBreaker;
 import dev.livemigration.core.dataplane.PagedMemory;
 import dev.livemigration.examples.text.StatusFormat;
 import dev.livemigration.examples.text.Units;
@@ -110,6 +111,14 @@ public final class Demo implements Callable<Integer> {
       description = "cancel the migration after this many seconds, like virtctl migrate-cancel")
   private String cancelAfter;
 
+  @Option(
+      names = "--break-link-after",
+      paramLabel = "<seconds>",
+      description =
+          "post-copy only: this many seconds after the switch to post-copy, break the migration's"
+              + " connections once; the migration pauses, reconnects and resumes")
+  private String breakLinkAfter;
+
   @Spec private CommandLine.Model.CommandSpec spec;
 
   private final PrintStream out;
@@ -163,7 +172,9 @@ public final class Demo implements Callable<Integer> {
   public Integer call() throws Exception {
     DemoSettings settings;
     try {
-      settings = DemoSettings.parse(strategy, memory, dirtyRate, bandwidth, tls, cancelAfter);
+      settings =
+          DemoSettings.parse(
+              strategy, memory, dirtyRate, bandwidth, tls, cancelAfter, breakLinkAfter);
       String room = DemoCluster.roomFor(settings.memory());
       if (room != null) {
         throw new DemoSettings.BadOption("--memory", room, memory);
@@ -212,6 +223,10 @@ public final class Demo implements Callable<Integer> {
         cluster
             .engine()
             .migrate(VirtualMachineInstanceMigration.of("migration-job", DemoCluster.VMI));
+    Duration breakAfter = settings.breakLinkAfter();
+    if (breakAfter != null) {
+      breakLinkInPostCopy(handle, breakAfter, cluster, bar);
+    }
     Duration cancelAfter = settings.cancelAfter();
     boolean cancelled = cancelAfter != null && !finishedWithin(handle, cancelAfter);
     if (cancelled) {
@@ -235,6 +250,21 @@ public final class Demo implements Callable<Integer> {
     Verification check = verify(cluster);
     out.println(successVerdict(state, settings, took, last, check));
     return check.identical() ? OK : MIGRATION_FAILED;
+  }
+
+  /** Waits for post-copy, then {@code after}, and breaks the migration's connections once. */
+  private void breakLinkInPostCopy(
+      MigrationHandle handle, Duration after, DemoCluster cluster, ProgressBar bar)
+      throws InterruptedException {
+    while (!handle.completion().isDone() && !handle.state().mode().isPostCopy()) {
+      TimeUnit.MILLISECONDS.sleep(5);
+    }
+    if (handle.completion().isDone() || finishedWithin(handle, after)) {
+      bar.note("the migration ended before --break-link-after; no link was broken");
+      return;
+    }
+    int broken = cluster.linkBreaker().map(LinkBreaker::breakLinks).orElse(0);
+    bar.note("--break-link-after: broke " + broken + " connection(s) of the migration");
   }
 
   private static boolean finishedWithin(MigrationHandle handle, Duration wait)
@@ -290,6 +320,12 @@ public final class Demo implements Callable<Integer> {
     }
     if (state.mode() == MigrationMode.POST_COPY) {
       verdict.append(", switched to post-copy");
+    }
+    if (last != null && last.linkRecoveries() > 0) {
+      verdict
+          .append(", link broken and recovered ")
+          .append(last.linkRecoveries())
+          .append(last.linkRecoveries() == 1 ? " time" : " times");
     }
     verdict.append("), downtime ");
     verdict.append(

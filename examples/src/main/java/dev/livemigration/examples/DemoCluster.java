@@ -8,10 +8,13 @@ import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.event.MigrationListener;
 import dev.livemigration.api.spi.MigratableMemory;
+import dev.livemigration.api.spi.MigrationTransport;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.core.dataplane.DataPlaneBackend;
+import dev.livemigration.core.dataplane.LinkBreaker;
 import dev.livemigration.core.dataplane.PagedMemory;
 import dev.livemigration.core.dataplane.transport.EphemeralPki;
+import dev.livemigration.core.dataplane.transport.Transports;
 import dev.livemigration.examples.text.Units;
 import dev.livemigration.testkit.InMemoryInventory;
 import dev.livemigration.testkit.SimulatedGuest;
@@ -20,6 +23,7 @@ import java.io.InterruptedIOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import org.jspecify.annotations.Nullable;
@@ -44,6 +48,7 @@ final class DemoCluster implements AutoCloseable {
   private final @Nullable EphemeralPki pki;
   private final SimulatedGuest guest;
   private final DataPlaneBackend backend;
+  private final @Nullable LinkBreaker breaker;
   private final InMemoryInventory inventory = new InMemoryInventory();
   private final MigrationEngine engine;
 
@@ -70,9 +75,19 @@ final class DemoCluster implements AutoCloseable {
               .dirtyRate(settings.dirtyRate())
               .build();
       DataPlaneBackend.Builder data = DataPlaneBackend.builder().port(0);
+      MigrationTransport transport = null;
       if (settings.tls()) {
         madePki = await(making);
-        data.tls(madePki.transport());
+        transport = madePki.transport();
+        data.tls(transport);
+      }
+      if (settings.breakLinkAfter() != null) {
+        // --break-link-after: every connection goes through the data plane's fault-injection
+        // hook, which the demo uses once to break them.
+        this.breaker = new LinkBreaker(transport != null ? transport : Transports.byId("tcp"));
+        data.transport(breaker);
+      } else {
+        this.breaker = null;
       }
       this.backend = data.build();
       backend.register(NAMESPACE, VMI, madeGuest.memory());
@@ -109,6 +124,11 @@ final class DemoCluster implements AutoCloseable {
     }
     this.pki = madePki;
     this.guest = madeGuest;
+  }
+
+  /** The hook that breaks the migration's links, with {@code --break-link-after}. */
+  Optional<LinkBreaker> linkBreaker() {
+    return Optional.ofNullable(breaker);
   }
 
   private static EphemeralPki await(FutureTask<EphemeralPki> making) throws IOException {

@@ -21,6 +21,8 @@ import org.jspecify.annotations.Nullable;
  * @param bandwidth bytes per second per migration; 0 is unlimited
  * @param tls whether memory travels over TLS
  * @param cancelAfter when to cancel the migration, or null to let it run
+ * @param breakLinkAfter how long after the switch to post-copy to break the migration's connections
+ *     once (post-copy only), or null to leave them alone
  */
 record DemoSettings(
     String strategy,
@@ -28,7 +30,8 @@ record DemoSettings(
     long dirtyRate,
     long bandwidth,
     boolean tls,
-    @Nullable Duration cancelAfter) {
+    @Nullable Duration cancelAfter,
+    @Nullable Duration breakLinkAfter) {
 
   /** The strategies the demo offers. */
   static final List<String> STRATEGIES =
@@ -43,6 +46,17 @@ record DemoSettings(
     }
   }
 
+  /** Checks the options as typed, without {@code --break-link-after}. */
+  static DemoSettings parse(
+      String strategy,
+      String memory,
+      String dirtyRate,
+      String bandwidth,
+      boolean tls,
+      @Nullable String cancelAfter) {
+    return parse(strategy, memory, dirtyRate, bandwidth, tls, cancelAfter, null);
+  }
+
   /**
    * Checks the options as typed.
    *
@@ -54,7 +68,8 @@ record DemoSettings(
       String dirtyRate,
       String bandwidth,
       boolean tls,
-      @Nullable String cancelAfter) {
+      @Nullable String cancelAfter,
+      @Nullable String breakLinkAfter) {
     if (!STRATEGIES.contains(strategy)) {
       throw new BadOption(
           "--strategy", "must be one of " + String.join(", ", STRATEGIES), strategy);
@@ -66,13 +81,24 @@ record DemoSettings(
     if (memoryBytes / PagedMemory.DEFAULT_PAGE_SIZE > Integer.MAX_VALUE) {
       throw new BadOption("--memory", "must be less than 8Ti", memory);
     }
+    Duration breakAfter =
+        breakLinkAfter == null ? null : seconds("--break-link-after", breakLinkAfter);
+    if (breakAfter != null && !strategy.equals("post-copy")) {
+      throw new BadOption(
+          "--break-link-after",
+          "must come with --strategy post-copy (it breaks the link in post-copy; the strategy is "
+              + strategy
+              + ")",
+          breakLinkAfter);
+    }
     return new DemoSettings(
         strategy,
         memoryBytes,
         bytes("--dirty-rate", dirtyRate),
         bytes("--bandwidth", bandwidth),
         tls,
-        cancelAfter == null ? null : seconds("--cancel-after", cancelAfter));
+        cancelAfter == null ? null : seconds("--cancel-after", cancelAfter),
+        breakAfter);
   }
 
   private static long bytes(String option, String text) {

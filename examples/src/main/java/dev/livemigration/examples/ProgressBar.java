@@ -67,6 +67,17 @@ final class ProgressBar implements MigrationListener {
                       .orElse("none"));
     } else if (event instanceof MigrationEvent.DirectiveApplied applied) {
       note(Units.directive(applied.directive()) + " (" + applied.reason() + ")");
+    } else if (event instanceof MigrationEvent.LinkBroken broken) {
+      note(
+          "post-copy link broken ("
+              + broken.reason()
+              + "): paused; the guest waits on the target for the pages it lacks while the source"
+              + " reconnects");
+    } else if (event instanceof MigrationEvent.LinkRecovered recovered) {
+      note(
+          "post-copy link recovered after "
+              + recovered.attempts()
+              + " attempt(s): resumed where it stopped");
     } else if (event instanceof MigrationEvent.AbortRequested) {
       note("abort requested");
     } else if (event instanceof MigrationEvent.Succeeded
@@ -142,7 +153,8 @@ final class ProgressBar implements MigrationListener {
     }
   }
 
-  private void note(String text) {
+  /** Prints a line of the demo's own, like an event's. */
+  synchronized void note(String text) {
     if (inPlace && drawnWidth > 0) {
       draw(text);
       out.println();
@@ -183,6 +195,10 @@ final class ProgressBar implements MigrationListener {
     line.append("  pass ").append(sample.iteration());
     if (sample.mode() == MigrationMode.POST_COPY) {
       line.append("  post-copy");
+    } else if (sample.mode() == MigrationMode.POST_COPY_PAUSED) {
+      line.append("  post-copy PAUSED, reconnecting (attempt ")
+          .append(sample.reconnectAttempts())
+          .append(')');
     }
     if (sample.throttlePercent() > 0) {
       line.append("  throttle ").append(sample.throttlePercent()).append('%');

@@ -100,6 +100,45 @@ class DemoTest {
         .doesNotContain("NOT");
   }
 
+  @Test
+  @DisplayName(
+      "--break-link-after breaks the link in post-copy: the bar shows the pause and the resume, and"
+          + " the verdict still checks the memory")
+  void breaksTheLink() {
+    Run run =
+        run(
+            "--strategy",
+            "post-copy",
+            "--memory",
+            "16Mi",
+            "--bandwidth",
+            "4Mi",
+            "--no-tls",
+            "--break-link-after",
+            "0.3");
+
+    assertThat(run.code()).as("exit code; err: %s", run.err()).isEqualTo(Demo.OK);
+    assertThat(run.out())
+        .contains("--break-link-after: broke ")
+        .contains("post-copy link broken (")
+        .contains("post-copy link recovered after ")
+        .contains("link broken and recovered 1 time")
+        .contains("memory verified identical: SHA-256 ")
+        .doesNotContain("NOT");
+  }
+
+  @Test
+  @DisplayName("--break-link-after is refused without --strategy post-copy")
+  void breakLinkNeedsPostCopy() {
+    Run run = run("--strategy", "pre-copy", "--break-link-after", "2");
+
+    assertThat(run.code()).isEqualTo(Demo.BAD_OPTION);
+    assertThat(run.err())
+        .contains("--break-link-after must come with --strategy post-copy")
+        .contains("'2'");
+    assertThat(run.out()).doesNotContain("Live-migrating");
+  }
+
   @ParameterizedTest(name = "{0} {1}")
   @CsvSource({
     "--memory, lots",
@@ -107,7 +146,9 @@ class DemoTest {
     "--strategy, warp",
     "--dirty-rate, -5Mi",
     "--bandwidth, 1.5",
-    "--cancel-after, 0"
+    "--cancel-after, 0",
+    "--break-link-after, 0",
+    "--break-link-after, soon"
   })
   @DisplayName("refuses a bad option value with exit code 2, naming option and value")
   void badOption(String option, String value) {

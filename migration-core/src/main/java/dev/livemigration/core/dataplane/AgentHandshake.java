@@ -15,7 +15,7 @@ final class AgentHandshake {
   private AgentHandshake() {}
 
   /** What a peer asked for. */
-  sealed interface Request permits Hello, Query {}
+  sealed interface Request permits Hello, Query, Resume {}
 
   /** A channel of a migration. */
   record Hello(Protocol.Hello hello) implements Request {}
@@ -23,13 +23,18 @@ final class AgentHandshake {
   /** An outcome query. */
   record Query(String uid, String token) implements Request {}
 
+  /** A channel that resumes a broken post-copy link. */
+  record Resume(Protocol.Resume resume) implements Request {}
+
   static Request read(Connection connection) throws IOException {
     ByteBuffer head = ByteBuffer.allocate(4 + 2);
     connection.readFully(head, true);
     head.flip();
     int magic = head.getInt();
     short version = head.getShort();
-    if (magic != Protocol.MAGIC && magic != Protocol.QUERY_MAGIC) {
+    if (magic != Protocol.MAGIC
+        && magic != Protocol.QUERY_MAGIC
+        && magic != Protocol.RESUME_MAGIC) {
       if ((byte) (magic >>> 24) == TLS_HANDSHAKE_RECORD) {
         throw new ProtocolException(
             "a TLS client reached this agent, which uses plain TCP (transport tcp): use the same"
@@ -52,6 +57,9 @@ final class AgentHandshake {
               + " (and "
               + Protocol.VERSION_COMPRESSED
               + " for compressed channels)");
+    }
+    if (magic == Protocol.RESUME_MAGIC) {
+      return readResume(connection);
     }
     return magic == Protocol.QUERY_MAGIC ? readQuery(connection) : readHello(connection, version);
   }
@@ -83,6 +91,27 @@ final class AgentHandshake {
     return new Hello(
         new Protocol.Hello(
             version, channel, channels, pageSize, pageCount, uid, token, compression));
+  }
+
+  private static Request readResume(Connection connection) throws IOException {
+    ByteBuffer fixed = ByteBuffer.allocate(2 + 2 + 4 + 2);
+    connection.readFully(fixed, true);
+    fixed.flip();
+    int channel = Short.toUnsignedInt(fixed.getShort());
+    int channels = Short.toUnsignedInt(fixed.getShort());
+    int epoch = fixed.getInt();
+    if (channels < 1 || channels > Protocol.MAX_CHANNELS || channel >= channels || epoch < 0) {
+      throw new ProtocolException(
+          "channel "
+              + channel
+              + " of "
+              + channels
+              + " (epoch "
+              + epoch
+              + ") is not a valid channel");
+    }
+    String uid = readId(connection, Short.toUnsignedInt(fixed.getShort()), "uid", 1);
+    return new Resume(new Protocol.Resume(channel, channels, epoch, uid, readToken(connection)));
   }
 
   private static Request readQuery(Connection connection) throws IOException {

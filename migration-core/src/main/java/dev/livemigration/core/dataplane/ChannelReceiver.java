@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 final class ChannelReceiver {
   private final IncomingMigration migration;
   private final int channel;
+  private final int epoch;
   private final Connection connection;
   private final ReceivingMemory target;
   private final int[] crcs;
@@ -22,6 +23,7 @@ final class ChannelReceiver {
   ChannelReceiver(
       IncomingMigration migration,
       int channel,
+      int epoch,
       Connection connection,
       ReceivingMemory target,
       int[] crcs,
@@ -30,6 +32,7 @@ final class ChannelReceiver {
     this.compressed = compressed;
     this.migration = migration;
     this.channel = channel;
+    this.epoch = epoch;
     this.connection = connection;
     this.target = target;
     this.crcs = crcs;
@@ -60,17 +63,26 @@ final class ChannelReceiver {
                       + ") on "
                       + connection.name());
             }
+            // In post-copy a page the target has is the guest's: one arriving again is dropped.
+            boolean duplicate = migration.inPostCopy() && target.isPresent(index);
             if (kind == Protocol.KIND_RAW) {
               int crc = reader.sealPage(pageSize);
-              target.receivePage(index, reader.slice(Protocol.PAGE_HEADER, pageSize));
-              crcs[index] = crc;
+              if (!duplicate) {
+                target.receivePage(index, reader.slice(Protocol.PAGE_HEADER, pageSize));
+                crcs[index] = crc;
+              }
             } else if (kind == Protocol.KIND_ZERO) {
               reader.seal(Protocol.PAGE_HEADER);
-              target.receivePage(index, zeros.duplicate());
-              crcs[index] = zeroCrc;
+              if (!duplicate) {
+                target.receivePage(index, zeros.duplicate());
+                crcs[index] = zeroCrc;
+              }
             } else {
               throw new ProtocolException(
                   "corrupt frame: unknown page kind " + kind + " on " + connection.name());
+            }
+            if (duplicate) {
+              migration.duplicate();
             }
           }
           case Protocol.ITERATION -> reader.seal(1 + 8);
@@ -133,7 +145,13 @@ final class ChannelReceiver {
       if (reason == null || e instanceof ProtocolException) {
         reason = Failures.describe(e, "on " + connection.name());
       }
-      migration.lost(reason);
+      // A broken or silent connection is the link's fault; a bad frame or a failed check is not.
+      boolean link =
+          connection.closedBecause() != null
+              || (e instanceof IOException
+                  && !(e instanceof TransferFailedException)
+                  && !(e instanceof ProtocolException));
+      migration.lost(reason, link, epoch);
     } finally {
       if (inflater != null) {
         inflater.close();

@@ -62,6 +62,11 @@ import org.slf4j.LoggerFactory;
  * experimental.compression: zstd} the source compresses what it sends (see {@link
  * TransferOptions#compression()}).
  *
+ * <p>In post-copy a broken or silent link pauses the migration (mode {@code POST_COPY_PAUSED}, with
+ * the reason and the reconnect attempts) while the source reconnects to the same agent, and it
+ * resumes where it stopped (one more {@code linkRecoveries}); only when {@link
+ * Builder#postCopyRecoveryBudget} runs out does it fail, the guest lost.
+ *
  * <p>Samples report what {@link OutgoingMigration} found out at the commit point: COMPLETED when
  * the guest runs on the target (also when only the target's confirmation was lost and the target,
  * asked, confirmed it); FAILED with the source resumed before the go-ahead or when the target
@@ -84,6 +89,7 @@ public final class DataPlaneBackend implements HypervisorBackend {
   private final int blockPort;
   private final int channels;
   private final Duration ioTimeout;
+  private final Duration recoveryBudget;
   private final TargetMemoryFactory targetMemory;
   private final Map<String, MigratableMemory> memories = new ConcurrentHashMap<>();
   private final Map<String, TargetAgent> agents = new HashMap<>();
@@ -100,10 +106,14 @@ public final class DataPlaneBackend implements HypervisorBackend {
             : builder.port == 0 ? 0 : TargetAgent.DEFAULT_BLOCK_PORT;
     this.channels = builder.channels;
     this.ioTimeout = builder.ioTimeout;
+    this.recoveryBudget = builder.recoveryBudget;
     this.targetMemory = builder.targetMemory;
   }
 
-  /** Returns a builder with the defaults: port 49152, one channel, 30 s I/O timeout. */
+  /**
+   * Returns a builder with the defaults: port 49152, one channel, 30 s I/O timeout, 2 min post-copy
+   * recovery budget.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -261,7 +271,7 @@ public final class DataPlaneBackend implements HypervisorBackend {
       List<InetSocketAddress> binds =
           List.of(new InetSocketAddress(address, port), new InetSocketAddress(address, blockPort));
       try {
-        agent = TargetAgent.start(transport, binds, ioTimeout);
+        agent = TargetAgent.start(transport, binds, ioTimeout, recoveryBudget);
       } catch (IOException e) {
         throw new BackendException(
             "the target agent of node "
@@ -377,7 +387,12 @@ public final class DataPlaneBackend implements HypervisorBackend {
               .orElse(MigrationCompression.NONE);
       TransferOptions options =
           new TransferOptions(
-              channels, bandwidth, spec.initialMaxDowntime(), ioTimeout, compression);
+              channels,
+              bandwidth,
+              spec.initialMaxDowntime(),
+              ioTimeout,
+              compression,
+              recoveryBudget);
       List<InetSocketAddress> targets = expected.addresses();
       OutgoingMigration.Routing routing =
           block()
@@ -481,6 +496,7 @@ public final class DataPlaneBackend implements HypervisorBackend {
     private @Nullable Integer blockPort;
     private int channels = 1;
     private Duration ioTimeout = TransferOptions.DEFAULT_IO_TIMEOUT;
+    private Duration recoveryBudget = TransferOptions.DEFAULT_POST_COPY_RECOVERY_BUDGET;
     private TargetMemoryFactory targetMemory =
         (spec, pageSize, pageCount) -> PagedMemory.allocate(pageSize, pageCount);
 
@@ -544,6 +560,22 @@ public final class DataPlaneBackend implements HypervisorBackend {
         throw new IllegalArgumentException("ioTimeout must be positive, but was " + ioTimeout);
       }
       this.ioTimeout = ioTimeout;
+      return this;
+    }
+
+    /**
+     * How long, in all, a migration in post-copy whose link broke or went silent keeps reconnecting
+     * before it fails and the guest on the target is lost; zero turns recovery off (a broken link
+     * fails post-copy at once); {@link TransferOptions#DEFAULT_POST_COPY_RECOVERY_BUDGET} (2 min)
+     * unless set. Target agents wait for a resume this long plus twice the I/O timeout.
+     */
+    public Builder postCopyRecoveryBudget(Duration budget) {
+      Objects.requireNonNull(budget, "postCopyRecoveryBudget");
+      if (budget.isNegative()) {
+        throw new IllegalArgumentException(
+            "postCopyRecoveryBudget must be >= 0, but was " + budget);
+      }
+      this.recoveryBudget = budget;
       return this;
     }
 

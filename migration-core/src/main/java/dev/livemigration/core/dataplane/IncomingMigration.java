@@ -24,9 +24,16 @@ import org.slf4j.LoggerFactory;
  * discarded ({@link ReceivingMemory#discardAll()}); after a failure in post-copy the guest keeps
  * the memory and the reason says how many pages are lost.
  *
- * <p>A channel that breaks fails the migration: a source cannot reattach (the token is used once),
- * and a retry is a new migration. A source that lost its link at or after the go-ahead asks the
- * agent where the guest runs (see {@link Verdict}); the answer settles the migration.
+ * <p>Before post-copy, a channel that breaks fails the migration: a source cannot reattach (the
+ * token is used once), and a retry is a new migration. In post-copy, a channel that breaks or stays
+ * silent pauses the migration instead (unless the agent's post-copy recovery budget is zero): every
+ * connection is closed, the guest keeps running on the pages it has and waits for the others, and
+ * the source may resume over new connections authenticated with the resume token ({@link
+ * Protocol#resumeToken}); the target tells it which pages it has, and drops any page it already has
+ * (so that none is applied twice over what the guest wrote). When no source resumes within the
+ * budget, the migration fails as a broken post-copy does: the guest loses the pages it lacks. A
+ * source that lost its link at or after the go-ahead asks the agent where the guest runs (see
+ * {@link Verdict}); the answer settles the migration.
  */
 public final class IncomingMigration {
   private static final Logger LOG = LoggerFactory.getLogger(IncomingMigration.class);
@@ -36,6 +43,8 @@ public final class IncomingMigration {
     EXPECTED,
     RECEIVING,
     POST_COPY,
+    /** Post-copy whose link broke: waits for the source to resume. */
+    POST_COPY_PAUSED,
     VERIFIED,
     RUNNING,
     FAILED
@@ -47,6 +56,10 @@ public final class IncomingMigration {
   private final int pageSize;
   private final int pageCount;
   private final Duration ioTimeout;
+  private final Duration recoveryWait;
+  private final String resumeToken;
+  private final LongAdder duplicates = new LongAdder();
+  private volatile boolean postCopy;
   private final CompletableFuture<ReceivingMemory> completion = new CompletableFuture<>();
   private final ReceivingMemory memory;
 
@@ -65,6 +78,13 @@ public final class IncomingMigration {
   private boolean failedInPostCopy;
   private long lostPages;
   private @Nullable String failure;
+  // The connections of one attempt of the source's belong to one epoch: 0 at first, one more for
+  // each resumed link. A receiver that ends reports only on its own epoch.
+  private int epoch;
+  // Channel receivers attached and not ended, of any epoch: a resume waits for the old ones.
+  private int live;
+  private int resumes;
+  private Watchdog.@Nullable Group pauseDeadline;
 
   IncomingMigration(
       TargetAgent agent,
@@ -73,8 +93,11 @@ public final class IncomingMigration {
       int pageSize,
       int pageCount,
       ReceivingMemory memory,
-      Duration ioTimeout) {
+      Duration ioTimeout,
+      Duration recoveryWait) {
     this.agent = agent;
+    this.recoveryWait = recoveryWait;
+    this.resumeToken = Protocol.resumeToken(uid, token);
     this.uid = uid;
     this.token = token;
     this.pageSize = pageSize;
@@ -126,6 +149,31 @@ public final class IncomingMigration {
         offered.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
   }
 
+  boolean resumeTokenMatches(String offered) {
+    return MessageDigest.isEqual(
+        offered.getBytes(StandardCharsets.UTF_8), resumeToken.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Whether the guest runs here in post-copy (paused or not): pages present are the guest's. */
+  boolean inPostCopy() {
+    return postCopy;
+  }
+
+  /** A page that arrived in post-copy although the target had it: dropped. */
+  void duplicate() {
+    duplicates.increment();
+  }
+
+  /** Pages dropped because they arrived in post-copy while the target had them, for tests. */
+  long duplicates() {
+    return duplicates.sum();
+  }
+
+  /** How many times a broken post-copy link was resumed, for tests. */
+  synchronized int resumes() {
+    return resumes;
+  }
+
   // ---------------------------------------------------------------- the handshake
 
   /**
@@ -173,7 +221,7 @@ public final class IncomingMigration {
       receivedCrc = new int[pageCount];
       // Attached but silent (a source that vanished after its handshake, channels that never come)
       // fails within the I/O timeout: the watchdog sees the blocked reads.
-      group = agent.watchdog().watch(ioTimeout, stall -> agent.execute(() -> fail(stall)));
+      group = watchLink(0);
       state = State.RECEIVING;
       agent.activate(this);
       LOG.info(
@@ -182,26 +230,43 @@ public final class IncomingMigration {
           channels,
           compression == Protocol.COMPRESSION_ZSTD ? ", zstd-compressed" : "");
     }
-    connection.watchedBy(group);
-    connections[hello.channel()] = connection;
-    if (hello.channel() == 0) {
-      back =
-          new FrameWriter(
-              connection,
-              PagedMemory.MIN_PAGE_SIZE,
-              new TokenBucket(0),
-              () -> false,
-              new LongAdder());
-    }
-    attached++;
+    plug(hello.channel(), connection, true);
     if (attached == channels) {
       agent.consumed(this);
     }
     return null;
   }
 
+  /** Attaches a connection to the current epoch; channel 0 gets the writer back if {@code back}. */
+  private void plug(int channel, Connection connection, boolean writer) {
+    Connection[] slots = Objects.requireNonNull(connections);
+    connection.watchedBy(group);
+    slots[channel] = connection;
+    if (channel == 0 && writer) {
+      back = backWriter(connection);
+    }
+    attached++;
+    live++;
+  }
+
+  private static FrameWriter backWriter(Connection connection) {
+    return new FrameWriter(
+        connection, PagedMemory.MIN_PAGE_SIZE, new TokenBucket(0), () -> false, new LongAdder());
+  }
+
+  /** Watches the current epoch's connections: a stall breaks the link. */
+  private Watchdog.Group watchLink(int epochOf) {
+    return agent
+        .watchdog()
+        .watch(ioTimeout, stall -> agent.execute(() -> lost(stall, true, epochOf)));
+  }
+
+  synchronized int epoch() {
+    return epoch;
+  }
+
   /** Reads one channel's frames until it ends; runs on the channel's own thread. */
-  void receive(int channel, Connection connection) {
+  void receive(int channel, int epochOf, Connection connection) {
     int[] crcs;
     boolean compressed;
     synchronized (this) {
@@ -209,16 +274,29 @@ public final class IncomingMigration {
       crcs = receivedCrc;
       if (crcs == null || state == State.FAILED) {
         connection.close();
+        detached(epochOf);
         return;
       }
     }
-    new ChannelReceiver(this, channel, connection, memory, crcs, pageSize, compressed).run();
-    synchronized (this) {
-      ended++;
-      if (ended >= attached && (state == State.RUNNING || state == State.FAILED) && group != null) {
-        // Every channel ended: nothing left for the agent's watchdog to watch.
-        group.cancel();
-      }
+    try {
+      new ChannelReceiver(this, channel, epochOf, connection, memory, crcs, pageSize, compressed)
+          .run();
+    } finally {
+      detached(epochOf);
+    }
+  }
+
+  /** A receiver of {@code epochOf} ended (or never started). */
+  synchronized void detached(int epochOf) {
+    live--;
+    notifyAll();
+    if (epochOf != epoch) {
+      return;
+    }
+    ended++;
+    if (ended >= attached && (state == State.RUNNING || state == State.FAILED) && group != null) {
+      // Every channel ended: nothing left for the agent's watchdog to watch.
+      group.cancel();
     }
   }
 
@@ -229,11 +307,16 @@ public final class IncomingMigration {
   }
 
   private void awaitSync(long sequence) throws IOException {
-    Objects.requireNonNull(barrier()).await(sequence, this::attachedAll, completion::isDone);
+    Objects.requireNonNull(barrier())
+        .await(sequence, this::attachedAll, () -> completion.isDone() || paused());
   }
 
   private synchronized @Nullable SyncBarrier barrier() {
     return barrier;
+  }
+
+  private synchronized boolean paused() {
+    return state == State.POST_COPY_PAUSED;
   }
 
   private synchronized boolean attachedAll() {
@@ -260,6 +343,7 @@ public final class IncomingMigration {
       }
       requested = new AtomicLongArray((pageCount + 63) >>> 6);
       state = State.POST_COPY;
+      postCopy = true;
       // Activated under the lock, so that an outcome query sees either "not started" or the guest.
       memory.demandPaging(this::requestPage);
       memory.activate();
@@ -268,14 +352,26 @@ public final class IncomingMigration {
     LOG.info("Migration {} switched to post-copy: the guest runs here", Protocol.printable(uid));
   }
 
+  /**
+   * The guest lacks a page: asks the source for it, once. While the link is paused, asks nothing:
+   * the guest's access waits and asks again (every 100 ms, {@link PagedMemory}), and a resumed link
+   * starts with nothing asked.
+   */
   private void requestPage(int index) {
     AtomicLongArray asked;
+    FrameWriter writer;
+    int epochOf;
     synchronized (this) {
       asked = requested;
+      writer = back;
+      epochOf = epoch;
       if (state == State.FAILED) {
         throw new UncheckedIOException(
             new TransferFailedException(
                 "post-copy: the link to the source is lost; page " + index + " cannot be fetched"));
+      }
+      if (state != State.POST_COPY || writer == null) {
+        return;
       }
     }
     if (asked == null || index < 0 || index >= pageCount) {
@@ -286,20 +382,15 @@ public final class IncomingMigration {
       return;
     }
     try {
-      FrameWriter writer = Objects.requireNonNull(back);
       synchronized (writer) {
         writer.request(index);
         writer.flush();
       }
     } catch (IOException e) {
-      throw new UncheckedIOException(
-          new TransferFailedException(
-              "post-copy: the link to the source is lost; page "
-                  + index
-                  + " cannot be fetched ("
-                  + e.getMessage()
-                  + ")",
-              e));
+      // The link broke: the guest asks again once it is resumed (or fails with the migration).
+      asked.getAndUpdate(index >>> 6, v -> v & ~bit);
+      String reason = Failures.describe(e, "asking the source for page " + index);
+      agent.execute(() -> lost(reason, true, epochOf));
     }
   }
 
@@ -424,17 +515,166 @@ public final class IncomingMigration {
 
   // ---------------------------------------------------------------- failure
 
-  /** A channel broke or delivered garbage. */
-  void lost(String reason) {
-    boolean running;
+  /**
+   * A channel of {@code epochOf} broke ({@code link}: the connection failed or stayed silent) or
+   * delivered garbage. In post-copy a broken link pauses the migration; anything else fails it.
+   */
+  void lost(String reason, boolean link, int epochOf) {
+    boolean pause;
     synchronized (this) {
-      running = state == State.RUNNING;
+      if (epochOf != epoch || state == State.POST_COPY_PAUSED) {
+        // An older attempt's connection, or one closed by the pause itself: no news.
+        LOG.debug("Migration {}: a replaced channel ended: {}", uid, reason);
+        return;
+      }
+      if (state == State.RUNNING) {
+        LOG.debug("Migration {}: a channel ended badly after the guest started: {}", uid, reason);
+        return;
+      }
+      pause = link && state == State.POST_COPY && !recoveryWait.isZero();
     }
-    if (running) {
-      LOG.debug("Migration {}: a channel ended badly after the guest started: {}", uid, reason);
-      return;
+    if (pause) {
+      pause(reason);
+    } else {
+      fail(reason);
     }
-    fail(reason);
+  }
+
+  /**
+   * Pauses post-copy: closes the epoch's connections; the guest runs on and waits for the pages it
+   * lacks until a source resumes, for at most the recovery wait.
+   */
+  private void pause(String reason) {
+    Connection[] open;
+    synchronized (this) {
+      if (state != State.POST_COPY) {
+        return;
+      }
+      state = State.POST_COPY_PAUSED;
+      open = connections == null ? new Connection[0] : connections.clone();
+      back = null;
+      if (group != null) {
+        group.cancel();
+        group = null;
+      }
+      pauseDeadline =
+          agent
+              .watchdog()
+              .watch(
+                  Duration.ofDays(365),
+                  recoveryWait,
+                  stall ->
+                      agent.execute(
+                          () ->
+                              fail(
+                                  "the source did not resume the broken post-copy link within "
+                                      + recoveryWait.toSeconds()
+                                      + " s (it broke: "
+                                      + reason
+                                      + ")")));
+    }
+    closeAll(open, "post-copy paused: " + reason);
+    LOG.warn(
+        "Migration {}: the post-copy link broke ({}); the guest runs on the pages it has and waits"
+            + " up to {} s for the source to resume",
+        Protocol.printable(uid),
+        reason,
+        recoveryWait.toSeconds());
+  }
+
+  /** What an accepted resume of channel 0 tells the source, or why a resume is refused. */
+  record Resumed(@Nullable String refusal, int epoch, byte[] present) {
+    static Resumed refused(String why) {
+      return new Resumed(why, -1, new byte[0]);
+    }
+  }
+
+  /**
+   * A source resumes the link (its resume token matched): channel 0 pauses the migration if it is
+   * not paused yet, waits (bounded by the I/O timeout) for the old connections' receivers to end,
+   * starts a new epoch and reports the pages the target has; the other channels attach to that
+   * epoch. The writer back to the source is installed by {@link #resumedControl} once the reply is
+   * out, so that no page request precedes it.
+   */
+  Resumed resume(Protocol.Resume request, Connection connection) {
+    synchronized (this) {
+      if (state != State.POST_COPY && state != State.POST_COPY_PAUSED) {
+        return Resumed.refused(
+            "migration " + uid + " is not in post-copy here (" + state + "): nothing to resume");
+      }
+      if (request.channels() != channels) {
+        return Resumed.refused(
+            "channel count " + request.channels() + " differs from the migration's " + channels);
+      }
+      if (request.channel() != 0) {
+        Connection[] slots = Objects.requireNonNull(connections);
+        if (state != State.POST_COPY || request.epoch() != epoch || epoch == 0) {
+          return Resumed.refused(
+              "busy: channel "
+                  + request.channel()
+                  + " belongs to an attempt to resume (epoch "
+                  + request.epoch()
+                  + ") other than the current one");
+        }
+        if (slots[request.channel()] != null) {
+          return Resumed.refused("channel " + request.channel() + " is already connected");
+        }
+        plug(request.channel(), connection, false);
+        return new Resumed(null, epoch, new byte[0]);
+      }
+    }
+    pause("the source reconnected");
+    synchronized (this) {
+      long deadline = System.nanoTime() + ioTimeout.toNanos();
+      while (live > 0 && state == State.POST_COPY_PAUSED) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return Resumed.refused(
+              "busy: the previous connections of migration " + uid + " have not ended yet");
+        }
+        try {
+          wait(Math.max(1, Math.min(50, left / 1_000_000)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return Resumed.refused("busy: the target agent is stopping");
+        }
+      }
+      if (state != State.POST_COPY_PAUSED) {
+        return Resumed.refused(
+            "migration " + uid + " is no longer in post-copy here (" + state + ")");
+      }
+      epoch++;
+      byte[] present = new byte[(pageCount + 7) >>> 3];
+      for (int index = 0; index < pageCount; index++) {
+        if (memory.isPresent(index)) {
+          present[index >>> 3] |= (byte) (1 << (index & 7));
+        }
+      }
+      requested = new AtomicLongArray((pageCount + 63) >>> 6);
+      connections = new Connection[channels];
+      attached = 0;
+      ended = 0;
+      group = watchLink(epoch);
+      plug(0, connection, false);
+      if (pauseDeadline != null) {
+        pauseDeadline.cancel();
+        pauseDeadline = null;
+      }
+      state = State.POST_COPY;
+      resumes++;
+      LOG.info(
+          "Migration {}: the source resumed the post-copy link (epoch {})",
+          Protocol.printable(uid),
+          epoch);
+      return new Resumed(null, epoch, present);
+    }
+  }
+
+  /** Channel 0's resume reply is out: page requests go to the source again. */
+  synchronized void resumedControl(int epochOf, Connection connection) {
+    if (epochOf == epoch && state == State.POST_COPY) {
+      back = backWriter(connection);
+    }
   }
 
   void fail(String reason) {
@@ -450,7 +690,7 @@ public final class IncomingMigration {
       if (state == State.FAILED || state == State.RUNNING) {
         return;
       }
-      postCopy = state == State.POST_COPY;
+      postCopy = state == State.POST_COPY || state == State.POST_COPY_PAUSED;
       reason = cause;
       if (postCopy) {
         lostPages = missingPages();
@@ -470,6 +710,9 @@ public final class IncomingMigration {
       open = connections == null ? new Connection[0] : connections.clone();
       if (group != null) {
         group.cancel();
+      }
+      if (pauseDeadline != null) {
+        pauseDeadline.cancel();
       }
     }
     agent.settled(this);

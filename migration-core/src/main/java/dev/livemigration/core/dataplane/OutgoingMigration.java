@@ -37,6 +37,14 @@ import org.slf4j.LoggerFactory;
  * pauses the source at once, gives the go-ahead (the target starts), and pushes the remaining pages
  * while serving the target's page requests first.
  *
+ * <p>In post-copy, a broken or silent link does not fail the migration: it pauses (samples say
+ * {@link MigrationMode#POST_COPY_PAUSED}, why, and how many reconnects were tried), the source
+ * keeps every page, reconnects with back-off to the same agent, authenticated with the migration's
+ * resume token, learns which pages the target has and sends the others; samples then say {@link
+ * MigrationMode#POST_COPY} again, one more link recovery. When {@link
+ * TransferOptions#postCopyRecoveryBudget()} runs out first, or the agent refuses for good, the
+ * migration ends as a broken post-copy does (below): the guest on the target is lost.
+ *
  * <p>The go-ahead is the commit point (docs/ARCHITECTURE.md, "The data plane's commit protocol").
  * Before it, a failure or an abort resumes the source memory untouched. At or after it, a broken
  * link makes the source ask the target agent, over a new connection, where the guest runs, and
@@ -75,24 +83,25 @@ public final class OutgoingMigration implements AutoCloseable {
   private final Duration ioTimeout;
   private final boolean compressed;
   private final String name;
-  private final List<Connection> connections = new ArrayList<>();
-  private final List<FrameWriter> writers = new ArrayList<>();
+  private final Duration recoveryBudget;
+  private final SourceChannels links;
   private final TokenBucket bucket;
   private final LongAdder wireBytes = new LongAdder();
   private final Watchdog watchdog;
-  private final Watchdog.Group group;
   private final ExecutorService workers;
   private final PageSender pages;
   private final SourceState state = new SourceState();
   private final CompletableFuture<ProgressSample> completion = new CompletableFuture<>();
   private final long startNanos = System.nanoTime();
-  private @Nullable ReturnPath returnPath;
+  private volatile @Nullable ReturnPath returnPath;
   private @Nullable Thread coordinator;
-  private @Nullable Thread returnReader;
+  private volatile @Nullable Thread returnReader;
 
   private long lastSampleNanos = startNanos;
   private long lastSampleBytes;
   private long lastRate;
+  // The link recoveries whose pause a sample reported.
+  private int recoveriesShown;
 
   private OutgoingMigration(
       String uid,
@@ -123,8 +132,24 @@ public final class OutgoingMigration implements AutoCloseable {
     this.state.maxDowntimeNanos = options.maxDowntime().toNanos();
     this.name = "lm-dataplane-out-" + IDS.incrementAndGet();
     this.bucket = new TokenBucket(options.bandwidth());
+    this.recoveryBudget = options.postCopyRecoveryBudget();
     this.watchdog = new Watchdog(name + "-watchdog");
-    this.group = watchdog.watch(ioTimeout, this::stalled);
+    this.links =
+        new SourceChannels(
+            uid,
+            token,
+            transport,
+            routing,
+            options.channels(),
+            channels,
+            pageSize,
+            pageCount,
+            options,
+            bucket,
+            wireBytes,
+            () -> state.stopping,
+            watchdog,
+            this::stalled);
     AtomicInteger threads = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(
@@ -138,7 +163,7 @@ public final class OutgoingMigration implements AutoCloseable {
         new PageSender(
             memory,
             routing.partition((pageCount + 63) >>> 6, options.channels()),
-            writers,
+            links.writers(),
             workers,
             wireBytes,
             () -> state.stopping,
@@ -223,7 +248,7 @@ public final class OutgoingMigration implements AutoCloseable {
         new OutgoingMigration(uid, token, transport, memory, options, routing);
     InetSocketAddress target = routing.targets().get(0);
     try {
-      migration.connect(routing, options.channels());
+      migration.links.connect();
     } catch (IOException | RuntimeException e) {
       migration.releaseResources();
       String reason =
@@ -236,48 +261,8 @@ public final class OutgoingMigration implements AutoCloseable {
     return migration;
   }
 
-  private void connect(Routing routing, int memoryChannels) throws IOException {
-    for (int channel = 0; channel < channels; channel++) {
-      InetSocketAddress address = routing.targetOf(channel, memoryChannels);
-      Connection connection =
-          new Connection(
-              transport.connect(address, ioTimeout),
-              "channel " + channel + " to " + transport.id() + "://" + address);
-      connections.add(connection);
-      connection.watchedBy(group);
-      Protocol.Hello hello =
-          compressed
-              ? new Protocol.Hello(
-                  Protocol.VERSION_COMPRESSED,
-                  channel,
-                  channels,
-                  pageSize,
-                  pageCount,
-                  uid,
-                  token,
-                  Protocol.COMPRESSION_ZSTD)
-              : new Protocol.Hello(
-                  Protocol.VERSION, channel, channels, pageSize, pageCount, uid, token);
-      SourceHandshake.run(connection, hello, address);
-      writers.add(
-          new FrameWriter(
-              connection,
-              pageSize,
-              bucket,
-              () -> state.stopping,
-              wireBytes,
-              compressed ? new ZstdFrames.Deflater(pageSize) : null));
-    }
-    LOG.debug(
-        "Migration {}: {} channel(s) connected to {}{}",
-        uid,
-        channels,
-        routing.targets(),
-        compressed ? ", zstd-compressed" : "");
-  }
-
   private void launch() {
-    ReturnPath path = new ReturnPath(uid, connections.get(0), pageCount, this::broken);
+    ReturnPath path = new ReturnPath(uid, links.control(), pageCount, this::broken);
     returnPath = path;
     Thread reader = new Thread(path, name + "-return");
     reader.setDaemon(true);
@@ -291,7 +276,8 @@ public final class OutgoingMigration implements AutoCloseable {
             target,
             memory,
             ioTimeout,
-            writers,
+            recoveryBudget,
+            links.writers(),
             pages,
             path,
             reader,
@@ -307,12 +293,64 @@ public final class OutgoingMigration implements AutoCloseable {
                 releaseResources();
                 completion.complete(progress());
               }
+
+              @Override
+              public SourceFlow.Resumed resume(Duration bound) throws IOException {
+                return resumeLink(bound);
+              }
             });
     Thread main = new Thread(flow, name);
     main.setDaemon(true);
     coordinator = main;
     reader.start();
     main.start();
+  }
+
+  /**
+   * Reports the link: while paused, why and the attempts so far; a pause that began and ended
+   * between two samples is reported once afterwards, as the pause it was (with the attempts it
+   * took), so that whoever samples sees every break; the next sample counts the recovery.
+   */
+  private void showLink(ProgressSample.Builder sample, ProgressSample.Status current) {
+    int recoveries = state.linkRecoveries;
+    String failure = state.linkFailure;
+    if (state.mode == MigrationMode.POST_COPY_PAUSED && failure != null) {
+      recoveriesShown = recoveries + 1;
+      sample
+          .linkRecoveries(recoveries)
+          .linkFailure(failure)
+          .reconnectAttempts(state.reconnectAttempts);
+      return;
+    }
+    String last = state.lastLinkFailure;
+    if (recoveries >= recoveriesShown + 1
+        && current == ProgressSample.Status.ACTIVE
+        && state.mode == MigrationMode.POST_COPY
+        && last != null) {
+      recoveriesShown = recoveries;
+      sample
+          .mode(MigrationMode.POST_COPY_PAUSED)
+          .linkRecoveries(recoveries - 1)
+          .linkFailure(last)
+          .reconnectAttempts(Math.max(1, state.lastRecoveryAttempts));
+      return;
+    }
+    recoveriesShown = Math.max(recoveriesShown, recoveries);
+    sample.linkRecoveries(recoveries);
+  }
+
+  /** One attempt to resume the post-copy link: new channels, a new return path. */
+  private SourceFlow.Resumed resumeLink(Duration bound) throws IOException {
+    join(returnReader);
+    byte[] present = links.resume(bound);
+    ReturnPath path = new ReturnPath(uid, links.control(), pageCount, this::broken);
+    path.serve();
+    Thread reader = new Thread(path, name + "-return");
+    reader.setDaemon(true);
+    returnPath = path;
+    returnReader = reader;
+    reader.start();
+    return new SourceFlow.Resumed(path, reader, present);
   }
 
   // ---------------------------------------------------------------- public controls
@@ -347,6 +385,7 @@ public final class OutgoingMigration implements AutoCloseable {
             .iteration(pages.iteration())
             .mode(state.mode)
             .throttlePercent(state.throttle);
+    showLink(sample, current);
     Duration pause = state.downtime;
     if (pause != null) {
       sample.downtime(pause);
@@ -422,7 +461,7 @@ public final class OutgoingMigration implements AutoCloseable {
     if (state.status != ProgressSample.Status.ACTIVE
         || state.committed
         || state.postCopyRequested
-        || state.mode == MigrationMode.POST_COPY) {
+        || state.mode.isPostCopy()) {
       LOG.debug("Migration {}: abort ignored ({}, {})", uid, state.status, state.mode);
       return;
     }
@@ -491,7 +530,7 @@ public final class OutgoingMigration implements AutoCloseable {
   }
 
   private void releaseResources() {
-    group.cancel();
+    links.cancel();
     watchdog.close();
     workers.shutdown();
     try {
@@ -499,17 +538,16 @@ public final class OutgoingMigration implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    closeConnections("the migration ended");
     if (workers.isTerminated()) {
       // No thread writes any more: release the compressors' native memory.
-      writers.forEach(FrameWriter::close);
+      links.release("the migration ended");
+    } else {
+      closeConnections("the migration ended");
     }
   }
 
   private void closeConnections(String because) {
-    for (Connection connection : connections) {
-      connection.close(because);
-    }
+    links.closeAll(because);
   }
 
   private void stalled(String reason) {
@@ -528,6 +566,11 @@ public final class OutgoingMigration implements AutoCloseable {
   /** Pages sent at the target's request in post-copy. */
   long servedRequests() {
     return pages.servedRequests();
+  }
+
+  /** Pages sent again after a resumed link because the target lacked them. */
+  long resent() {
+    return pages.resent();
   }
 
   /** Pages sent after the switch to post-copy, on request or pushed. */

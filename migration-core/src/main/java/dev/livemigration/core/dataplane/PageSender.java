@@ -35,6 +35,7 @@ final class PageSender {
   private final AtomicLong staleCount = new AtomicLong();
   private final AtomicLong servedRequests = new AtomicLong();
   private final AtomicLong sentAfterSwitch = new AtomicLong();
+  private final AtomicLong resent = new AtomicLong();
   private volatile @Nullable AtomicLongArray claimed;
   private volatile @Nullable ReturnPath requests;
   private volatile boolean flushRequested;
@@ -189,6 +190,35 @@ final class PageSender {
   void startPostCopy(ReturnPath requests) {
     this.requests = requests;
     claimed = new AtomicLongArray(words);
+  }
+
+  /**
+   * The link was resumed: requests come from {@code requests} now, and of the pages stale at the
+   * switch only those the target lacks ({@code present}, one bit a page) are sent (again).
+   */
+  void resume(ReturnPath requests, byte[] present) {
+    AtomicLongArray claims = new AtomicLongArray(words);
+    AtomicLongArray before = Objects.requireNonNull(claimed);
+    long stale = 0;
+    long again = 0;
+    for (int w = 0; w < words; w++) {
+      long have = 0;
+      for (int b = 0; b < 8 && (w << 3) + b < present.length; b++) {
+        have |= (present[(w << 3) + b] & 0xFFL) << (b << 3);
+      }
+      claims.set(w, have);
+      stale += Long.bitCount(staleWords[w] & ~have);
+      again += Long.bitCount(staleWords[w] & before.get(w) & ~have);
+    }
+    resent.addAndGet(again);
+    this.requests = requests;
+    claimed = claims;
+    staleCount.set(stale);
+  }
+
+  /** Pages sent before a break that the target lacked after it (sent again). */
+  long resent() {
+    return resent.get();
   }
 
   /** Pushes every page the target still lacks, serving its requests first; ends with a SYNC. */

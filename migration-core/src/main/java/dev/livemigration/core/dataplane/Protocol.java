@@ -2,9 +2,13 @@ package dev.livemigration.core.dataplane;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 import java.util.zip.CRC32C;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The data plane's wire protocol, version 1.
@@ -29,6 +33,18 @@ import java.util.zip.CRC32C;
  * with agents that speak only version 2; an agent that speaks only version 2 refuses a compressed
  * one, and the source says that the target must be upgraded or compression turned off.
  *
+ * <p>Resuming a broken post-copy link (still version 2): a source whose link broke in post-copy
+ * opens new connections and sends on each {@code RESUME} — magic {@code LMDR}, version, channel
+ * index and count (shorts), the epoch (int; 0 on channel 0, the epoch the agent named on the
+ * others), migration uid and resume token (each a short length and UTF-8 bytes). The resume token
+ * is {@link #resumeToken}: an HMAC of the uid keyed with the one-time token, so only the
+ * migration's two ends know it, it differs from the one-time token (which the agent takes once),
+ * and it is good for no other migration. The agent answers like a HELLO; on channel 0 an accepted
+ * reply goes on with the new epoch (int), the length of a bitmap (int, exactly {@code (pageCount +
+ * 7) / 8}) and the bitmap of the pages the target has (page {@code i} is bit {@code i % 8} of byte
+ * {@code i / 8}). Then the channels carry frames as before, and the source sends only the pages the
+ * bitmap lacks.
+ *
  * <ul>
  *   <li>source to target: {@code PAGE} (index, kind ZERO or RAW, RAW: page bytes), {@code
  *       ITERATION} (pass number), {@code SYNC} (sequence; all earlier frames of the channel are
@@ -45,6 +61,7 @@ import java.util.zip.CRC32C;
 final class Protocol {
   static final int MAGIC = 0x4C4D4450; // "LMDP"
   static final int QUERY_MAGIC = 0x4C4D4451; // "LMDQ"
+  static final int RESUME_MAGIC = 0x4C4D4452; // "LMDR"
   static final short VERSION = 2;
 
   /** The version of a compressed channel's HELLO: version 2's fields and a compression byte. */
@@ -108,6 +125,44 @@ final class Protocol {
         String uid,
         String token) {
       this(version, channel, channels, pageSize, pageCount, uid, token, COMPRESSION_NONE);
+    }
+  }
+
+  /** The handshake of a channel that resumes a broken post-copy link. */
+  record Resume(int channel, int channels, int epoch, String uid, String token) {}
+
+  static ByteBuffer encodeResume(Resume resume) {
+    byte[] uid = resume.uid().getBytes(StandardCharsets.UTF_8);
+    byte[] token = resume.token().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer out = ByteBuffer.allocate(4 + 2 + 2 + 2 + 4 + 2 + uid.length + 2 + token.length);
+    out.putInt(RESUME_MAGIC).putShort(VERSION);
+    out.putShort((short) resume.channel()).putShort((short) resume.channels());
+    out.putInt(resume.epoch());
+    out.putShort((short) uid.length).put(uid).putShort((short) token.length).put(token);
+    return out.flip();
+  }
+
+  /** What follows an accepted RESUME reply on channel 0: the epoch and the target's pages. */
+  static ByteBuffer encodeResumed(int epoch, byte[] present) {
+    ByteBuffer out = ByteBuffer.allocate(4 + 4 + present.length);
+    out.putInt(epoch).putInt(present.length).put(present);
+    return out.flip();
+  }
+
+  /**
+   * The token that authenticates a resumed post-copy link of migration {@code uid}: HMAC-SHA256 of
+   * {@code "LMDP resume\0" + uid}, keyed with the migration's one-time token, in URL-safe base64.
+   */
+  static String resumeToken(String uid, String oneTimeToken) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      byte[] key = oneTimeToken.getBytes(StandardCharsets.UTF_8);
+      // An empty key is not allowed; a one-time token is never empty, but a forged one may be.
+      mac.init(new SecretKeySpec(key.length == 0 ? new byte[1] : key, "HmacSHA256"));
+      byte[] tag = mac.doFinal(("LMDP resume\0" + uid).getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(tag);
+    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+      throw new IllegalStateException("the JDK has no HmacSHA256", e);
     }
   }
 

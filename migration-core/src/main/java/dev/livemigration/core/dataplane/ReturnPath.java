@@ -49,6 +49,7 @@ final class ReturnPath implements Runnable {
   private volatile boolean over;
   private volatile @Nullable String targetError;
   private volatile @Nullable String lostBecause;
+  private volatile boolean violated;
 
   /**
    * @param onBroken told, once, why the return path broke (the target failed, the link broke, or
@@ -71,6 +72,11 @@ final class ReturnPath implements Runnable {
   /** Why the return path broke, if it did (other than the target's own failure). */
   @Nullable String lostBecause() {
     return lostBecause;
+  }
+
+  /** Whether the target broke the protocol (or failed and said why): no link fault, then. */
+  boolean targetAtFault() {
+    return violated || targetError != null;
   }
 
   /** Records a failure seen elsewhere (a stall) as the reason the link was lost, unless one is. */
@@ -202,6 +208,7 @@ final class ReturnPath implements Runnable {
       }
     } catch (IOException | RuntimeException e) {
       if (!over) {
+        violated = e instanceof ProtocolException;
         if (targetError == null && lostBecause == null) {
           lostBecause =
               e instanceof ProtocolException

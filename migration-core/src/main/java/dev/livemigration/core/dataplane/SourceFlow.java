@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
  * downtime, then stop-and-copy, verification and the go-ahead; or, on request, the switch to
  * post-copy and the push. Ends it as docs/ARCHITECTURE.md, "The data plane's commit protocol",
  * says: before the go-ahead a failure resumes the source; at or after it the source asks the target
- * where the guest runs ({@link OutcomeQuery}) and reports that.
+ * where the guest runs ({@link OutcomeQuery}) and reports that. In post-copy (once the target
+ * confirmed the switch) a broken link is first reconnected ({@link LinkRecovery}) within the
+ * recovery budget, and the push goes on where it stopped.
  */
 final class SourceFlow implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(OutgoingMigration.class);
@@ -31,7 +33,13 @@ final class SourceFlow implements Runnable {
 
     /** The flow ended: release the threads and connections, complete the migration. */
     void end();
+
+    /** One attempt to resume a broken post-copy link (its connections closed), within bound. */
+    Resumed resume(Duration bound) throws IOException;
   }
+
+  /** A resumed link: its return path and reader (started), and the pages the target has. */
+  record Resumed(ReturnPath path, Thread reader, byte[] present) {}
 
   private final String uid;
   private final String token;
@@ -41,10 +49,11 @@ final class SourceFlow implements Runnable {
   private final MigratableMemory memory;
   private final int pageSize;
   private final Duration ioTimeout;
+  private final Duration recoveryBudget;
   private final List<FrameWriter> writers;
   private final PageSender pages;
-  private final ReturnPath path;
-  private final Thread returnReader;
+  private ReturnPath path;
+  private Thread returnReader;
   private final SourceState state;
   private final Link link;
   private long syncSequence;
@@ -57,6 +66,7 @@ final class SourceFlow implements Runnable {
       InetSocketAddress target,
       MigratableMemory memory,
       Duration ioTimeout,
+      Duration recoveryBudget,
       List<FrameWriter> writers,
       PageSender pages,
       ReturnPath path,
@@ -71,6 +81,7 @@ final class SourceFlow implements Runnable {
     this.memory = memory;
     this.pageSize = memory.pageSize();
     this.ioTimeout = ioTimeout;
+    this.recoveryBudget = recoveryBudget;
     this.writers = writers;
     this.pages = pages;
     this.path = path;
@@ -217,27 +228,96 @@ final class SourceFlow implements Runnable {
         pages.iteration(),
         state.downtime.toMillis(),
         pages.staleCount());
-    long push = pages.nextIteration();
-    long last = ++syncSequence;
-    pages.pushAll(push, last);
-    checkFailure("in post-copy");
-    byte[] digest = pages.digest();
-    path.permitVerification(last, digest);
-    control.digest(last, digest);
-    control.flush();
-    path.await(
-        ReturnPath.Reply.VERIFIED,
-        "waiting for the target to verify the memory",
-        ioTimeout,
-        () -> false);
-    completed("completed in post-copy");
+    while (true) {
+      try {
+        long push = pages.nextIteration();
+        long last = ++syncSequence;
+        pages.pushAll(push, last);
+        checkFailure("in post-copy");
+        byte[] digest = pages.digest();
+        FrameWriter channel0 = writers.get(0);
+        path.permitVerification(last, digest);
+        channel0.digest(last, digest);
+        channel0.flush();
+        path.await(
+            ReturnPath.Reply.VERIFIED,
+            "waiting for the target to verify the memory",
+            ioTimeout,
+            () -> false);
+        completed(
+            "completed in post-copy"
+                + (state.linkRecoveries > 0
+                    ? " after " + state.linkRecoveries + " link recover(ies)"
+                    : ""));
+        return;
+      } catch (IOException e) {
+        if (recoveryBudget.isZero() || e instanceof ProtocolException || path.targetAtFault()) {
+          throw e;
+        }
+        String lost = path.lostBecause();
+        recover(lost != null ? lost : Failures.describe(e, "in post-copy"));
+      }
+    }
+  }
+
+  /**
+   * The post-copy link broke: pauses, reconnects within the budget and resumes the push.
+   *
+   * @throws IOException if the budget ran out or the agent refused to resume
+   */
+  private void recover(String cause) throws IOException {
+    state.linkFailure = cause;
+    state.reconnectAttempts = 0;
+    state.mode = MigrationMode.POST_COPY_PAUSED;
+    LOG.warn(
+        "Migration {}: the post-copy link broke ({}); the guest on the target waits for its pages"
+            + " while the source reconnects (budget {} ms)",
+        uid,
+        cause,
+        recoveryBudget.toMillis());
+    path.over();
+    link.closeConnections("post-copy paused: " + cause);
+    // No page is being sent now (the push ended); the old return path ends with its connection.
+    state.stopping = false;
+    Resumed resumed;
+    try {
+      resumed =
+          LinkRecovery.reconnect(
+              uid,
+              cause,
+              recoveryBudget,
+              attempt -> state.reconnectAttempts = attempt,
+              bound -> {
+                state.stopping = false;
+                return link.resume(bound);
+              });
+    } catch (IOException e) {
+      state.mode = MigrationMode.POST_COPY;
+      state.linkFailure = null;
+      throw e;
+    }
+    path = resumed.path();
+    returnReader = resumed.reader();
+    pages.resume(resumed.path(), resumed.present());
+    state.stopping = false;
+    state.lastLinkFailure = cause;
+    state.lastRecoveryAttempts = state.reconnectAttempts;
+    state.linkRecoveries++;
+    state.mode = MigrationMode.POST_COPY;
+    state.linkFailure = null;
+    LOG.info(
+        "Migration {}: the post-copy link is resumed after {} attempt(s); {} pages to go",
+        uid,
+        state.reconnectAttempts,
+        pages.staleCount());
+    state.reconnectAttempts = 0;
   }
 
   private void completed(String how) {
     if (state.downtime == null) {
       state.downtime = Duration.ofNanos(System.nanoTime() - state.pausedAtNanos);
     }
-    if (state.mode != MigrationMode.POST_COPY) {
+    if (!state.mode.isPostCopy()) {
       memory.stopDirtyLog();
     }
     state.location = GuestLocation.TARGET;
@@ -393,7 +473,7 @@ final class SourceFlow implements Runnable {
   }
 
   private String where() {
-    return state.mode == MigrationMode.POST_COPY
+    return state.mode.isPostCopy()
         ? "in post-copy"
         : state.mode == MigrationMode.PAUSED
             ? "while the guest was paused"

@@ -109,4 +109,38 @@ final class SourceHandshake {
           "the target speaks protocol version " + version + ", not " + hello.version());
     }
   }
+
+  /**
+   * Sends a RESUME and reads the agent's reply (the epoch and bitmap that follow on channel 0 are
+   * the caller's to read).
+   *
+   * @throws LinkRecovery.Refused if the agent refused; {@link LinkRecovery.Refused#retry()} says
+   *     whether a later attempt may succeed
+   */
+  static void resume(Connection connection, Protocol.Resume resume, InetSocketAddress target)
+      throws IOException {
+    connection.write(Protocol.encodeResume(resume));
+    ByteBuffer fixed = ByteBuffer.allocate(REPLY_FIXED);
+    connection.readFully(fixed, true);
+    fixed.flip();
+    int magic = fixed.getInt();
+    fixed.getShort();
+    byte status = fixed.get();
+    int length = Short.toUnsignedInt(fixed.getShort());
+    if (magic != Protocol.MAGIC) {
+      throw new ProtocolException(
+          "the peer at " + target + " is not a live-migration target agent (bad magic)");
+    }
+    if (length > Protocol.MAX_STRING) {
+      throw new ProtocolException(
+          "the target's resume reply is corrupt: reason of " + length + " bytes");
+    }
+    ByteBuffer reason = ByteBuffer.allocate(length);
+    connection.readFully(reason, true);
+    String text = FrameWriter.decode(reason.array());
+    if (status != Protocol.STATUS_ACCEPTED) {
+      throw new LinkRecovery.Refused(
+          "the target refused to resume: " + text, text.startsWith("busy:"));
+    }
+  }
 }

@@ -47,6 +47,20 @@ final class SourceState {
 
   volatile long staleAtSwitch;
 
+  /** In POST_COPY_PAUSED: why the link broke. */
+  volatile @Nullable String linkFailure;
+
+  /** In POST_COPY_PAUSED: the attempts to reconnect since the link broke. */
+  volatile int reconnectAttempts;
+
+  /** How many broken post-copy links were resumed. */
+  volatile int linkRecoveries;
+
+  /** Why the link last broke, and the attempts its recovery took: for a pause no sample saw. */
+  volatile @Nullable String lastLinkFailure;
+
+  volatile int lastRecoveryAttempts;
+
   /**
    * Pauses the source memory unless it is paused already or was given back; returns whether this
    * call paused it. Serialized with {@link #resume}, so that a directive's pause never lands after

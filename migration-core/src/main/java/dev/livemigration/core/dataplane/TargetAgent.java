@@ -37,8 +37,10 @@ import org.slf4j.LoggerFactory;
  * all (and may not pause for longer than the I/O timeout), and at most {@value #MAX_HANDSHAKES}
  * handshakes run at once; a connection beyond that is closed at once, unread. A peer that is
  * refused learns only that no such migration is expected or its token is wrong, never which
- * migrations are. The agent remembers the outcome of its last {@value #REMEMBERED} settled
- * migrations for their sources' outcome queries (see {@link Verdict}).
+ * migrations are. A migration in post-copy whose link breaks waits for its source to resume it (see
+ * {@link IncomingMigration}) for the post-copy recovery budget plus twice the I/O timeout, so that
+ * the source, whose budget runs out first, decides. The agent remembers the outcome of its last
+ * {@value #REMEMBERED} settled migrations for their sources' outcome queries (see {@link Verdict}).
  *
  * <pre>{@code
  * try (TargetAgent agent = TargetAgent.start(new TcpTransport(),
@@ -88,13 +90,17 @@ public final class TargetAgent implements AutoCloseable {
   private final Semaphore handshakes = new Semaphore(MAX_HANDSHAKES);
   private final AtomicLong turnedAway = new AtomicLong();
   private final Duration handshakeDeadline;
+  private final Duration recoveryWait;
   private volatile boolean closed;
 
   private TargetAgent(
       MigrationTransport transport,
       List<MigrationTransport.Listener> listeners,
-      Duration ioTimeout) {
+      Duration ioTimeout,
+      Duration recoveryBudget) {
     this.transport = transport;
+    this.recoveryWait =
+        recoveryBudget.isZero() ? Duration.ZERO : recoveryBudget.plus(ioTimeout.multipliedBy(2));
     this.listeners = List.copyOf(listeners);
     this.ioTimeout = ioTimeout;
     this.handshakeDeadline = ioTimeout.multipliedBy(2);
@@ -137,7 +143,30 @@ public final class TargetAgent implements AutoCloseable {
   public static TargetAgent start(
       MigrationTransport transport, List<InetSocketAddress> addresses, Duration ioTimeout)
       throws IOException {
+    return start(
+        transport, addresses, ioTimeout, TransferOptions.DEFAULT_POST_COPY_RECOVERY_BUDGET);
+  }
+
+  /**
+   * Starts an agent listening on several addresses, whose migrations in post-copy survive a broken
+   * link for {@code postCopyRecoveryBudget} (plus twice the I/O timeout): the source's budget, see
+   * {@link TransferOptions#postCopyRecoveryBudget()}. Zero turns recovery off: a broken link fails
+   * a migration in post-copy at once.
+   *
+   * @throws IOException if an address cannot be bound; nothing is left listening then
+   */
+  public static TargetAgent start(
+      MigrationTransport transport,
+      List<InetSocketAddress> addresses,
+      Duration ioTimeout,
+      Duration postCopyRecoveryBudget)
+      throws IOException {
     Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(postCopyRecoveryBudget, "postCopyRecoveryBudget");
+    if (postCopyRecoveryBudget.isNegative()) {
+      throw new IllegalArgumentException(
+          "postCopyRecoveryBudget must be >= 0, but was " + postCopyRecoveryBudget);
+    }
     if (ioTimeout.isNegative() || ioTimeout.isZero()) {
       throw new IllegalArgumentException("ioTimeout must be positive, but was " + ioTimeout);
     }
@@ -153,7 +182,7 @@ public final class TargetAgent implements AutoCloseable {
       listeners.forEach(TargetAgent::closeQuietly);
       throw e;
     }
-    TargetAgent agent = new TargetAgent(transport, listeners, ioTimeout);
+    TargetAgent agent = new TargetAgent(transport, listeners, ioTimeout, postCopyRecoveryBudget);
     agent.acceptors.forEach(Thread::start);
     LOG.info("Target agent listening on {}://{}", transport.id(), agent.addresses());
     return agent;
@@ -211,7 +240,7 @@ public final class TargetAgent implements AutoCloseable {
               + made.pageSize());
     }
     IncomingMigration incoming =
-        new IncomingMigration(this, uid, token, pageSize, pageCount, made, ioTimeout);
+        new IncomingMigration(this, uid, token, pageSize, pageCount, made, ioTimeout, recoveryWait);
     if (expected.putIfAbsent(uid, incoming) != null) {
       made.discardAll();
       throw new IllegalArgumentException("a migration with uid " + uid + " is already expected");
@@ -302,7 +331,7 @@ public final class TargetAgent implements AutoCloseable {
     try {
       Channel attached = handshake(connection);
       if (attached != null) {
-        attached.incoming().receive(attached.index(), connection);
+        attached.incoming().receive(attached.index(), attached.epoch(), connection);
       }
     } finally {
       open.remove(connection);
@@ -310,7 +339,7 @@ public final class TargetAgent implements AutoCloseable {
     }
   }
 
-  private record Channel(IncomingMigration incoming, int index) {}
+  private record Channel(IncomingMigration incoming, int index, int epoch) {}
 
   /** Runs the handshake of one connection; returns the channel it attached, or null. */
   private @Nullable Channel handshake(Connection connection) {
@@ -319,6 +348,8 @@ public final class TargetAgent implements AutoCloseable {
             ioTimeout, handshakeDeadline, reason -> connection.close("handshake " + reason));
     connection.watchedBy(handshake);
     IncomingMigration incoming = null;
+    IncomingMigration resuming = null;
+    int epoch = 0;
     try {
       if (closed) {
         return null;
@@ -328,6 +359,34 @@ public final class TargetAgent implements AutoCloseable {
         connection.write(Protocol.encodeAnswer(answer(query)));
         drainAndClose(connection);
         return null;
+      }
+      if (request instanceof AgentHandshake.Resume resume) {
+        Protocol.Resume wanted = resume.resume();
+        IncomingMigration candidate = known.get(wanted.uid());
+        if (candidate == null || !candidate.resumeTokenMatches(wanted.token())) {
+          LOG.warn(
+              "Target agent {}: refused to resume migration {}: {}",
+              address(),
+              Protocol.printable(wanted.uid()),
+              candidate == null ? "not known here" : "the resume token does not match");
+          refuse(connection, STRANGER);
+          return null;
+        }
+        IncomingMigration.Resumed resumed = candidate.resume(wanted, connection);
+        String refusal = resumed.refusal();
+        if (refusal != null) {
+          LOG.warn("Target agent {}: refused to resume a link: {}", address(), refusal);
+          refuse(connection, refusal);
+          return null;
+        }
+        resuming = candidate;
+        epoch = resumed.epoch();
+        connection.write(Protocol.encodeReply(true, "resumed", Protocol.VERSION));
+        if (wanted.channel() == 0) {
+          connection.write(Protocol.encodeResumed(epoch, resumed.present()));
+          candidate.resumedControl(epoch, connection);
+        }
+        return new Channel(candidate, wanted.channel(), epoch);
       }
       Protocol.Hello hello = ((AgentHandshake.Hello) request).hello();
       IncomingMigration candidate = expected.get(hello.uid());
@@ -351,7 +410,7 @@ public final class TargetAgent implements AutoCloseable {
       }
       incoming = candidate;
       connection.write(Protocol.encodeReply(true, "accepted", hello.version()));
-      return new Channel(incoming, hello.channel());
+      return new Channel(incoming, hello.channel(), 0);
     } catch (ProtocolException e) {
       LOG.warn("Target agent {}: refused a connection: {}", address(), e.getMessage());
       refuse(connection, e.getMessage());
@@ -363,6 +422,12 @@ public final class TargetAgent implements AutoCloseable {
       if (incoming != null) {
         // Attached, but the source is gone already: nothing may stay attached to it.
         incoming.fail("the source vanished during the handshake: " + reason);
+        incoming.detached(0);
+      }
+      if (resuming != null) {
+        // A resume that broke before it was done: the link is broken again.
+        resuming.lost("the source vanished while resuming: " + reason, true, epoch);
+        resuming.detached(epoch);
       }
       return null;
     } finally {

@@ -19,18 +19,30 @@ import java.util.Objects;
  *     (the default) or {@link MigrationCompression#ZSTD} (KubeVirt's {@code
  *     experimental.compression: zstd}; the target learns it in the handshake and must speak
  *     protocol version 3)
+ * @param postCopyRecoveryBudget how long, in all, a source in post-copy whose link broke or went
+ *     silent keeps reconnecting to resume before the migration fails (and the guest loses the pages
+ *     the target lacks); zero turns recovery off; {@link #DEFAULT_POST_COPY_RECOVERY_BUDGET} unless
+ *     set
  */
 public record TransferOptions(
     int channels,
     long bandwidth,
     Duration maxDowntime,
     Duration ioTimeout,
-    MigrationCompression compression) {
+    MigrationCompression compression,
+    Duration postCopyRecoveryBudget) {
   /** The maximum downtime unless told otherwise: 300 ms, like KubeVirt's. */
   public static final Duration DEFAULT_MAX_DOWNTIME = Duration.ofMillis(300);
 
   /** How long a silent peer is waited for unless told otherwise: 30 seconds. */
   public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * How long a broken post-copy link is reconnected unless told otherwise: 2 minutes, long enough
+   * for a switch to reboot or a link to flap, short enough that a guest waiting on its pages is not
+   * frozen for long.
+   */
+  public static final Duration DEFAULT_POST_COPY_RECOVERY_BUDGET = Duration.ofMinutes(2);
 
   private static final TransferOptions DEFAULTS =
       new TransferOptions(
@@ -54,6 +66,27 @@ public record TransferOptions(
       throw new IllegalArgumentException("ioTimeout must be positive, but was " + ioTimeout);
     }
     Objects.requireNonNull(compression, "compression");
+    Objects.requireNonNull(postCopyRecoveryBudget, "postCopyRecoveryBudget");
+    if (postCopyRecoveryBudget.isNegative()) {
+      throw new IllegalArgumentException(
+          "postCopyRecoveryBudget must be >= 0, but was " + postCopyRecoveryBudget);
+    }
+  }
+
+  /** Options with the default post-copy recovery budget. */
+  public TransferOptions(
+      int channels,
+      long bandwidth,
+      Duration maxDowntime,
+      Duration ioTimeout,
+      MigrationCompression compression) {
+    this(
+        channels,
+        bandwidth,
+        maxDowntime,
+        ioTimeout,
+        compression,
+        DEFAULT_POST_COPY_RECOVERY_BUDGET);
   }
 
   /** Options without compression. */
@@ -68,26 +101,36 @@ public record TransferOptions(
 
   /** Returns a copy with {@code channels} parallel connections. */
   public TransferOptions withChannels(int channels) {
-    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout, compression);
+    return new TransferOptions(
+        channels, bandwidth, maxDowntime, ioTimeout, compression, postCopyRecoveryBudget);
   }
 
   /** Returns a copy limited to {@code bytesPerSecond}; 0 means unlimited. */
   public TransferOptions withBandwidth(long bytesPerSecond) {
-    return new TransferOptions(channels, bytesPerSecond, maxDowntime, ioTimeout, compression);
+    return new TransferOptions(
+        channels, bytesPerSecond, maxDowntime, ioTimeout, compression, postCopyRecoveryBudget);
   }
 
   /** Returns a copy with this maximum downtime. */
   public TransferOptions withMaxDowntime(Duration maxDowntime) {
-    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout, compression);
+    return new TransferOptions(
+        channels, bandwidth, maxDowntime, ioTimeout, compression, postCopyRecoveryBudget);
   }
 
   /** Returns a copy with this I/O timeout. */
   public TransferOptions withIoTimeout(Duration ioTimeout) {
-    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout, compression);
+    return new TransferOptions(
+        channels, bandwidth, maxDowntime, ioTimeout, compression, postCopyRecoveryBudget);
+  }
+
+  /** Returns a copy whose broken post-copy link is reconnected for this long; zero: never. */
+  public TransferOptions withPostCopyRecoveryBudget(Duration budget) {
+    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout, compression, budget);
   }
 
   /** Returns a copy that compresses what the source sends this way. */
   public TransferOptions withCompression(MigrationCompression compression) {
-    return new TransferOptions(channels, bandwidth, maxDowntime, ioTimeout, compression);
+    return new TransferOptions(
+        channels, bandwidth, maxDowntime, ioTimeout, compression, postCopyRecoveryBudget);
   }
 }

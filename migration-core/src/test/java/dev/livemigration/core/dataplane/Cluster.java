@@ -134,6 +134,26 @@ final class Cluster implements ClusterInventory, AutoCloseable {
     return engine;
   }
 
+  /** Builds (once) and returns the engine, telling {@code events} every event. */
+  synchronized MigrationEngine engineWithEvents(
+      MigrationConfiguration configuration,
+      MigrationStrategy strategy,
+      java.util.function.Consumer<dev.livemigration.api.event.MigrationEvent> events) {
+    if (engine == null) {
+      engine =
+          MigrationEngines.builder()
+              .configuration(configuration)
+              .backend(backend)
+              .inventory(this)
+              .scheduler(scheduler)
+              .sampleInterval(Duration.ofMillis(20))
+              .strategy(strategy)
+              .listener(events::accept)
+              .build();
+    }
+    return engine;
+  }
+
   /** Plain TCP, unlimited bandwidth. */
   static MigrationConfiguration plain() {
     return MigrationConfiguration.builder()

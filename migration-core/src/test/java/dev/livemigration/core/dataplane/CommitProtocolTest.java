@@ -108,14 +108,21 @@ class CommitProtocolTest {
 
   @Test
   @DisplayName(
-      "post-copy: the target's own failure says how many pages are lost, and so does the source")
+      "post-copy with recovery off: the target's own failure says how many pages are lost, and so"
+          + " does the source")
   void postCopyPagesLost() throws Exception {
     try (PagedMemory source = Guests.random(2048, 3);
         TargetAgent agent = TargetAgent.start(new TcpTransport(), Transfers.LOOPBACK, IO);
         FaultProxy proxy =
             FaultProxy.start(
                 agent.address(), FaultProxy.Direction.TO_TARGET, FaultProxy.Fault.RESET, 1 << 20)) {
-      Run run = migrateThrough(source, agent, proxy, OPTIONS.withBandwidth(4 << 20), true);
+      Run run =
+          migrateThrough(
+              source,
+              agent,
+              proxy,
+              OPTIONS.withBandwidth(4 << 20).withPostCopyRecoveryBudget(Duration.ZERO),
+              true);
       assertThat(run.last().status()).isEqualTo(ProgressSample.Status.FAILED);
       String targetReason;
       try {

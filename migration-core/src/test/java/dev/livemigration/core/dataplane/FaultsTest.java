@@ -168,7 +168,9 @@ class FaultsTest {
   }
 
   @Test
-  @DisplayName("a broken link in post-copy is reported as the dangerous case it is")
+  @DisplayName(
+      "with post-copy recovery off, a broken link in post-copy is reported as the dangerous case it"
+          + " is")
   void postCopyBreaks() throws Exception {
     FaultyTransport transport =
         new FaultyTransport(
@@ -185,7 +187,7 @@ class FaultsTest {
                 source,
                 transport,
                 agent,
-                OPTIONS.withBandwidth(4 << 20),
+                OPTIONS.withBandwidth(4 << 20).withPostCopyRecoveryBudget(Duration.ZERO),
                 out -> out.apply(new Directive.SwitchToPostCopy()));
       }
       assertThat(outcome.last().status()).isEqualTo(ProgressSample.Status.FAILED);
