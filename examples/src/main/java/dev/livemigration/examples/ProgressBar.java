@@ -1,6 +1,7 @@
 package dev.livemigration.examples;
 
 import dev.livemigration.api.MigrationMode;
+import dev.livemigration.api.ProgressEstimate;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.api.event.MigrationListener;
@@ -34,6 +35,7 @@ final class ProgressBar implements MigrationListener {
   private final boolean inPlace;
   private final LongSupplier nanoClock;
   private ProgressSample last;
+  private Optional<ProgressEstimate> lastEstimate = Optional.empty();
   private long lastLineNanos;
   private boolean lineShown;
   private int drawnWidth;
@@ -52,7 +54,7 @@ final class ProgressBar implements MigrationListener {
   @Override
   public synchronized void onEvent(MigrationEvent event) {
     if (event instanceof MigrationEvent.Progress progress) {
-      show(progress.sample());
+      show(progress.sample(), progress.estimate());
     } else if (event instanceof MigrationEvent.Scheduled scheduled) {
       note("scheduled: " + scheduled.sourceNode() + " -> " + scheduled.targetNode());
     } else if (event instanceof MigrationEvent.TargetReady ready) {
@@ -137,9 +139,10 @@ final class ProgressBar implements MigrationListener {
     out.flush();
   }
 
-  private void show(ProgressSample sample) {
+  private void show(ProgressSample sample, Optional<ProgressEstimate> estimate) {
     last = sample;
-    String line = line(sample);
+    lastEstimate = estimate;
+    String line = line(sample, estimate);
     if (inPlace) {
       draw(line);
       return;
@@ -160,7 +163,7 @@ final class ProgressBar implements MigrationListener {
       out.println();
       drawnWidth = 0;
       if (last != null) {
-        draw(line(last));
+        draw(line(last, lastEstimate));
       }
     } else {
       out.println(text);
@@ -177,11 +180,22 @@ final class ProgressBar implements MigrationListener {
     drawnWidth = Math.max(line.length(), 1);
   }
 
-  /** One sample as a bar line. */
+  /** One sample as a bar line, without the engine's estimate. */
   static String line(ProgressSample sample) {
+    return line(sample, Optional.empty());
+  }
+
+  /**
+   * One sample as a bar line: the engine's percentage (which never runs backwards) and time
+   * remaining when it gave them, else the share of the total not remaining.
+   */
+  static String line(ProgressSample sample, Optional<ProgressEstimate> estimate) {
     long total = sample.dataTotal();
     long remaining = Math.min(sample.dataRemaining(), total);
-    double done = total == 0 ? 0 : (double) (total - remaining) / total;
+    double done =
+        estimate
+            .map(e -> e.percent() / 100.0)
+            .orElse(total == 0 ? 0 : (double) (total - remaining) / total);
     if (sample.status() == ProgressSample.Status.COMPLETED) {
       done = 1;
     }
@@ -203,18 +217,30 @@ final class ProgressBar implements MigrationListener {
     if (sample.throttlePercent() > 0) {
       line.append("  throttle ").append(sample.throttlePercent()).append('%');
     }
-    line.append("  ETA ").append(eta(sample, remaining));
+    estimate
+        .flatMap(ProgressEstimate::expectedDowntime)
+        .ifPresent(d -> line.append("  switch-over ~").append(d.toMillis()).append(" ms"));
+    line.append("  ETA ").append(eta(sample, remaining, estimate));
     return line.toString();
   }
 
-  private static String eta(ProgressSample sample, long remaining) {
+  private static String eta(
+      ProgressSample sample, long remaining, Optional<ProgressEstimate> estimate) {
     if (sample.status() != ProgressSample.Status.ACTIVE) {
       return sample.status() == ProgressSample.Status.COMPLETED ? "done" : "-";
+    }
+    if (estimate.isPresent()) {
+      return estimate.get().timeRemaining().map(ProgressBar::duration).orElse("?");
     }
     if (sample.transferRate() <= 0) {
       return "?";
     }
-    long seconds = (long) Math.ceil((double) remaining / sample.transferRate());
+    return duration(
+        Duration.ofSeconds((long) Math.ceil((double) remaining / sample.transferRate())));
+  }
+
+  private static String duration(Duration remaining) {
+    long seconds = (long) Math.ceil(remaining.toMillis() / 1000.0);
     return seconds < 60
         ? seconds + "s"
         : TimeUnit.SECONDS.toMinutes(seconds) + "m" + (seconds % 60) + "s";

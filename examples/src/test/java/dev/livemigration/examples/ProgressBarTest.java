@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.livemigration.api.Directive;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.ProgressEstimate;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.event.MigrationEvent;
@@ -13,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -43,6 +45,22 @@ class ProgressBarTest {
 
   private String printed() {
     return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  @DisplayName("a line takes the engine's percentage, time remaining and switch-over pause")
+  void lineWithEstimate() {
+    String line =
+        ProgressBar.line(
+            sample(256 * MIB, 128 * MIB, 2),
+            Optional.of(
+                new ProgressEstimate(
+                    40, Optional.of(Duration.ofSeconds(75)), Optional.of(Duration.ofMillis(250)))));
+
+    assertThat(line)
+        .startsWith("[########............]  40%")
+        .contains("switch-over ~250 ms")
+        .endsWith("ETA 1m15s");
   }
 
   @Test

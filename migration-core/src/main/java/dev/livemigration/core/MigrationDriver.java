@@ -213,7 +213,10 @@ final class MigrationDriver {
             });
         ProgressSample previous = m.lastSample;
         m.lastSample = sample;
-        publish(m, new MigrationEvent.Progress(m.uid(), m.request, now(), sample, replica()));
+        publish(
+            m,
+            new MigrationEvent.Progress(
+                m.uid(), m.request, now(), sample, Optional.of(estimate), replica()));
         publishLinkChanges(m, previous, sample);
         switch (sample.status()) {
           case COMPLETED -> {

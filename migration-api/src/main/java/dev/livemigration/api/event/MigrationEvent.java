@@ -71,14 +71,30 @@ public sealed interface MigrationEvent
       String replica)
       implements MigrationEvent {}
 
-  /** A progress sample was taken. */
+  /**
+   * A progress sample was taken.
+   *
+   * @param estimate the engine's estimate from it (a percentage that never runs backwards, the time
+   *     remaining, the expected switch-over pause), as the state carries it
+   */
   record Progress(
       String migrationUid,
       VirtualMachineInstanceMigration request,
       Instant timestamp,
       ProgressSample sample,
+      java.util.Optional<dev.livemigration.api.ProgressEstimate> estimate,
       String replica)
-      implements MigrationEvent {}
+      implements MigrationEvent {
+    /** A sample without an estimate. */
+    public Progress(
+        String migrationUid,
+        VirtualMachineInstanceMigration request,
+        Instant timestamp,
+        ProgressSample sample,
+        String replica) {
+      this(migrationUid, request, timestamp, sample, java.util.Optional.empty(), replica);
+    }
+  }
 
   /** A directive (throttle, downtime, bandwidth, post-copy) was applied to the migration. */
   record DirectiveApplied(
