@@ -27,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -53,8 +54,18 @@ import org.slf4j.LoggerFactory;
  * most a fixed number of meters per running migration plus that many finished ones.
  *
  * <p>Thread-safe: the engine may call it from several threads at once. Gauges read values the
- * events left, so a scrape never waits for the engine. Micrometer is an optional dependency of this
+ * events left, so a scrape never waits for the engine; scrape through {@link #whileSteady} to keep
+ * meters from coming and going during the scrape. Micrometer is an optional dependency of this
  * module: an application that uses this class brings {@code micrometer-core}.
+ *
+ * <p>Where this deviates from KubeVirt: {@code kubevirt_vmi_migrations_in_scheduling_phase} stays
+ * 0, as the engine chooses the target at once (KubeVirt's Scheduled, PreparingTarget, TargetReady
+ * and Running count as running, as there); {@code _in_unset_phase} counts migrations this replica
+ * adopted and has not seen a phase of yet; the label {@code node} of the progress gauges is the
+ * source node, {@value #UNKNOWN_NODE} for an adopted migration; the older name {@code
+ * kubevirt_vmi_migration_data_total_bytes} is exported too, as a gauge, beside today's counter
+ * {@code kubevirt_vmi_migration_data_bytes_total}; outcomes stay for a bounded number of finished
+ * migrations instead of as long as a migration object exists.
  */
 public final class MigrationMetrics implements MigrationListener, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MigrationMetrics.class);
@@ -195,6 +206,18 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
   public int retainedOutcomes() {
     synchronized (lock) {
       return finished.size();
+    }
+  }
+
+  /**
+   * Runs {@code read} (a scrape, say {@code prometheusRegistry::scrape}) while this binder adds or
+   * removes no meter, and returns what it returned. A scrape that runs while a VMI's migration ends
+   * and the next one of the same VMI starts could otherwise see the series twice, which the
+   * Prometheus client refuses. Events wait for it, so {@code read} must be quick.
+   */
+  public <T> T whileSteady(Supplier<T> read) {
+    synchronized (lock) {
+      return read.get();
     }
   }
 
