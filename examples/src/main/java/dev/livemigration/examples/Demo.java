@@ -6,8 +6,10 @@ import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
+import dev.livemigration.api.event.MigrationListener;
 import dev.livemigration.core.dataplane.LinkBreaker;
 import dev.livemigration.core.dataplane.PagedMemory;
+import dev.livemigration.examples.metrics.MetricsServer;
 import dev.livemigration.examples.text.StatusFormat;
 import dev.livemigration.examples.text.Units;
 import dev.livemigration.testkit.SimulatedGuest;
@@ -119,6 +121,14 @@ public final class Demo implements Callable<Integer> {
               + " connections once; the migration pauses, reconnects and resumes")
   private String breakLinkAfter;
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "<port>",
+      description =
+          "serve the migration's metrics (KubeVirt's names, Prometheus text format) on"
+              + " http://127.0.0.1:<port>/metrics while the demo runs; 0 for any free port")
+  private String metricsPort;
+
   @Spec private CommandLine.Model.CommandSpec spec;
 
   private final PrintStream out;
@@ -171,7 +181,18 @@ public final class Demo implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     DemoSettings settings;
+    Integer port = null;
     try {
+      if (metricsPort != null) {
+        try {
+          port = MetricsServer.port("--metrics-port", metricsPort);
+        } catch (IllegalArgumentException e) {
+          throw new DemoSettings.BadOption(
+              "--metrics-port",
+              "must be a TCP port from 1 to 65535 (or 0 for any free one)",
+              metricsPort);
+        }
+      }
       settings =
           DemoSettings.parse(
               strategy, memory, dirtyRate, bandwidth, tls, cancelAfter, breakLinkAfter);
@@ -201,7 +222,18 @@ public final class Demo implements Callable<Integer> {
       System.setErr(bar.beside(stderr));
     }
     long preparing = System.nanoTime();
-    try (DemoCluster cluster = new DemoCluster(settings, bar)) {
+    MetricsServer metrics = null;
+    if (port != null) {
+      try {
+        metrics = MetricsServer.start("--metrics-port", port);
+      } catch (java.io.UncheckedIOException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+      }
+      out.printf("Serving metrics on %s%n", metrics.uri());
+    }
+    MigrationListener listener = metrics == null ? bar : both(metrics.listener(), bar);
+    try (MetricsServer serving = metrics;
+        DemoCluster cluster = new DemoCluster(settings, listener)) {
       out.printf(
           "Ready in %s (%sguest memory filled, engine and data plane up); migrating.%n",
           Units.duration(Duration.ofNanos(System.nanoTime() - preparing)),
@@ -212,6 +244,16 @@ public final class Demo implements Callable<Integer> {
         System.setErr(stderr);
       }
     }
+  }
+
+  private static MigrationListener both(MigrationListener first, MigrationListener second) {
+    return event -> {
+      try {
+        first.onEvent(event);
+      } finally {
+        second.onEvent(event);
+      }
+    };
   }
 
   private int migrate(DemoSettings settings, DemoCluster cluster, ProgressBar bar)

@@ -169,6 +169,26 @@ class DemoTest {
   }
 
   @Test
+  @DisplayName("--metrics-port serves the metrics on loopback while it migrates")
+  void metricsPort() {
+    Run run = run("--memory", "16Mi", "--dirty-rate", "1Mi", "--no-tls", "--metrics-port", "0");
+
+    assertThat(run.code()).as(run.toString()).isEqualTo(Demo.OK);
+    assertThat(run.out()).containsPattern("Serving metrics on http://127\\.0\\.0\\.1:\\d+/metrics");
+  }
+
+  @Test
+  @DisplayName("refuses a --metrics-port that is no port")
+  void badMetricsPort() {
+    Run run = run("--metrics-port", "70000");
+
+    assertThat(run.code()).isEqualTo(Demo.BAD_OPTION);
+    assertThat(run.err())
+        .contains("--metrics-port must be a TCP port from 1 to 65535 (or 0 for any free one)")
+        .contains("'70000'");
+  }
+
+  @Test
   @DisplayName("--help lists every option and exits 0")
   void help() {
     Run run = run("--help");
@@ -176,7 +196,7 @@ class DemoTest {
     assertThat(run.code()).isEqualTo(Demo.OK);
     assertThat(run.out())
         .contains("--strategy", "--memory", "--dirty-rate", "--bandwidth", "--[no-]tls")
-        .contains("--cancel-after", "Exit codes");
+        .contains("--cancel-after", "--metrics-port", "Exit codes");
   }
 
   private static String verdict(String out) {

@@ -5,6 +5,8 @@ import dev.livemigration.core.ManualScheduler;
 import dev.livemigration.core.MigrationEngines;
 import dev.livemigration.testkit.model.ModelBackend;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
 
 /**
  * A simulated cluster in virtual time: nodes on loopback addresses, namespaces with labels, VMIs
@@ -22,10 +24,11 @@ import java.time.Duration;
  * 127.0.1.NN}. {@link RealBytesCluster} is the same cluster with real bytes on the data plane.
  */
 public final class SimulatedCluster extends AbstractSimulatedCluster<SimulatedCluster> {
-  private final ManualScheduler time = new ManualScheduler();
+  private final ManualScheduler time;
 
-  private SimulatedCluster(int nodes) {
+  private SimulatedCluster(int nodes, ManualScheduler time) {
     super(nodes);
+    this.time = time;
   }
 
   /**
@@ -34,7 +37,19 @@ public final class SimulatedCluster extends AbstractSimulatedCluster<SimulatedCl
    * @throws dev.livemigration.api.InvalidValueException if {@code count} is not between 1 and 250
    */
   public static SimulatedCluster withNodes(int count) {
-    return new SimulatedCluster(count);
+    return new SimulatedCluster(count, new ManualScheduler());
+  }
+
+  /**
+   * Returns a cluster with {@code count} nodes whose virtual clock starts at {@code clockStart}
+   * instead of the guide's 2019-03-29T04:02:47Z: {@code Instant.now()} makes its timestamps read as
+   * today, for output a person reads; tests keep the fixed default to stay the same every run.
+   *
+   * @throws dev.livemigration.api.InvalidValueException if {@code count} is not between 1 and 250
+   */
+  public static SimulatedCluster withNodes(int count, Instant clockStart) {
+    return new SimulatedCluster(
+        count, new ManualScheduler(Objects.requireNonNull(clockStart, "clockStart")));
   }
 
   @Override

@@ -2,15 +2,23 @@ package dev.livemigration.examples.cli;
 
 import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.MigrationEngine;
+import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationPolicy;
+import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.event.MigrationListener;
 import dev.livemigration.api.manifest.Manifests;
+import dev.livemigration.examples.metrics.MetricsServer;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -72,6 +80,16 @@ final class ClusterOptions {
       description =
           "this invocation's name among the replicas of --store (default: cli-<process id>)")
   String replica;
+
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = {
+        "serve the engine's metrics (KubeVirt's names, Prometheus text format) on"
+            + " http://127.0.0.1:PORT/metrics while the command runs; 0 for any free port."
+            + " Loopback only."
+      })
+  String metricsPort;
 
   @Mixin Output.Option outputOption;
 
@@ -158,13 +176,35 @@ final class ClusterOptions {
         store, replica != null ? replica : "cli-" + ProcessHandle.current().pid());
   }
 
-  /** The target: libvirt hosts if {@code --host} was given, else the simulated cluster. */
+  /**
+   * The target: libvirt hosts if {@code --host} was given, else the simulated cluster; with {@code
+   * --metrics-port}, its engine's metrics served on loopback until the target is closed.
+   */
   Target target() {
+    if (metricsPort == null) {
+      return target(null);
+    }
+    int port = MetricsServer.port("--metrics-port", metricsPort);
+    MetricsServer metrics = MetricsServer.start("--metrics-port", port);
+    boolean made = false;
+    try {
+      Target target = target(metrics.listener());
+      command.commandLine().getErr().println("Serving metrics on " + metrics.uri());
+      made = true;
+      return new MeteredTarget(target, metrics);
+    } finally {
+      if (!made) {
+        metrics.close();
+      }
+    }
+  }
+
+  private Target target(@Nullable MigrationListener metrics) {
     Map<String, String> libvirtHosts = hosts();
     MigrationConfiguration configuration = configuration();
     List<MigrationPolicy> migrationPolicies = policies();
     if (libvirtHosts.isEmpty()) {
-      return new SimulatedTarget(configuration, migrationPolicies, cluster, sharedStore());
+      return new SimulatedTarget(configuration, migrationPolicies, cluster, sharedStore(), metrics);
     }
     if (cluster != null) {
       throw new IllegalArgumentException(
@@ -176,7 +216,53 @@ final class ClusterOptions {
         libvirtHosts,
         configuration,
         migrationPolicies,
-        new ProgressLines(command.commandLine().getErr()),
+        both(new ProgressLines(command.commandLine().getErr()), metrics),
         sharedStore());
+  }
+
+  private static MigrationListener both(
+      MigrationListener progress, @Nullable MigrationListener metrics) {
+    if (metrics == null) {
+      return progress;
+    }
+    return event -> {
+      try {
+        metrics.onEvent(event);
+      } finally {
+        progress.onEvent(event);
+      }
+    };
+  }
+
+  /** A target whose metrics endpoint closes after it. */
+  private record MeteredTarget(Target target, MetricsServer metrics) implements Target {
+    @Override
+    public MigrationEngine engine() {
+      return target.engine();
+    }
+
+    @Override
+    public Instant now() {
+      return target.now();
+    }
+
+    @Override
+    public void pass(Duration duration) {
+      target.pass(duration);
+    }
+
+    @Override
+    public List<MigrationState> await(List<MigrationHandle> handles) {
+      return target.await(handles);
+    }
+
+    @Override
+    public void close() {
+      try {
+        target.close();
+      } finally {
+        metrics.close();
+      }
+    }
   }
 }

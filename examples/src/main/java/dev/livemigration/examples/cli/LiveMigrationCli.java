@@ -75,6 +75,14 @@ public final class LiveMigrationCli {
 
   private static final Map<String, String> EXIT_CODES = exitCodes();
 
+  @Option(
+      names = {"-v", "--verbose"},
+      scope = ScopeType.INHERIT,
+      description =
+          "show the library's log on standard error: -v for its INFO lines, -vv for debug"
+              + " (default: warnings only)")
+  boolean[] verbose = new boolean[0];
+
   private LiveMigrationCli() {}
 
   private static Map<String, String> exitCodes() {
@@ -128,6 +136,11 @@ public final class LiveMigrationCli {
           err.println("error: " + e.getMessage());
           err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
           return BAD_INPUT;
+        });
+    cli.setExecutionStrategy(
+        parsed -> {
+          Verbosity.apply(Verbosity.count(parsed));
+          return new CommandLine.RunLast().execute(parsed);
         });
     try {
       return cli.execute(args);

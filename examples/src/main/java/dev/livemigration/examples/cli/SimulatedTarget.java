@@ -6,30 +6,37 @@ import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.VirtualMachineInstance;
+import dev.livemigration.api.event.MigrationListener;
 import dev.livemigration.api.manifest.Manifests;
 import dev.livemigration.testkit.SimulatedCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The CLI's default target: a simulated cluster of three nodes with the guide's {@code vmi-fedora}
  * (1Gi, dirtying 50Mi/s over 256Mi, label {@code special: vmi-fedora}) on {@code node02}, or the
- * VMIs of a {@code --cluster} file instead, run in virtual time that starts at the guide's {@code
- * 2019-03-29T04:02:47Z}.
+ * VMIs of a {@code --cluster} file instead, run in virtual time that starts now (to the second), so
+ * that the state's timestamps read as today.
  */
 final class SimulatedTarget implements Target {
-  private final SimulatedCluster cluster = SimulatedCluster.withNodes(3);
+  private final SimulatedCluster cluster =
+      SimulatedCluster.withNodes(3, Instant.now().truncatedTo(ChronoUnit.SECONDS));
   private final @Nullable SharedStore store;
 
   SimulatedTarget(
       MigrationConfiguration configuration,
       List<MigrationPolicy> policies,
       @Nullable Path manifests,
-      @Nullable SharedStore store) {
+      @Nullable SharedStore store,
+      @Nullable MigrationListener listener) {
     this.store = store;
+    if (listener != null) {
+      cluster.listener(listener);
+    }
     if (store != null) {
       cluster.store(store.store(), store.replica());
     }
