@@ -1,7 +1,6 @@
 package dev.livemigration.examples.cli;
 
 import dev.livemigration.api.KubeVirt;
-import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.manifest.Manifests;
 import java.net.URI;
@@ -24,7 +23,9 @@ final class ClusterOptions {
   @Option(
       names = "--config",
       paramLabel = "FILE",
-      description = "a KubeVirt CR (kubevirt.yaml) with the cluster's migration settings")
+      description =
+          "a KubeVirt CR (kubevirt.yaml) with the cluster's migration settings and network"
+              + " binding plugins")
   Path config;
 
   @Option(
@@ -83,11 +84,12 @@ final class ClusterOptions {
     return outputOption.format;
   }
 
-  /** The cluster configuration from {@code --config}, or KubeVirt's defaults. */
-  MigrationConfiguration configuration() {
-    return config == null
-        ? MigrationConfiguration.defaults()
-        : Manifests.read(config, KubeVirt.class).migrations();
+  /**
+   * The KubeVirt CR of {@code --config}: its migration settings and the binding plugins it
+   * registers as migratable; KubeVirt's defaults and no plugins without it.
+   */
+  KubeVirt kubeVirt() {
+    return config == null ? KubeVirt.builder().build() : Manifests.read(config, KubeVirt.class);
   }
 
   /** The policies of every {@code --policy} file, in order. */
@@ -161,10 +163,10 @@ final class ClusterOptions {
   /** The target: libvirt hosts if {@code --host} was given, else the simulated cluster. */
   Target target() {
     Map<String, String> libvirtHosts = hosts();
-    MigrationConfiguration configuration = configuration();
+    KubeVirt kubeVirt = kubeVirt();
     List<MigrationPolicy> migrationPolicies = policies();
     if (libvirtHosts.isEmpty()) {
-      return new SimulatedTarget(configuration, migrationPolicies, cluster, sharedStore());
+      return new SimulatedTarget(kubeVirt, migrationPolicies, cluster, sharedStore());
     }
     if (cluster != null) {
       throw new IllegalArgumentException(
@@ -174,7 +176,7 @@ final class ClusterOptions {
     }
     return new LibvirtTarget(
         libvirtHosts,
-        configuration,
+        kubeVirt,
         migrationPolicies,
         new ProgressLines(command.commandLine().getErr()),
         sharedStore());
