@@ -1,11 +1,15 @@
 package dev.livemigration.api;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.immutables.value.Value;
 
 /**
  * The parts of KubeVirt's {@code KubeVirt} custom resource that govern migrations: its name and
- * namespace, the developer feature gates, and the cluster's {@link MigrationConfiguration}.
+ * namespace, the developer feature gates, the cluster's {@link MigrationConfiguration} and its
+ * network binding plugins.
  */
 @Value.Immutable
 @ValueStyle
@@ -41,11 +45,36 @@ public abstract class KubeVirt {
     return MigrationConfiguration.defaults();
   }
 
+  /**
+   * The network binding plugins the cluster registers ({@code spec.configuration.network.binding}),
+   * each name once.
+   */
+  public abstract List<NetworkBindingPlugin> bindingPlugins();
+
+  /**
+   * The names of the binding plugins registered with a {@code migration} block: a VMI whose
+   * pod-network interface uses one of them may migrate. Pass them to the engine's builder.
+   */
+  @Value.Derived
+  public Set<String> migratableBindingPlugins() {
+    return bindingPlugins().stream()
+        .filter(NetworkBindingPlugin::migratable)
+        .map(NetworkBindingPlugin::name)
+        .collect(Collectors.toUnmodifiableSet());
+  }
+
   @Value.Check
   void check() {
     Checks.objectName("metadata.name", name());
     Checks.namespaceName("metadata.namespace", namespace());
     featureGates().forEach(gate -> Checks.notBlank("featureGates", gate));
+    Set<String> names = new HashSet<>();
+    for (NetworkBindingPlugin plugin : bindingPlugins()) {
+      if (!names.add(plugin.name())) {
+        throw Checks.invalid(
+            "spec.configuration.network.binding", "must name each plugin once", plugin.name());
+      }
+    }
   }
 
   /** Builds a {@link KubeVirt}. */

@@ -136,10 +136,11 @@ public final class Admission {
                 start
                     + "uses the binding plugin '"
                     + plugin
-                    + "', which the cluster does not register with a migration method"
-                    + " (spec.configuration.network.binding."
+                    + "', which is not registered as migratable: register it in the KubeVirt CR"
+                    + " with a migration block (spec.configuration.network.binding."
                     + plugin
-                    + ".migration)");
+                    + ".migration.method: link-refresh) and give the engine its name"
+                    + " (MigrationEngines.Builder.migratableBindingPlugins)");
       }
       default ->
           Optional.of(

@@ -18,6 +18,7 @@ import dev.livemigration.api.spi.PolicySource;
 import dev.livemigration.api.spi.StaleVmiException;
 import dev.livemigration.api.spi.VmiSlot;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -41,18 +42,21 @@ final class Admitter {
   private final HypervisorBackend backend;
   private final PolicySource policies;
   private final Supplier<MigrationConfiguration> configuration;
+  private final Set<String> migratableBindingPlugins;
 
   Admitter(
       MigrationStore store,
       ClusterInventory inventory,
       HypervisorBackend backend,
       PolicySource policies,
-      Supplier<MigrationConfiguration> configuration) {
+      Supplier<MigrationConfiguration> configuration,
+      Set<String> migratableBindingPlugins) {
     this.store = store;
     this.inventory = inventory;
     this.backend = backend;
     this.policies = policies;
     this.configuration = configuration;
+    this.migratableBindingPlugins = Set.copyOf(migratableBindingPlugins);
   }
 
   MigrationRecord admit(VirtualMachineInstanceMigration request) {
@@ -115,8 +119,12 @@ final class Admitter {
     return vmi;
   }
 
+  /**
+   * The VMI's {@code LiveMigratable} condition: KubeVirt's rules, with the binding plugins the
+   * engine was told the cluster registers as migratable, then the backend's own checks.
+   */
   Condition liveMigratable(VirtualMachineInstance vmi) {
-    Condition ours = Admission.liveMigratable(vmi);
+    Condition ours = Admission.liveMigratable(vmi, migratableBindingPlugins);
     return ours.isTrue() ? backend.checkMigratable(vmi).orElse(ours) : ours;
   }
 

@@ -97,7 +97,13 @@ final class DefaultMigrationEngine implements MigrationEngine {
     this.driver = new MigrationDriver(this);
     this.cancellations = new Cancellations(this);
     this.admitter =
-        new Admitter(store, inventory, backend, builder.policies, () -> this.configuration);
+        new Admitter(
+            store,
+            inventory,
+            backend,
+            builder.policies,
+            () -> this.configuration,
+            builder.migratableBindingPlugins);
     if (sharedStore) {
       scheduleHousekeeping();
     }

@@ -1,5 +1,6 @@
 package dev.livemigration.core;
 
+import dev.livemigration.api.InvalidValueException;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.event.MigrationListener;
@@ -12,8 +13,11 @@ import dev.livemigration.api.spi.TargetSelector;
 import dev.livemigration.core.strategy.Strategies;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Builds {@link MigrationEngine}s.
@@ -21,6 +25,7 @@ import java.util.Objects;
  * <pre>{@code
  * MigrationEngine engine = MigrationEngines.builder()
  *     .configuration(kubeVirt.migrations())
+ *     .migratableBindingPlugins(kubeVirt.migratableBindingPlugins())
  *     .backend(backend)
  *     .inventory(inventory)
  *     .build();
@@ -51,6 +56,7 @@ public final class MigrationEngines {
     HypervisorBackend backend;
     ClusterInventory inventory;
     PolicySource policies = PolicySource.of(List.of());
+    Set<String> migratableBindingPlugins = Set.of();
     MigrationStrategy strategy = Strategies.kubeVirtDefault();
     TargetSelector targetSelector = new LeastLoadedTargetSelector();
     Scheduler scheduler;
@@ -66,6 +72,31 @@ public final class MigrationEngines {
     /** The cluster configuration; KubeVirt's defaults unless set. */
     public Builder configuration(MigrationConfiguration configuration) {
       this.configuration = Objects.requireNonNull(configuration, "configuration");
+      return this;
+    }
+
+    /**
+     * The network binding plugins the cluster registers with a migration method, by name: those in
+     * KubeVirt's {@code spec.configuration.network.binding} with a {@code migration} block, as
+     * {@code KubeVirt.migratableBindingPlugins()} reads them. A VMI whose pod-network interface
+     * uses another plugin is refused. None unless set; each call replaces the names.
+     *
+     * @throws InvalidValueException if a name is blank
+     */
+    public Builder migratableBindingPlugins(Collection<String> names) {
+      Objects.requireNonNull(names, "migratableBindingPlugins");
+      Set<String> checked = new TreeSet<>();
+      for (String name : names) {
+        if (name == null || name.isBlank()) {
+          throw new InvalidValueException(
+              "migratableBindingPlugins",
+              "must hold plugin names (the keys of spec.configuration.network.binding), none"
+                  + " blank",
+              name == null ? "null" : "'" + name + "'");
+        }
+        checked.add(name);
+      }
+      this.migratableBindingPlugins = Set.copyOf(checked);
       return this;
     }
 

@@ -12,11 +12,13 @@ import dev.livemigration.api.AccessMode;
 import dev.livemigration.api.Condition;
 import dev.livemigration.api.ConditionStatus;
 import dev.livemigration.api.InterfaceBinding;
+import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationMethod;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationRejectedException;
 import dev.livemigration.api.MigrationRejectedException.Reason;
+import dev.livemigration.api.NetworkBindingPlugin;
 import dev.livemigration.api.NetworkInterface;
 import dev.livemigration.api.PortRange;
 import dev.livemigration.api.Quantity;
@@ -220,9 +222,11 @@ class AdmissionTest {
 
       assertThat(Admission.liveMigratable(vmi).message().orElseThrow())
           .isEqualTo(
-              "interface 'default' on the pod network uses the binding plugin 'passt', which the"
-                  + " cluster does not register with a migration method"
-                  + " (spec.configuration.network.binding.passt.migration)");
+              "interface 'default' on the pod network uses the binding plugin 'passt', which is"
+                  + " not registered as migratable: register it in the KubeVirt CR with a"
+                  + " migration block (spec.configuration.network.binding.passt.migration.method:"
+                  + " link-refresh) and give the engine its name"
+                  + " (MigrationEngines.Builder.migratableBindingPlugins)");
       assertThat(Admission.liveMigratable(vmi, Set.of("passt")).isTrue()).isTrue();
       assertThat(Admission.liveMigratable(vmi, Set.of("other")).isTrue()).isFalse();
     }
@@ -377,6 +381,69 @@ class AdmissionTest {
 
       assertThatThrownBy(() -> harness.migrate("job", "vmi-bridge"))
           .hasMessageContaining("InterfaceNotLiveMigratable");
+    }
+
+    private VirtualMachineInstance withPlugin(String name, String plugin) {
+      return vmi(name, "node02")
+          .interfaces(
+              java.util.List.of(
+                  NetworkInterface.builder()
+                      .name("default")
+                      .binding(InterfaceBinding.PLUGIN)
+                      .bindingPlugin(plugin)
+                      .podNetwork(true)
+                      .build()))
+          .build();
+    }
+
+    @Test
+    @DisplayName("admits a VMI whose pod-network plugin the KubeVirt CR registers as migratable")
+    void admitsRegisteredBindingPlugin() {
+      KubeVirt kubeVirt =
+          KubeVirt.builder()
+              .addBindingPlugins(
+                  NetworkBindingPlugin.linkRefresh("passt"),
+                  NetworkBindingPlugin.builder().name("macvtap").build())
+              .build();
+      harness
+          .customize(b -> b.migratableBindingPlugins(kubeVirt.migratableBindingPlugins()))
+          .inventory
+          .vmi(withPlugin("vmi-passt", "passt"));
+
+      MigrationHandle handle = harness.migrate("job", "vmi-passt");
+
+      assertThat(handle.state().phase()).isEqualTo(MigrationPhase.PENDING);
+      assertThat(harness.engine().status("default", "vmi-passt").condition("LiveMigratable"))
+          .hasValueSatisfying(c -> assertThat(c.status()).isEqualTo(ConditionStatus.TRUE));
+    }
+
+    @Test
+    @DisplayName("refuses a plugin registered without migration, naming it and how to register it")
+    void refusesUnregisteredBindingPlugin() {
+      harness
+          .customize(b -> b.migratableBindingPlugins(Set.of("passt")))
+          .inventory
+          .vmi(withPlugin("vmi-macvtap", "macvtap"));
+
+      assertThatThrownBy(() -> harness.migrate("job", "vmi-macvtap"))
+          .isInstanceOfSatisfying(
+              MigrationRejectedException.class,
+              e -> assertThat(e.reason()).isEqualTo(Reason.NOT_LIVE_MIGRATABLE))
+          .hasMessageContaining("default/vmi-macvtap")
+          .hasMessageContaining(Condition.REASON_INTERFACE_NOT_MIGRATABLE)
+          .hasMessageContaining("binding plugin 'macvtap'")
+          .hasMessageContaining("spec.configuration.network.binding.macvtap.migration")
+          .hasMessageContaining("migratableBindingPlugins");
+      assertThat(harness.engine().migrations()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("refuses every binding plugin when none is given, as before")
+    void noPluginsByDefault() {
+      harness.inventory.vmi(withPlugin("vmi-passt", "passt"));
+
+      assertThatThrownBy(() -> harness.migrate("job", "vmi-passt"))
+          .hasMessageContaining("binding plugin 'passt'");
     }
 
     @Test

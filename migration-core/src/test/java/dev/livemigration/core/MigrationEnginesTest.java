@@ -43,6 +43,28 @@ class MigrationEnginesTest {
   }
 
   @Test
+  @DisplayName("refuses a blank or null binding plugin name, naming the option, rule and value")
+  void bindingPluginNames() {
+    assertThatIllegalArgumentException()
+        .isThrownBy(
+            () ->
+                MigrationEngines.builder()
+                    .migratableBindingPlugins(java.util.List.of("passt", " ")))
+        .withMessage(
+            "migratableBindingPlugins must hold plugin names (the keys of"
+                + " spec.configuration.network.binding), none blank, but was ' '");
+    assertThatIllegalArgumentException()
+        .isThrownBy(
+            () ->
+                MigrationEngines.builder()
+                    .migratableBindingPlugins(java.util.Arrays.asList("passt", null)))
+        .withMessageEndingWith("but was null");
+    org.assertj.core.api.Assertions.assertThatNullPointerException()
+        .isThrownBy(() -> MigrationEngines.builder().migratableBindingPlugins(null))
+        .withMessageContaining("migratableBindingPlugins");
+  }
+
+  @Test
   @DisplayName("starts with KubeVirt's defaults")
   void defaults() {
     MigrationEngine engine =

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -77,6 +78,7 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
             return limit == null ? Long.MAX_VALUE : limit.bytes();
           });
   private volatile MigrationConfiguration configuration = MigrationConfiguration.defaults();
+  private Set<String> migratableBindingPlugins = Set.of();
   private MigrationStrategy strategy = Strategies.kubeVirtDefault();
   private UnaryOperator<HypervisorBackend> backendWrapper = UnaryOperator.identity();
   private UnaryOperator<ClusterInventory> inventoryWrapper = UnaryOperator.identity();
@@ -299,8 +301,18 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
     return self();
   }
 
-  /** Sets the cluster configuration from a KubeVirt CR. */
+  /**
+   * Sets the cluster configuration from a KubeVirt CR, and the binding plugins it registers as
+   * migratable ({@link KubeVirt#migratableBindingPlugins()}); those cannot change once the engine
+   * is created.
+   */
   public C configure(KubeVirt kubeVirt) {
+    synchronized (this) {
+      if (!kubeVirt.migratableBindingPlugins().equals(migratableBindingPlugins)) {
+        requireNoEngine("the migratable binding plugins (spec.configuration.network.binding)");
+        migratableBindingPlugins = kubeVirt.migratableBindingPlugins();
+      }
+    }
     return configure(kubeVirt.migrations());
   }
 
@@ -389,6 +401,7 @@ public abstract sealed class AbstractSimulatedCluster<C extends AbstractSimulate
       MigrationEngines.Builder builder =
           MigrationEngines.builder()
               .configuration(configuration)
+              .migratableBindingPlugins(migratableBindingPlugins)
               .inventory(
                   Objects.requireNonNull(
                       inventoryWrapper.apply(new Observed()),

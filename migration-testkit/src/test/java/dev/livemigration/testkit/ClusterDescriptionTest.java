@@ -4,9 +4,13 @@ import static dev.livemigration.testkit.junit.MigrationAssertions.assertThatMigr
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.livemigration.api.InterfaceBinding;
 import dev.livemigration.api.InvalidValueException;
+import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationHandle;
+import dev.livemigration.api.NetworkBindingPlugin;
+import dev.livemigration.api.NetworkInterface;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
@@ -253,6 +257,55 @@ class ClusterDescriptionTest {
             .containsEntry("node02", 1)
             .containsEntry("node03", 2)
             .containsEntry("node01", 1);
+      }
+    }
+  }
+
+  @Nested
+  @DisplayName("binding plugins from a KubeVirt CR")
+  class BindingPlugins {
+    private final KubeVirt passt =
+        KubeVirt.builder().addBindingPlugins(NetworkBindingPlugin.linkRefresh("passt")).build();
+
+    @Test
+    @DisplayName("reach the engine, so that a VMI on a registered plugin migrates")
+    void reachEngine() {
+      try (SimulatedCluster cluster = SimulatedCluster.withNodes(2)) {
+        cluster.configure(passt);
+        cluster.addVmi(
+            VirtualMachineInstance.builder()
+                .name("vmi-passt")
+                .nodeName("node01")
+                .memory(Quantity.parse("1Gi"))
+                .addInterfaces(
+                    NetworkInterface.builder()
+                        .name("default")
+                        .binding(InterfaceBinding.PLUGIN)
+                        .bindingPlugin("passt")
+                        .podNetwork(true)
+                        .build())
+                .build(),
+            GuestProfile.IDLE);
+
+        MigrationHandle handle =
+            cluster.engine().migrate(VirtualMachineInstanceMigration.of("job", "vmi-passt"));
+        cluster.runUntilIdle();
+
+        assertThatMigration(handle).succeeded();
+      }
+    }
+
+    @Test
+    @DisplayName("cannot change once the engine is created; the same plugins again can")
+    void fixedOnceRunning() {
+      try (SimulatedCluster cluster = SimulatedCluster.withNodes(2)) {
+        cluster.configure(passt);
+        cluster.engine();
+
+        cluster.configure(passt);
+        assertThatThrownBy(() -> cluster.configure(KubeVirt.builder().build()))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("spec.configuration.network.binding");
       }
     }
   }

@@ -1,7 +1,6 @@
 package dev.livemigration.examples.cli;
 
 import dev.livemigration.api.KubeVirt;
-import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationPolicy;
@@ -32,7 +31,9 @@ final class ClusterOptions {
   @Option(
       names = "--config",
       paramLabel = "FILE",
-      description = "a KubeVirt CR (kubevirt.yaml) with the cluster's migration settings")
+      description =
+          "a KubeVirt CR (kubevirt.yaml) with the cluster's migration settings and network"
+              + " binding plugins")
   Path config;
 
   @Option(
@@ -101,11 +102,12 @@ final class ClusterOptions {
     return outputOption.format;
   }
 
-  /** The cluster configuration from {@code --config}, or KubeVirt's defaults. */
-  MigrationConfiguration configuration() {
-    return config == null
-        ? MigrationConfiguration.defaults()
-        : Manifests.read(config, KubeVirt.class).migrations();
+  /**
+   * The KubeVirt CR of {@code --config}: its migration settings and the binding plugins it
+   * registers as migratable; KubeVirt's defaults and no plugins without it.
+   */
+  KubeVirt kubeVirt() {
+    return config == null ? KubeVirt.builder().build() : Manifests.read(config, KubeVirt.class);
   }
 
   /** The policies of every {@code --policy} file, in order. */
@@ -201,10 +203,10 @@ final class ClusterOptions {
 
   private Target target(@Nullable MigrationListener metrics) {
     Map<String, String> libvirtHosts = hosts();
-    MigrationConfiguration configuration = configuration();
+    KubeVirt kubeVirt = kubeVirt();
     List<MigrationPolicy> migrationPolicies = policies();
     if (libvirtHosts.isEmpty()) {
-      return new SimulatedTarget(configuration, migrationPolicies, cluster, sharedStore(), metrics);
+      return new SimulatedTarget(kubeVirt, migrationPolicies, cluster, sharedStore(), metrics);
     }
     if (cluster != null) {
       throw new IllegalArgumentException(
@@ -214,7 +216,7 @@ final class ClusterOptions {
     }
     return new LibvirtTarget(
         libvirtHosts,
-        configuration,
+        kubeVirt,
         migrationPolicies,
         both(new ProgressLines(command.commandLine().getErr()), metrics),
         sharedStore());

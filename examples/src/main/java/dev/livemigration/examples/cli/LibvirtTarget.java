@@ -1,6 +1,6 @@
 package dev.livemigration.examples.cli;
 
-import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationPolicy;
@@ -30,14 +30,15 @@ final class LibvirtTarget implements Target {
 
   LibvirtTarget(
       Map<String, String> hosts,
-      MigrationConfiguration configuration,
+      KubeVirt kubeVirt,
       List<MigrationPolicy> policies,
       MigrationListener progress,
       @Nullable SharedStore store) {
     LibvirtBackend backend = LibvirtBackend.of(hosts);
     MigrationEngines.Builder builder =
         MigrationEngines.builder()
-            .configuration(configuration)
+            .configuration(kubeVirt.migrations())
+            .migratableBindingPlugins(kubeVirt.migratableBindingPlugins())
             .policies(PolicySource.of(policies))
             .backend(backend)
             .inventory(LibvirtInventory.of(backend))

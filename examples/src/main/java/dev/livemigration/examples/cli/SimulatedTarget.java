@@ -1,6 +1,6 @@
 package dev.livemigration.examples.cli;
 
-import dev.livemigration.api.MigrationConfiguration;
+import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationEngine;
 import dev.livemigration.api.MigrationHandle;
 import dev.livemigration.api.MigrationPolicy;
@@ -28,7 +28,7 @@ final class SimulatedTarget implements Target {
   private final @Nullable SharedStore store;
 
   SimulatedTarget(
-      MigrationConfiguration configuration,
+      KubeVirt kubeVirt,
       List<MigrationPolicy> policies,
       @Nullable Path manifests,
       @Nullable SharedStore store,
@@ -40,7 +40,7 @@ final class SimulatedTarget implements Target {
     if (store != null) {
       cluster.store(store.store(), store.replica());
     }
-    cluster.configure(configuration);
+    cluster.configure(kubeVirt);
     policies.forEach(cluster::addPolicy);
     if (manifests != null) {
       for (Object document : Manifests.readAll(manifests)) {

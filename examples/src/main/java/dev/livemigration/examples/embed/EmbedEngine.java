@@ -106,6 +106,7 @@ public final class EmbedEngine {
       try (MigrationEngine engine =
           MigrationEngines.builder()
               .configuration(kubevirt.migrations())
+              .migratableBindingPlugins(kubevirt.migratableBindingPlugins())
               .backend(backend)
               .inventory(inventory)
               .build()) {

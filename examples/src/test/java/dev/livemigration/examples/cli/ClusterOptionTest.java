@@ -75,6 +75,78 @@ class ClusterOptionTest {
     assertThat(db.err()).contains("ReadWriteOnce");
   }
 
+  private static final String PLUGIN_VMI =
+      """
+      apiVersion: kubevirt.io/v1
+      kind: VirtualMachineInstance
+      metadata:
+        name: vmi-passt
+        namespace: prod
+      spec:
+        domain:
+          memory:
+            guest: 1Gi
+          devices:
+            interfaces:
+              - name: default
+                binding:
+                  name: passt
+        networks:
+          - name: default
+            pod: {}
+      status:
+        nodeName: worker-7
+      """;
+
+  private static final String KUBEVIRT_WITH_PASST =
+      """
+      apiVersion: kubevirt.io/v1
+      kind: KubeVirt
+      metadata:
+        name: kubevirt
+        namespace: kubevirt
+      spec:
+        configuration:
+          network:
+            binding:
+              passt:
+                sidecarImage: quay.io/kubevirt/network-passt-binding:v1.4.0
+                migration:
+                  method: link-refresh
+      """;
+
+  @Test
+  @DisplayName(
+      "a VMI on a binding plugin: refused unless the KubeVirt CR (--config or --cluster)"
+          + " registers it with a migration method")
+  void bindingPlugins(@TempDir Path dir) throws IOException {
+    Path vmiOnly = Files.writeString(dir.resolve("cluster.yaml"), PLUGIN_VMI);
+    Path withCr =
+        Files.writeString(dir.resolve("with-cr.yaml"), PLUGIN_VMI + "---\n" + KUBEVIRT_WITH_PASST);
+    Path config = Files.writeString(dir.resolve("kubevirt.yaml"), KUBEVIRT_WITH_PASST);
+
+    Cli refused = Cli.run("migrate", "vmi-passt", "-n", "prod", "--cluster", vmiOnly.toString());
+    Cli viaConfig =
+        Cli.run(
+            "migrate",
+            "vmi-passt",
+            "-n",
+            "prod",
+            "--cluster",
+            vmiOnly.toString(),
+            "--config",
+            config.toString());
+    Cli viaCluster = Cli.run("migrate", "vmi-passt", "-n", "prod", "--cluster", withCr.toString());
+
+    assertThat(refused.code()).as(refused.toString()).isEqualTo(LiveMigrationCli.BAD_INPUT);
+    assertThat(refused.err())
+        .contains("binding plugin 'passt'", "spec.configuration.network.binding.passt.migration");
+    assertThat(viaConfig.code()).as(viaConfig.toString()).isEqualTo(LiveMigrationCli.OK);
+    assertThat(viaConfig.out()).contains("Phase:", "Succeeded");
+    assertThat(viaCluster.code()).as(viaCluster.toString()).isEqualTo(LiveMigrationCli.OK);
+    assertThat(viaCluster.out()).contains("Phase:", "Succeeded");
+  }
+
   @Test
   @DisplayName("with --host is bad input naming both")
   void notWithHosts(@TempDir Path dir) throws IOException {

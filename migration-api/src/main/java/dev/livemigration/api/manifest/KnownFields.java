@@ -17,8 +17,11 @@ import org.jspecify.annotations.Nullable;
  * about.
  */
 final class KnownFields {
-  /** The known fields of one map, each with the shape of its value. */
-  private record Shape(Map<String, Field> fields) {
+  /**
+   * The known fields of one map, each with the shape of its value; or, when {@code each} is not
+   * null, a map whose keys are data (such as plugin names) and whose every value has that shape.
+   */
+  private record Shape(Map<String, Field> fields, @Nullable Shape each) {
     static Shape of(Object... namesAndShapes) {
       Map<String, Field> fields = new LinkedHashMap<>();
       for (int i = 0; i < namesAndShapes.length; i++) {
@@ -30,18 +33,23 @@ final class KnownFields {
         }
         fields.put(Tree.normalize(name), new Field(name, child));
       }
-      return new Shape(fields);
+      return new Shape(fields, null);
+    }
+
+    /** A map whose keys are data and whose values all have the shape {@code each}. */
+    static Shape eachValue(Shape each) {
+      return new Shape(Map.of(), each);
     }
 
     boolean open() {
-      return fields.isEmpty();
+      return fields.isEmpty() && each == null;
     }
   }
 
   private record Field(String name, Shape shape) {}
 
   /** A map whose keys are not checked here. */
-  private static final Shape OPEN = new Shape(Map.of());
+  private static final Shape OPEN = new Shape(Map.of(), null);
 
   private static final Shape METADATA =
       Shape.of(
@@ -76,6 +84,26 @@ final class KnownFields {
           "useEmulation",
           "clusterProfiler");
 
+  /** A plugin in {@code spec.configuration.network.binding}, as KubeVirt's CRD has it. */
+  private static final Shape BINDING_PLUGIN =
+      Shape.of(
+          "sidecarImage",
+          "networkAttachmentDefinition",
+          "domainAttachmentType",
+          "migration",
+          Shape.of("method"),
+          "downwardAPI",
+          "computeResourceOverhead",
+          Shape.of("limits", "requests"));
+
+  private static final Shape NETWORK =
+      Shape.of(
+          "binding",
+          Shape.eachValue(BINDING_PLUGIN),
+          "defaultNetworkInterface",
+          "permitBridgeInterfaceOnPodNetwork",
+          "permitSlirpInterface");
+
   private static final Shape KUBEVIRT_CONFIGURATION =
       Shape.of(
           "migrations",
@@ -106,6 +134,7 @@ final class KnownFields {
           "memBalloonStatsPeriod",
           "minCPUModel",
           "network",
+          NETWORK,
           "obsoleteCPUModels",
           "ovmfPath",
           "permittedHostDevices",
@@ -256,6 +285,14 @@ final class KnownFields {
 
   private static void walk(Tree.Mapping mapping, String path, Shape shape, Problems problems) {
     if (shape.open()) {
+      return;
+    }
+    if (shape.each() != null) {
+      for (Tree.Entry entry : mapping.entries()) {
+        if (entry.value() instanceof Tree.Mapping child) {
+          walk(child, Problems.child(path, entry.key()), shape.each(), problems);
+        }
+      }
       return;
     }
     for (Tree.Entry entry : mapping.entries()) {

@@ -13,11 +13,13 @@ import static dev.livemigration.api.manifest.Maps.entry;
 import static dev.livemigration.api.manifest.Maps.map;
 import static dev.livemigration.api.manifest.Maps.nested;
 
+import dev.livemigration.api.BindingMigrationMethod;
 import dev.livemigration.api.KubeVirt;
 import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationPriority;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.NetworkBindingPlugin;
 import dev.livemigration.api.VirtualMachineInstance;
 import dev.livemigration.api.VirtualMachineInstanceMigration;
 import dev.livemigration.api.VirtualMachineInstanceStatus;
@@ -344,7 +346,95 @@ final class ManifestReader {
         .ifPresent(
             d -> values.addAll(KUBEVIRT_DEVELOPER.read(d.mapping(), d.path(), problems).values()));
     configuration.ifPresent(c -> migrations(c, problems).ifPresent(values::add));
+    configuration
+        .flatMap(c -> map(c, "network", problems))
+        .flatMap(n -> map(n, "binding", problems))
+        .flatMap(b -> bindingPlugins(b, problems))
+        .ifPresent(values::add);
     return Section.build(KubeVirt.builder(), KubeVirt.Builder::build, values, "", problems, before);
+  }
+
+  /**
+   * Reads {@code spec.configuration.network.binding}: each key names a plugin; of its fields only
+   * {@code migration} matters to migration (the others, such as {@code sidecarImage}, are known and
+   * not read). A plugin with a {@code migration} map, even an empty one, is migratable, as in
+   * KubeVirt.
+   */
+  private static Optional<Bound<KubeVirt.Builder>> bindingPlugins(Sub binding, Problems problems) {
+    if (binding.mapping().entries().isEmpty()) {
+      return Optional.empty();
+    }
+    int before = problems.count();
+    List<NetworkBindingPlugin> plugins = new ArrayList<>();
+    for (Tree.Entry entry : binding.mapping().entries()) {
+      String path = Problems.child(binding.path(), entry.key());
+      NetworkBindingPlugin.Builder plugin = NetworkBindingPlugin.builder().name(entry.key());
+      if (entry.key().isBlank()) {
+        problems.add(
+            new ManifestException.Problem(
+                path, null, path + " has a blank key but it must be the plugin's name"));
+        continue;
+      }
+      if (Tree.isNull(entry.value())) {
+        plugins.add(plugin.build());
+        continue;
+      }
+      if (!(entry.value() instanceof Tree.Mapping fields)) {
+        problems.invalid(path, entry.value(), "must be a map");
+        continue;
+      }
+      Optional<Tree.Entry> migration = entry(fields, path, "migration", problems);
+      if (migration.isPresent() && !Tree.isNull(migration.get().value())) {
+        String migrationPath = Problems.child(path, migration.get().key());
+        if (!(migration.get().value() instanceof Tree.Mapping block)) {
+          problems.invalid(migrationPath, migration.get().value(), "must be a map");
+          continue;
+        }
+        plugin.migratable(true);
+        bindingMigrationMethod(block, migrationPath, problems).ifPresent(plugin::migrationMethod);
+      }
+      plugins.add(plugin.build());
+    }
+    if (problems.count() > before) {
+      return Optional.empty();
+    }
+    List<NetworkBindingPlugin> read = List.copyOf(plugins);
+    return Optional.of(
+        new Bound<KubeVirt.Builder>(
+            "bindingPlugins",
+            binding.path(),
+            binding.mapping(),
+            read,
+            b -> b.bindingPlugins(read)));
+  }
+
+  /** A plugin's {@code migration.method}: {@code link-refresh}, the one method KubeVirt defines. */
+  private static Optional<BindingMigrationMethod> bindingMigrationMethod(
+      Tree.Mapping block, String path, Problems problems) {
+    Optional<Tree.Entry> method = entry(block, path, "method", problems);
+    if (method.isEmpty() || Tree.isNull(method.get().value())) {
+      return Optional.empty();
+    }
+    String methodPath = Problems.child(path, method.get().key());
+    Tree node = method.get().value();
+    if (node instanceof Tree.Scalar scalar && scalar.type() == Tree.ScalarType.STRING) {
+      if (scalar.text().isEmpty()) {
+        return Optional.empty();
+      }
+      Optional<BindingMigrationMethod> known = BindingMigrationMethod.fromWireName(scalar.text());
+      if (known.isPresent()) {
+        return known;
+      }
+    }
+    problems.invalid(
+        methodPath,
+        node,
+        "must be "
+            + java.util.Arrays.stream(BindingMigrationMethod.values())
+                .map(BindingMigrationMethod::wireName)
+                .collect(Collectors.joining(", "))
+            + " (the migration methods KubeVirt defines) or be left out");
+    return Optional.empty();
   }
 
   /**

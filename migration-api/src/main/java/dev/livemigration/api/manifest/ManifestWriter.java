@@ -19,6 +19,7 @@ import dev.livemigration.api.MigrationConfiguration;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPolicy;
 import dev.livemigration.api.MigrationState;
+import dev.livemigration.api.NetworkBindingPlugin;
 import dev.livemigration.api.NetworkInterface;
 import dev.livemigration.api.Quantity;
 import dev.livemigration.api.VirtualMachineInstance;
@@ -231,6 +232,16 @@ final class ManifestWriter {
     ArrayNode gates = configuration.putObject("developerConfiguration").putArray("featureGates");
     kubeVirt.featureGates().forEach(gates::add);
     configuration.set("migrations", configuration(kubeVirt.migrations()));
+    if (!kubeVirt.bindingPlugins().isEmpty()) {
+      ObjectNode binding = configuration.putObject("network").putObject("binding");
+      for (NetworkBindingPlugin plugin : kubeVirt.bindingPlugins()) {
+        ObjectNode written = binding.putObject(plugin.name());
+        if (plugin.migratable()) {
+          ObjectNode migration = written.putObject("migration");
+          plugin.migrationMethod().ifPresent(m -> migration.put("method", m.wireName()));
+        }
+      }
+    }
     return node;
   }
 

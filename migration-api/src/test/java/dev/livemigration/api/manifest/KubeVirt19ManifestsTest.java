@@ -90,7 +90,10 @@ class KubeVirt19ManifestsTest {
               "spec.configuration.migrations.maxDowntimeMs was 18446744073709551603 but it must"
                   + " be between 1 and 2000000",
               "spec.configuration.migrations.progressTimeout was -15 but it must be a positive"
-                  + " number of seconds");
+                  + " number of seconds",
+              "spec.configuration.network.binding.bindingKey.migration.method was 'methodValue'"
+                  + " but it must be link-refresh (the migration methods KubeVirt defines) or be"
+                  + " left out");
       assertThat(messages(e.warnings()))
           .containsExactly(
               "spec.configuration.migrations.matchSELinuxLevelOnMigration is read but ignored: it"
