@@ -39,10 +39,11 @@ import java.util.Optional;
  */
 public final class CustomStrategy {
   /**
-   * KubeVirt's defaults (64 MiB/s per migration, 150 s progress timeout) with post-copy allowed.
+   * KubeVirt's defaults (64 MiB/s per migration, 150 s progress timeout) with post-copy allowed and
+   * the switch-over limited to QEMU's own 300 ms, which the ladder raises.
    */
   static final MigrationConfiguration CONFIGURATION =
-      MigrationConfiguration.builder().allowPostCopy(true).build();
+      MigrationConfiguration.builder().allowPostCopy(true).maxDowntimeMs(300).build();
 
   /** A guest compared: its name, dirty rate and working set, as the testkit's quantities. */
   private record Guest(String name, String dirtyRate, String workingSet) {}
