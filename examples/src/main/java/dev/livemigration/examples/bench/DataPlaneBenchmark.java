@@ -50,6 +50,10 @@ public final class DataPlaneBenchmark {
       compression();
       return;
     }
+    if ("tls".equals(System.getProperty("bench.mode"))) {
+      tlsOnly();
+      return;
+    }
     long mib = Long.getLong("bench.mib", 2048);
     int rounds = Integer.getInteger("bench.rounds", 3);
     PagedMemory guest = randomGuest(mib << 20);
@@ -88,6 +92,31 @@ public final class DataPlaneBenchmark {
       convergence();
     }
     bandwidthAccuracy();
+  }
+
+  /** Only TLS, for profiling: {@code -Dbench.channels=1,2} (default 1). */
+  private static void tlsOnly() throws Exception {
+    long mib = Long.getLong("bench.mib", 2048);
+    int rounds = Integer.getInteger("bench.rounds", 3);
+    TlsTransport tls;
+    try (EphemeralPki pki = EphemeralPki.create()) {
+      tls = pki.transport();
+    }
+    try (PagedMemory guest = randomGuest(mib << 20)) {
+      try (PagedMemory warm = randomGuest(256L << 20)) {
+        for (int i = 0; i < 3; i++) {
+          migrate(warm, tls, 1 + i % 2);
+        }
+      }
+      for (String c : System.getProperty("bench.channels", "1").split(",")) {
+        int channels = Integer.parseInt(c.trim());
+        for (int i = 0; i < rounds; i++) {
+          double rate = migrate(guest, tls, channels);
+          System.out.printf(
+              Locale.ROOT, "tls %d channel(s): %.0f MiB/s%n", channels, rate / (1 << 20));
+        }
+      }
+    }
   }
 
   /**
