@@ -26,12 +26,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * Throughput of the built-in data plane over loopback, against a raw socket blast of the same bytes
  * in the same run: a guest of random content (2 GiB unless {@code -Dbench.mib=N}) moved over {@code
- * tcp} with 1, 2 and 4 channels and over {@code tls}, unlimited bandwidth, idle guest. Not a test:
- * run it and read the figures.
+ * tcp} and {@code tls} with 1, 2 and 4 channels ({@code -Dbench.channels=...}), unlimited
+ * bandwidth, idle guest, after a JIT warm-up over both transports; beside it an iperf-like raw
+ * stream and, when {@code qemu-system-x86_64} and {@code openssl} are installed, QEMU's own
+ * loopback migration of the same size ({@link QemuBenchmark}: one stream, multifd, TLS); every
+ * figure as a ratio to the raw socket, with the downtime of the TLS and QEMU rows. Not a test: run
+ * it and read the figures.
  *
  * <pre>
  * java -XX:MaxDirectMemorySize=8g -cp ... dev.livemigration.examples.bench.DataPlaneBenchmark
  * </pre>
+ *
+ * <p>{@code -Dbench.mode=tls} runs only the TLS rows, for profiling; {@code -Dbench.qemu=false}
+ * leaves QEMU out.
  *
  * <p>{@code -Dbench.mode=compression} instead compares {@code experimental.compression: none} and
  * {@code zstd} on a compressible and an incompressible guest (512 MiB unless {@code
