@@ -46,7 +46,10 @@ class TlsChannelTest {
           CompletableFuture.supplyAsync(
               () -> {
                 try {
-                  return listener.accept();
+                  // The accepting side shakes hands on its first read or write: start it here.
+                  ByteChannel channel = listener.accept();
+                  ((TlsChannel) channel).handshake();
+                  return channel;
                 } catch (Exception e) {
                   throw new IllegalStateException(e);
                 }
@@ -76,7 +79,10 @@ class TlsChannelTest {
           CompletableFuture.supplyAsync(
               () -> {
                 try {
-                  return listener.accept();
+                  // The accepting side shakes hands on its first read or write: start it here.
+                  ByteChannel channel = listener.accept();
+                  ((TlsChannel) channel).handshake();
+                  return channel;
                 } catch (Exception e) {
                   throw new IllegalStateException(e);
                 }
