@@ -38,6 +38,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The transport {@code tls}: TCP with TLS 1.3 through JSSE and mutual authentication — each side
  * presents a certificate and accepts only a peer whose certificate its trust store vouches for.
+ * Each channel is one TCP connection with its own TLS session, run through an {@link SSLEngine}
+ * that seals many records into one socket write (see {@code TlsChannel}).
  *
  * <p>Discovered by {@link java.util.ServiceLoader}, it uses the JVM's default {@link SSLContext}
  * (the {@code javax.net.ssl.keyStore} and {@code javax.net.ssl.trustStore} properties). Give keys
