@@ -26,12 +26,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * Throughput of the built-in data plane over loopback, against a raw socket blast of the same bytes
  * in the same run: a guest of random content (2 GiB unless {@code -Dbench.mib=N}) moved over {@code
- * tcp} with 1, 2 and 4 channels and over {@code tls}, unlimited bandwidth, idle guest. Not a test:
- * run it and read the figures.
+ * tcp} and {@code tls} with 1, 2 and 4 channels ({@code -Dbench.channels=...}), unlimited
+ * bandwidth, idle guest, after a JIT warm-up over both transports; beside it an iperf-like raw
+ * stream and, when {@code qemu-system-x86_64} and {@code openssl} are installed, QEMU's own
+ * loopback migration of the same size ({@link QemuBenchmark}: one stream, multifd, TLS); every
+ * figure as a ratio to the raw socket, with the downtime of the TLS and QEMU rows. Not a test: run
+ * it and read the figures.
  *
  * <pre>
  * java -XX:MaxDirectMemorySize=8g -cp ... dev.livemigration.examples.bench.DataPlaneBenchmark
  * </pre>
+ *
+ * <p>{@code -Dbench.mode=tls} runs only the TLS rows, for profiling; {@code -Dbench.qemu=false}
+ * leaves QEMU out.
  *
  * <p>{@code -Dbench.mode=compression} instead compares {@code experimental.compression: none} and
  * {@code zstd} on a compressible and an incompressible guest (512 MiB unless {@code
@@ -50,6 +57,10 @@ public final class DataPlaneBenchmark {
       compression();
       return;
     }
+    if ("tls".equals(System.getProperty("bench.mode"))) {
+      tlsOnly();
+      return;
+    }
     long mib = Long.getLong("bench.mib", 2048);
     int rounds = Integer.getInteger("bench.rounds", 3);
     PagedMemory guest = randomGuest(mib << 20);
@@ -57,37 +68,101 @@ public final class DataPlaneBenchmark {
     lines.add(
         String.format(
             Locale.ROOT,
-            "guest: %d MiB of random content, %d round(s) each, best shown",
+            "guest: %d MiB of random content, %d round(s) each, best shown; downtime of the best"
+                + " round",
             mib,
             rounds));
-    // Warm up the JIT on a small guest first, as a long-running agent would be.
-    try (PagedMemory warm = randomGuest(256L << 20)) {
-      for (int i = 0; i < 3; i++) {
-        migrate(warm, new TcpTransport(), 1 + i % 2);
-      }
-    }
-    double raw = best(rounds, () -> rawBlast(guest));
-    lines.add(line("raw socket blast (tcp, 1 stream)", raw, raw));
-    TcpTransport tcp = new TcpTransport();
-    for (int channels : new int[] {1, 2, 4}) {
-      double rate = best(rounds, () -> migrate(guest, tcp, channels));
-      lines.add(line("data plane tcp, " + channels + " channel(s)", rate, raw));
-    }
+    lines.add(
+        String.format(Locale.ROOT, "%-40s %8s  %9s  %s", "what", "MiB/s", "ratio", "downtime ms"));
     TlsTransport tls;
     try (EphemeralPki pki = EphemeralPki.create()) {
       tls = pki.transport();
     }
-    for (int channels : new int[] {1, 2}) {
-      double rate = best(rounds, () -> migrate(guest, tls, channels));
-      lines.add(line("data plane tls, " + channels + " channel(s)", rate, raw));
+    TcpTransport tcp = new TcpTransport();
+    // Warm up the JIT on a small guest first, as a long-running agent would be: over tcp and over
+    // tls (JSSE's AES-GCM and record code run many times slower until compiled).
+    try (PagedMemory warm = randomGuest(256L << 20)) {
+      for (int i = 0; i < 4; i++) {
+        migrate(warm, tcp, 1 + i % 2);
+        migrate(warm, tls, 1 + i % 2);
+      }
+    }
+    double raw = best(rounds, () -> rawBlast(guest));
+    lines.add(line("raw socket blast (tcp, 1 stream)", raw, raw, -1));
+    double iperf = best(rounds, () -> iperfLike(guest.size()));
+    lines.add(line("iperf-like raw (1 stream, 128 KiB writes)", iperf, raw, -1));
+    for (String name : new String[] {"tcp", "tls"}) {
+      MigrationTransport transport = name.equals("tcp") ? tcp : tls;
+      Timed bestOfAll = null;
+      int bestChannels = 0;
+      for (int channels : channelCounts()) {
+        Timed best = null;
+        for (int i = 0; i < rounds; i++) {
+          Timed run = timed(guest, transport, TransferOptions.defaults().withChannels(channels));
+          best = best == null || run.bytesPerSecond() > best.bytesPerSecond() ? run : best;
+        }
+        lines.add(
+            line(
+                "data plane " + name + ", " + channels + " channel(s)",
+                best.bytesPerSecond(),
+                raw,
+                name.equals("tls") ? best.downtimeMillis() : -1));
+        if (bestOfAll == null || best.bytesPerSecond() > bestOfAll.bytesPerSecond()) {
+          bestOfAll = best;
+          bestChannels = channels;
+        }
+      }
+      lines.add(
+          line(
+              "  best " + name + ": " + bestChannels + " channel(s)",
+              bestOfAll.bytesPerSecond(),
+              raw,
+              -1));
     }
     guest.close();
     lines.forEach(System.out::println);
+    if (QemuBenchmark.available()
+        && Boolean.parseBoolean(System.getProperty("bench.qemu", "true"))) {
+      try (QemuBenchmark qemu = QemuBenchmark.create(mib)) {
+        for (QemuBenchmark.Mode mode : QemuBenchmark.Mode.values()) {
+          QemuBenchmark.Result best = qemu.best(mode, rounds);
+          System.out.println(
+              line("qemu " + mode.label(), best.bytesPerSecond(), raw, best.downtimeMillis()));
+        }
+      }
+    } else {
+      System.out.println("qemu: qemu-system-x86_64 or openssl not found, or -Dbench.qemu=false");
+    }
     if (Boolean.parseBoolean(System.getProperty("bench.downtime", "true"))) {
       downtime();
       convergence();
     }
     bandwidthAccuracy();
+  }
+
+  /** Only TLS, for profiling: {@code -Dbench.channels=1,2} (default 1). */
+  private static void tlsOnly() throws Exception {
+    long mib = Long.getLong("bench.mib", 2048);
+    int rounds = Integer.getInteger("bench.rounds", 3);
+    TlsTransport tls;
+    try (EphemeralPki pki = EphemeralPki.create()) {
+      tls = pki.transport();
+    }
+    try (PagedMemory guest = randomGuest(mib << 20)) {
+      try (PagedMemory warm = randomGuest(256L << 20)) {
+        for (int i = 0; i < 3; i++) {
+          migrate(warm, tls, 1 + i % 2);
+        }
+      }
+      for (String c : System.getProperty("bench.channels", "1").split(",")) {
+        int channels = Integer.parseInt(c.trim());
+        for (int i = 0; i < rounds; i++) {
+          double rate = migrate(guest, tls, channels);
+          System.out.printf(
+              Locale.ROOT, "tls %d channel(s): %.0f MiB/s%n", channels, rate / (1 << 20));
+        }
+      }
+    }
   }
 
   /**
@@ -345,10 +420,60 @@ public final class DataPlaneBenchmark {
     return best;
   }
 
-  private static String line(String what, double rate, double raw) {
+  private static String line(String what, double rate, double raw, long downtimeMillis) {
     return String.format(
-        Locale.ROOT, "%-36s %8.0f MiB/s  %5.2fx raw", what, rate / (1 << 20), rate / raw);
+        Locale.ROOT,
+        "%-40s %8.0f  %5.2fx raw  %s",
+        what,
+        rate / (1 << 20),
+        rate / raw,
+        downtimeMillis < 0 ? "" : String.valueOf(downtimeMillis));
   }
+
+  private static int[] channelCounts() {
+    String[] parts = System.getProperty("bench.channels", "1,2,4").split(",");
+    int[] counts = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      counts[i] = Integer.parseInt(parts[i].trim());
+    }
+    return counts;
+  }
+
+  /**
+   * Like {@code iperf3 -c} with one stream: 128 KiB writes of one buffer, the receiver reading 128
+   * KiB at a time, nothing read from guest memory; returns bytes/s.
+   */
+  private static double iperfLike(long bytes) throws Exception {
+    try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
+      Thread sink =
+          new Thread(
+              () -> {
+                try (SocketChannel in = server.accept()) {
+                  ByteBuffer buffer = ByteBuffer.allocateDirect(128 << 10);
+                  while (in.read(buffer) >= 0) {
+                    buffer.clear();
+                  }
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
+      sink.start();
+      long started = System.nanoTime();
+      try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(128 << 10);
+        for (long at = 0; at < bytes; at += buffer.capacity()) {
+          buffer.clear();
+          while (buffer.hasRemaining()) {
+            out.write(buffer);
+          }
+        }
+      }
+      sink.join();
+      return bytes / ((System.nanoTime() - started) / 1e9);
+    }
+  }
+
+  private record Timed(double bytesPerSecond, long downtimeMillis) {}
 
   private static PagedMemory randomGuest(long bytes) {
     PagedMemory memory = PagedMemory.allocate(bytes);
@@ -473,6 +598,12 @@ public final class DataPlaneBenchmark {
   /** Migrates the guest once with these options; returns its size divided by the time taken. */
   private static double migrate(
       PagedMemory guest, MigrationTransport transport, TransferOptions options) throws Exception {
+    return timed(guest, transport, options).bytesPerSecond();
+  }
+
+  /** Migrates the guest once; returns its size divided by the time taken, and the downtime. */
+  private static Timed timed(
+      PagedMemory guest, MigrationTransport transport, TransferOptions options) throws Exception {
     try (TargetAgent agent = TargetAgent.start(transport, LOOPBACK, options.ioTimeout())) {
       String uid = UUID.randomUUID().toString();
       IncomingMigration incoming = expect(agent, uid, guest);
@@ -493,7 +624,8 @@ public final class DataPlaneBenchmark {
       }
       target.close();
       guest.resume();
-      return guest.size() / seconds;
+      return new Timed(
+          guest.size() / seconds, last.downtime().map(java.time.Duration::toMillis).orElse(-1L));
     }
   }
 

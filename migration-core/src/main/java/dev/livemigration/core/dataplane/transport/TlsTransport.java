@@ -3,13 +3,10 @@ package dev.livemigration.core.dataplane.transport;
 import dev.livemigration.api.spi.MigrationTransport;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
-import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,15 +30,16 @@ import java.util.Locale;
 import java.util.Objects;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The transport {@code tls}: TCP with TLS 1.3 through JSSE and mutual authentication — each side
  * presents a certificate and accepts only a peer whose certificate its trust store vouches for.
+ * Each channel is one TCP connection with its own TLS session, run through an {@link SSLEngine}
+ * that seals many records into one socket write (see {@code TlsChannel}).
  *
  * <p>Discovered by {@link java.util.ServiceLoader}, it uses the JVM's default {@link SSLContext}
  * (the {@code javax.net.ssl.keyStore} and {@code javax.net.ssl.trustStore} properties). Give keys
@@ -99,23 +97,20 @@ public final class TlsTransport implements MigrationTransport {
 
   @Override
   public ByteChannel connect(InetSocketAddress address, Duration timeout) throws IOException {
-    // TLS layered over a TCP socket of our own, so that a stalled connection can be broken at the
-    // TCP level: closing a TLS socket waits for a blocked write (it sends close_notify).
+    // TLS through an engine over a TCP socket of our own, so that a stalled connection can be
+    // broken at the TCP level, and many records go out in one write: see TlsChannel.
     Socket raw = new Socket();
     try {
       raw.setTcpNoDelay(true);
       int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
       raw.connect(address, millis);
-      SSLSocket socket =
-          (SSLSocket)
-              context()
-                  .getSocketFactory()
-                  .createSocket(raw, address.getHostString(), address.getPort(), true);
-      socket.setEnabledProtocols(PROTOCOLS);
-      socket.setUseClientMode(true);
-      socket.setSoTimeout(millis);
+      SSLEngine engine = context().createSSLEngine(address.getHostString(), address.getPort());
+      engine.setEnabledProtocols(PROTOCOLS);
+      engine.setUseClientMode(true);
+      TlsChannel channel = new TlsChannel(raw, engine, false);
+      raw.setSoTimeout(millis);
       try {
-        socket.startHandshake();
+        channel.handshake();
       } catch (SSLException e) {
         if (String.valueOf(e.getMessage()).contains("nrecognized SSL message")) {
           throw new SSLException(
@@ -133,8 +128,8 @@ public final class TlsTransport implements MigrationTransport {
                 + " plain TCP, transport tcp?)",
             e);
       }
-      socket.setSoTimeout(0);
-      return new SocketChannelAdapter(socket, raw, false);
+      raw.setSoTimeout(0);
+      return channel;
     } catch (IOException | RuntimeException e) {
       raw.close();
       throw e;
@@ -143,7 +138,7 @@ public final class TlsTransport implements MigrationTransport {
 
   @Override
   public Listener listen(InetSocketAddress address) throws IOException {
-    SSLSocketFactory factory = context().getSocketFactory();
+    SSLContext context = context();
     ServerSocket server = new ServerSocket();
     try {
       server.setReuseAddress(true);
@@ -164,12 +159,13 @@ public final class TlsTransport implements MigrationTransport {
         Socket raw = server.accept();
         try {
           raw.setTcpNoDelay(true);
-          // Layered over a socket of our own (not auto-closed), so that a refused peer can be
-          // told why before the connection closes: see SocketChannelAdapter#close.
-          SSLSocket socket = (SSLSocket) factory.createSocket(raw, null, false);
-          socket.setEnabledProtocols(PROTOCOLS);
-          socket.setNeedClientAuth(true);
-          return new SocketChannelAdapter(socket, raw, true);
+          // The handshake runs on the first read or write, on the thread that serves the
+          // connection; a refused peer is told why before the connection closes (TlsChannel).
+          SSLEngine engine = context.createSSLEngine();
+          engine.setEnabledProtocols(PROTOCOLS);
+          engine.setUseClientMode(false);
+          engine.setNeedClientAuth(true);
+          return new TlsChannel(raw, engine, true);
         } catch (IOException | RuntimeException e) {
           raw.close();
           throw e;
@@ -210,154 +206,6 @@ public final class TlsTransport implements MigrationTransport {
       }
     }
     return message;
-  }
-
-  /**
-   * A blocking byte channel over a TLS socket's streams, layered on a TCP socket of its own;
-   * closing it closes both.
-   */
-  private static final class SocketChannelAdapter implements ByteChannel {
-    /** How long a refused peer has to close its side before the connection is dropped. */
-    private static final int LINGER_MILLIS = 1000;
-
-    private final Socket socket;
-    private final Socket raw;
-    private final boolean accepting;
-    private volatile boolean refused;
-    private final InputStream in;
-    private final OutputStream out;
-    private final byte[] readScratch = new byte[64 << 10];
-    private final byte[] writeScratch = new byte[64 << 10];
-    private final Object state = new Object();
-    // Guarded by state.
-    private boolean open = true;
-    private int writing;
-
-    /**
-     * @param socket the TLS socket
-     * @param raw the TCP socket under it
-     * @param accepting whether this is the accepting side (where a refused peer is lingered for)
-     */
-    SocketChannelAdapter(Socket socket, Socket raw, boolean accepting) throws IOException {
-      this.socket = socket;
-      this.raw = raw;
-      this.accepting = accepting;
-      this.in = socket.getInputStream();
-      this.out = socket.getOutputStream();
-    }
-
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-      if (!isOpen()) {
-        throw new ClosedChannelException();
-      }
-      try {
-        if (dst.hasArray()) {
-          int n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
-          if (n > 0) {
-            dst.position(dst.position() + n);
-          }
-          return n;
-        }
-        int n = in.read(readScratch, 0, Math.min(readScratch.length, dst.remaining()));
-        if (n > 0) {
-          dst.put(readScratch, 0, n);
-        }
-        return n;
-      } catch (SSLException e) {
-        refused = true;
-        throw e;
-      }
-    }
-
-    @Override
-    public int write(ByteBuffer src) throws IOException {
-      synchronized (state) {
-        if (!open) {
-          throw new ClosedChannelException();
-        }
-        writing++;
-      }
-      try {
-        int total = src.remaining();
-        if (src.hasArray()) {
-          out.write(src.array(), src.arrayOffset() + src.position(), total);
-          src.position(src.limit());
-        } else {
-          while (src.hasRemaining()) {
-            int n = Math.min(writeScratch.length, src.remaining());
-            src.get(writeScratch, 0, n);
-            out.write(writeScratch, 0, n);
-          }
-        }
-        out.flush();
-        return total;
-      } finally {
-        synchronized (state) {
-          writing--;
-        }
-      }
-    }
-
-    @Override
-    public boolean isOpen() {
-      synchronized (state) {
-        return open;
-      }
-    }
-
-    /**
-     * Closes the connection without ever waiting on the peer for long.
-     *
-     * <p>While a write is blocked (a stalled peer), closing the TLS socket would wait for that
-     * write to finish, to send close_notify after it: so the TCP socket is closed first, which
-     * fails the blocked write at once, and TLS's close then finds nothing to wait for.
-     *
-     * <p>On the accepting side after a failed handshake, the peer may have sent data already (in
-     * TLS 1.3 a client writes before the server has checked its certificate): closing with it
-     * unread would reset the connection and lose the alert that says why the peer was refused. So
-     * the TCP socket first ends its output, then reads what the peer still sends until it closes
-     * (at most {@value #LINGER_MILLIS} ms), then closes.
-     */
-    @Override
-    public void close() throws IOException {
-      boolean stuck;
-      synchronized (state) {
-        open = false;
-        stuck = writing > 0;
-      }
-      if (stuck) {
-        try {
-          raw.close();
-        } finally {
-          socket.close();
-        }
-        return;
-      }
-      try {
-        socket.close();
-      } finally {
-        if (accepting && refused) {
-          lingerForPeer(raw);
-        }
-        raw.close();
-      }
-    }
-
-    private static void lingerForPeer(Socket raw) {
-      try {
-        raw.shutdownOutput();
-        raw.setSoTimeout(LINGER_MILLIS);
-        long deadline = System.nanoTime() + LINGER_MILLIS * 1_000_000L;
-        InputStream input = raw.getInputStream();
-        byte[] sink = new byte[16 << 10];
-        while (System.nanoTime() < deadline && input.read(sink) >= 0) {
-          // Discard: only the peer's end of stream matters.
-        }
-      } catch (IOException e) {
-        // The peer is gone or slow: close anyway.
-      }
-    }
   }
 
   /** Builds a {@link TlsTransport} from key and trust material. */
