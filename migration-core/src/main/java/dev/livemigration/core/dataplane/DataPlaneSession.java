@@ -119,10 +119,10 @@ final class DataPlaneSession implements MigrationSession {
             compression,
             backend.recoveryBudget);
     List<InetSocketAddress> targets = expected.addresses();
-    OutgoingMigration.Routing routing =
+    ChannelRouting routing =
         block()
-            ? new OutgoingMigration.Routing(targets, (sources.get(0).pageCount() + 63) >>> 6, 1)
-            : new OutgoingMigration.Routing(List.of(targets.get(0)), -1, 0);
+            ? new ChannelRouting(targets, (sources.get(0).pageCount() + 63) >>> 6, 1)
+            : new ChannelRouting(List.of(targets.get(0)), -1, 0);
     try {
       outgoing =
           OutgoingMigration.start(
