@@ -35,7 +35,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class IncomingMigration {
   private static final Logger LOG = LoggerFactory.getLogger(IncomingMigration.class);
-  private static final Duration TELL_SOURCE_GRACE = Duration.ofSeconds(1);
 
   enum State {
     EXPECTED,
@@ -176,35 +175,20 @@ public final class IncomingMigration {
     if (state != State.EXPECTED && state != State.RECEIVING) {
       return "migration " + uid + " is no longer expected here (" + state + ")";
     }
-    if (hello.pageSize() != pageSize || hello.pageCount() != pageCount) {
-      return "memory of "
-          + hello.pageCount()
-          + " pages of "
-          + hello.pageSize()
-          + " bytes was offered, but "
-          + pageCount
-          + " pages of "
-          + pageSize
-          + " bytes are expected";
-    }
-    if (hello.compression() == Protocol.COMPRESSION_ZSTD) {
-      String unavailable = ZstdFrames.unavailable();
-      if (unavailable != null) {
-        return "this target cannot decompress: " + unavailable;
-      }
+    String refusal = ChannelAdmission.refusal(hello, pageSize, pageCount);
+    if (refusal != null) {
+      return refusal;
     }
     if (connections == null) {
       channels = hello.channels();
       compression = hello.compression();
       connections = new Connection[channels];
       barrier = new SyncBarrier(channels, ioTimeout);
-    } else if (hello.channels() != channels) {
-      return "channel count " + hello.channels() + " differs from the first channel's " + channels;
-    } else if (hello.compression() != compression) {
-      return "compression "
-          + hello.compression()
-          + " differs from the first channel's "
-          + compression;
+    } else {
+      String mismatch = ChannelAdmission.mismatch(hello, channels, compression);
+      if (mismatch != null) {
+        return mismatch;
+      }
     }
     if (connections[hello.channel()] != null) {
       return "channel " + hello.channel() + " is already connected";
@@ -322,15 +306,7 @@ public final class IncomingMigration {
 
   void verify(long sequence, byte[] digest) throws IOException {
     awaitSync(sequence);
-    int missing = missingPages();
-    if (missing > 0) {
-      throw new TransferFailedException(
-          "integrity check failed: " + missing + " of " + pageCount + " pages never arrived");
-    }
-    if (!MessageDigest.isEqual(digest, Protocol.digest(Objects.requireNonNull(receivedCrc)))) {
-      throw new TransferFailedException(
-          "integrity check failed: the digest of the received pages differs from the source's");
-    }
+    IntegrityCheck.verify(memory, pageCount, Objects.requireNonNull(receivedCrc), digest);
     boolean postCopy;
     synchronized (this) {
       postCopy = state == State.POST_COPY;
@@ -361,16 +337,6 @@ public final class IncomingMigration {
     }
     finish();
     reply(Protocol.RUNNING);
-  }
-
-  private int missingPages() {
-    int missing = 0;
-    for (int index = 0; index < pageCount; index++) {
-      if (!memory.isPresent(index)) {
-        missing++;
-      }
-    }
-    return missing;
   }
 
   private void finish() {
@@ -505,7 +471,7 @@ public final class IncomingMigration {
       postCopy = state == State.POST_COPY || state == State.POST_COPY_PAUSED;
       reason = cause;
       if (postCopy) {
-        lostPages = missingPages();
+        lostPages = IntegrityCheck.missingPages(memory, pageCount);
         reason =
             "post-copy failed: "
                 + lostPages
@@ -527,7 +493,7 @@ public final class IncomingMigration {
     }
     agent.settled(this);
     if (tellSource && writer != null) {
-      tellSource(writer, reason);
+      FailureNotice.tell(writer, agent.watchdog(), uid, reason);
     }
     closeAll(open, reason);
     if (postCopy) {
@@ -537,28 +503,6 @@ public final class IncomingMigration {
       LOG.warn("Migration {} failed on the target: {}", Protocol.printable(uid), reason);
     }
     completion.completeExceptionally(new TransferFailedException(reason));
-  }
-
-  private void tellSource(FrameWriter writer, String reason) {
-    // Tell the source why, but never wait on it for long.
-    Connection control = writer.connection();
-    Watchdog.Group grace =
-        agent.watchdog().watch(TELL_SOURCE_GRACE, stall -> control.close(reason));
-    control.watchedBy(grace);
-    // Counted as blocked while waiting for the writer too: a page request stuck in a write holds
-    // it.
-    grace.enter(true);
-    try {
-      synchronized (writer) {
-        writer.text(Protocol.ERROR, reason);
-        writer.flush();
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("Migration {}: could not tell the source why it failed", uid, e);
-    } finally {
-      grace.exit(true);
-      grace.cancel();
-    }
   }
 
   static void closeAll(Connection[] open, String reason) {
