@@ -2,13 +2,11 @@ package dev.livemigration.core.dataplane;
 
 import dev.livemigration.api.spi.ReceivingMemory;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -37,9 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class IncomingMigration {
   private static final Logger LOG = LoggerFactory.getLogger(IncomingMigration.class);
-  private static final Duration TELL_SOURCE_GRACE = Duration.ofSeconds(1);
 
-  private enum State {
+  enum State {
     EXPECTED,
     RECEIVING,
     POST_COPY,
@@ -50,41 +47,37 @@ public final class IncomingMigration {
     FAILED
   }
 
-  private final TargetAgent agent;
-  private final String uid;
+  // Package-private for the post-copy link, which shares this migration's monitor.
+  final TargetAgent agent;
+  final String uid;
   private final String token;
   private final int pageSize;
-  private final int pageCount;
-  private final Duration ioTimeout;
-  private final Duration recoveryWait;
-  private final String resumeToken;
-  private final LongAdder duplicates = new LongAdder();
-  private volatile boolean postCopy;
+  final int pageCount;
+  final Duration ioTimeout;
+  volatile boolean postCopy;
   private final CompletableFuture<ReceivingMemory> completion = new CompletableFuture<>();
-  private final ReceivingMemory memory;
+  final ReceivingMemory memory;
+  private final PostCopyLink postCopyLink;
 
   // Guarded by this.
-  private State state = State.EXPECTED;
-  private int channels;
+  State state = State.EXPECTED;
+  int channels;
   private byte compression;
-  private Connection @Nullable [] connections;
-  private int attached;
-  private int ended;
+  Connection @Nullable [] connections;
+  int attached;
+  int ended;
   private @Nullable SyncBarrier barrier;
   private int @Nullable [] receivedCrc;
-  private @Nullable FrameWriter back;
-  private Watchdog.@Nullable Group group;
-  private @Nullable AtomicLongArray requested;
+  @Nullable FrameWriter back;
+  Watchdog.@Nullable Group group;
   private boolean failedInPostCopy;
   private long lostPages;
   private @Nullable String failure;
   // The connections of one attempt of the source's belong to one epoch: 0 at first, one more for
   // each resumed link. A receiver that ends reports only on its own epoch.
-  private int epoch;
+  int epoch;
   // Channel receivers attached and not ended, of any epoch: a resume waits for the old ones.
-  private int live;
-  private int resumes;
-  private Watchdog.@Nullable Group pauseDeadline;
+  int live;
 
   IncomingMigration(
       TargetAgent agent,
@@ -96,8 +89,7 @@ public final class IncomingMigration {
       Duration ioTimeout,
       Duration recoveryWait) {
     this.agent = agent;
-    this.recoveryWait = recoveryWait;
-    this.resumeToken = Protocol.resumeToken(uid, token);
+    this.postCopyLink = new PostCopyLink(this, Protocol.resumeToken(uid, token), recoveryWait);
     this.uid = uid;
     this.token = token;
     this.pageSize = pageSize;
@@ -150,8 +142,7 @@ public final class IncomingMigration {
   }
 
   boolean resumeTokenMatches(String offered) {
-    return MessageDigest.isEqual(
-        offered.getBytes(StandardCharsets.UTF_8), resumeToken.getBytes(StandardCharsets.UTF_8));
+    return postCopyLink.resumeTokenMatches(offered);
   }
 
   /** Whether the guest runs here in post-copy (paused or not): pages present are the guest's. */
@@ -161,17 +152,17 @@ public final class IncomingMigration {
 
   /** A page that arrived in post-copy although the target had it: dropped. */
   void duplicate() {
-    duplicates.increment();
+    postCopyLink.duplicate();
   }
 
   /** Pages dropped because they arrived in post-copy while the target had them, for tests. */
   long duplicates() {
-    return duplicates.sum();
+    return postCopyLink.duplicates();
   }
 
   /** How many times a broken post-copy link was resumed, for tests. */
-  synchronized int resumes() {
-    return resumes;
+  int resumes() {
+    return postCopyLink.resumes();
   }
 
   // ---------------------------------------------------------------- the handshake
@@ -184,35 +175,20 @@ public final class IncomingMigration {
     if (state != State.EXPECTED && state != State.RECEIVING) {
       return "migration " + uid + " is no longer expected here (" + state + ")";
     }
-    if (hello.pageSize() != pageSize || hello.pageCount() != pageCount) {
-      return "memory of "
-          + hello.pageCount()
-          + " pages of "
-          + hello.pageSize()
-          + " bytes was offered, but "
-          + pageCount
-          + " pages of "
-          + pageSize
-          + " bytes are expected";
-    }
-    if (hello.compression() == Protocol.COMPRESSION_ZSTD) {
-      String unavailable = ZstdFrames.unavailable();
-      if (unavailable != null) {
-        return "this target cannot decompress: " + unavailable;
-      }
+    String refusal = ChannelAdmission.refusal(hello, pageSize, pageCount);
+    if (refusal != null) {
+      return refusal;
     }
     if (connections == null) {
       channels = hello.channels();
       compression = hello.compression();
       connections = new Connection[channels];
       barrier = new SyncBarrier(channels, ioTimeout);
-    } else if (hello.channels() != channels) {
-      return "channel count " + hello.channels() + " differs from the first channel's " + channels;
-    } else if (hello.compression() != compression) {
-      return "compression "
-          + hello.compression()
-          + " differs from the first channel's "
-          + compression;
+    } else {
+      String mismatch = ChannelAdmission.mismatch(hello, channels, compression);
+      if (mismatch != null) {
+        return mismatch;
+      }
     }
     if (connections[hello.channel()] != null) {
       return "channel " + hello.channel() + " is already connected";
@@ -238,7 +214,7 @@ public final class IncomingMigration {
   }
 
   /** Attaches a connection to the current epoch; channel 0 gets the writer back if {@code back}. */
-  private void plug(int channel, Connection connection, boolean writer) {
+  void plug(int channel, Connection connection, boolean writer) {
     Connection[] slots = Objects.requireNonNull(connections);
     connection.watchedBy(group);
     slots[channel] = connection;
@@ -249,13 +225,13 @@ public final class IncomingMigration {
     live++;
   }
 
-  private static FrameWriter backWriter(Connection connection) {
+  static FrameWriter backWriter(Connection connection) {
     return new FrameWriter(
         connection, PagedMemory.MIN_PAGE_SIZE, new TokenBucket(0), () -> false, new LongAdder());
   }
 
   /** Watches the current epoch's connections: a stall breaks the link. */
-  private Watchdog.Group watchLink(int epochOf) {
+  Watchdog.Group watchLink(int epochOf) {
     return agent
         .watchdog()
         .watch(ioTimeout, stall -> agent.execute(() -> lost(stall, true, epochOf)));
@@ -306,7 +282,7 @@ public final class IncomingMigration {
     Objects.requireNonNull(barrier()).synced(channel, sequence);
   }
 
-  private void awaitSync(long sequence) throws IOException {
+  void awaitSync(long sequence) throws IOException {
     Objects.requireNonNull(barrier())
         .await(sequence, this::attachedAll, () -> completion.isDone() || paused());
   }
@@ -325,86 +301,12 @@ public final class IncomingMigration {
 
   /** The go-ahead in post-copy: the guest starts here before all its pages arrived. */
   void switchToPostCopy(long sequence, byte[] bitmap) throws IOException {
-    awaitSync(sequence);
-    for (int bit = pageCount; bit < bitmap.length * 8; bit++) {
-      if ((bitmap[bit >>> 3] & (1 << (bit & 7))) != 0) {
-        throw new ProtocolException(
-            "corrupt frame: the post-copy bitmap names page " + bit + " beyond the memory");
-      }
-    }
-    synchronized (this) {
-      if (state != State.RECEIVING) {
-        throw new ProtocolException("corrupt frame: a POSTCOPY frame in state " + state);
-      }
-      for (int index = 0; index < pageCount; index++) {
-        if ((bitmap[index >>> 3] & (1 << (index & 7))) != 0) {
-          memory.discardPage(index);
-        }
-      }
-      requested = new AtomicLongArray((pageCount + 63) >>> 6);
-      state = State.POST_COPY;
-      postCopy = true;
-      // Activated under the lock, so that an outcome query sees either "not started" or the guest.
-      memory.demandPaging(this::requestPage);
-      memory.activate();
-    }
-    reply(Protocol.SWITCHED);
-    LOG.info("Migration {} switched to post-copy: the guest runs here", Protocol.printable(uid));
-  }
-
-  /**
-   * The guest lacks a page: asks the source for it, once. While the link is paused, asks nothing:
-   * the guest's access waits and asks again (every 100 ms, {@link PagedMemory}), and a resumed link
-   * starts with nothing asked.
-   */
-  private void requestPage(int index) {
-    AtomicLongArray asked;
-    FrameWriter writer;
-    int epochOf;
-    synchronized (this) {
-      asked = requested;
-      writer = back;
-      epochOf = epoch;
-      if (state == State.FAILED) {
-        throw new UncheckedIOException(
-            new TransferFailedException(
-                "post-copy: the link to the source is lost; page " + index + " cannot be fetched"));
-      }
-      if (state != State.POST_COPY || writer == null) {
-        return;
-      }
-    }
-    if (asked == null || index < 0 || index >= pageCount) {
-      return;
-    }
-    long bit = 1L << index;
-    if ((asked.getAndUpdate(index >>> 6, v -> v | bit) & bit) != 0) {
-      return;
-    }
-    try {
-      synchronized (writer) {
-        writer.request(index);
-        writer.flush();
-      }
-    } catch (IOException e) {
-      // The link broke: the guest asks again once it is resumed (or fails with the migration).
-      asked.getAndUpdate(index >>> 6, v -> v & ~bit);
-      String reason = Failures.describe(e, "asking the source for page " + index);
-      agent.execute(() -> lost(reason, true, epochOf));
-    }
+    postCopyLink.switchToPostCopy(sequence, bitmap);
   }
 
   void verify(long sequence, byte[] digest) throws IOException {
     awaitSync(sequence);
-    int missing = missingPages();
-    if (missing > 0) {
-      throw new TransferFailedException(
-          "integrity check failed: " + missing + " of " + pageCount + " pages never arrived");
-    }
-    if (!MessageDigest.isEqual(digest, Protocol.digest(Objects.requireNonNull(receivedCrc)))) {
-      throw new TransferFailedException(
-          "integrity check failed: the digest of the received pages differs from the source's");
-    }
+    IntegrityCheck.verify(memory, pageCount, Objects.requireNonNull(receivedCrc), digest);
     boolean postCopy;
     synchronized (this) {
       postCopy = state == State.POST_COPY;
@@ -437,16 +339,6 @@ public final class IncomingMigration {
     reply(Protocol.RUNNING);
   }
 
-  private int missingPages() {
-    int missing = 0;
-    for (int index = 0; index < pageCount; index++) {
-      if (!memory.isPresent(index)) {
-        missing++;
-      }
-    }
-    return missing;
-  }
-
   private void finish() {
     Connection[] open;
     synchronized (this) {
@@ -477,7 +369,7 @@ public final class IncomingMigration {
     LOG.info("Migration {} received: the guest runs here", Protocol.printable(uid));
   }
 
-  private void reply(byte type) throws IOException {
+  void reply(byte type) throws IOException {
     FrameWriter writer = Objects.requireNonNull(back);
     synchronized (writer) {
       writer.control(type);
@@ -531,55 +423,13 @@ public final class IncomingMigration {
         LOG.debug("Migration {}: a channel ended badly after the guest started: {}", uid, reason);
         return;
       }
-      pause = link && state == State.POST_COPY && !recoveryWait.isZero();
+      pause = link && state == State.POST_COPY && postCopyLink.pausable();
     }
     if (pause) {
-      pause(reason);
+      postCopyLink.pause(reason);
     } else {
       fail(reason);
     }
-  }
-
-  /**
-   * Pauses post-copy: closes the epoch's connections; the guest runs on and waits for the pages it
-   * lacks until a source resumes, for at most the recovery wait.
-   */
-  private void pause(String reason) {
-    Connection[] open;
-    synchronized (this) {
-      if (state != State.POST_COPY) {
-        return;
-      }
-      state = State.POST_COPY_PAUSED;
-      open = connections == null ? new Connection[0] : connections.clone();
-      back = null;
-      if (group != null) {
-        group.cancel();
-        group = null;
-      }
-      pauseDeadline =
-          agent
-              .watchdog()
-              .watch(
-                  Duration.ofDays(365),
-                  recoveryWait,
-                  stall ->
-                      agent.execute(
-                          () ->
-                              fail(
-                                  "the source did not resume the broken post-copy link within "
-                                      + recoveryWait.toSeconds()
-                                      + " s (it broke: "
-                                      + reason
-                                      + ")")));
-    }
-    closeAll(open, "post-copy paused: " + reason);
-    LOG.warn(
-        "Migration {}: the post-copy link broke ({}); the guest runs on the pages it has and waits"
-            + " up to {} s for the source to resume",
-        Protocol.printable(uid),
-        reason,
-        recoveryWait.toSeconds());
   }
 
   /** What an accepted resume of channel 0 tells the source, or why a resume is refused. */
@@ -597,84 +447,12 @@ public final class IncomingMigration {
    * out, so that no page request precedes it.
    */
   Resumed resume(Protocol.Resume request, Connection connection) {
-    synchronized (this) {
-      if (state != State.POST_COPY && state != State.POST_COPY_PAUSED) {
-        return Resumed.refused(
-            "migration " + uid + " is not in post-copy here (" + state + "): nothing to resume");
-      }
-      if (request.channels() != channels) {
-        return Resumed.refused(
-            "channel count " + request.channels() + " differs from the migration's " + channels);
-      }
-      if (request.channel() != 0) {
-        Connection[] slots = Objects.requireNonNull(connections);
-        if (state != State.POST_COPY || request.epoch() != epoch || epoch == 0) {
-          return Resumed.refused(
-              "busy: channel "
-                  + request.channel()
-                  + " belongs to an attempt to resume (epoch "
-                  + request.epoch()
-                  + ") other than the current one");
-        }
-        if (slots[request.channel()] != null) {
-          return Resumed.refused("channel " + request.channel() + " is already connected");
-        }
-        plug(request.channel(), connection, false);
-        return new Resumed(null, epoch, new byte[0]);
-      }
-    }
-    pause("the source reconnected");
-    synchronized (this) {
-      long deadline = System.nanoTime() + ioTimeout.toNanos();
-      while (live > 0 && state == State.POST_COPY_PAUSED) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return Resumed.refused(
-              "busy: the previous connections of migration " + uid + " have not ended yet");
-        }
-        try {
-          wait(Math.max(1, Math.min(50, left / 1_000_000)));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return Resumed.refused("busy: the target agent is stopping");
-        }
-      }
-      if (state != State.POST_COPY_PAUSED) {
-        return Resumed.refused(
-            "migration " + uid + " is no longer in post-copy here (" + state + ")");
-      }
-      epoch++;
-      byte[] present = new byte[(pageCount + 7) >>> 3];
-      for (int index = 0; index < pageCount; index++) {
-        if (memory.isPresent(index)) {
-          present[index >>> 3] |= (byte) (1 << (index & 7));
-        }
-      }
-      requested = new AtomicLongArray((pageCount + 63) >>> 6);
-      connections = new Connection[channels];
-      attached = 0;
-      ended = 0;
-      group = watchLink(epoch);
-      plug(0, connection, false);
-      if (pauseDeadline != null) {
-        pauseDeadline.cancel();
-        pauseDeadline = null;
-      }
-      state = State.POST_COPY;
-      resumes++;
-      LOG.info(
-          "Migration {}: the source resumed the post-copy link (epoch {})",
-          Protocol.printable(uid),
-          epoch);
-      return new Resumed(null, epoch, present);
-    }
+    return postCopyLink.resume(request, connection);
   }
 
   /** Channel 0's resume reply is out: page requests go to the source again. */
-  synchronized void resumedControl(int epochOf, Connection connection) {
-    if (epochOf == epoch && state == State.POST_COPY) {
-      back = backWriter(connection);
-    }
+  void resumedControl(int epochOf, Connection connection) {
+    postCopyLink.resumedControl(epochOf, connection);
   }
 
   void fail(String reason) {
@@ -693,7 +471,7 @@ public final class IncomingMigration {
       postCopy = state == State.POST_COPY || state == State.POST_COPY_PAUSED;
       reason = cause;
       if (postCopy) {
-        lostPages = missingPages();
+        lostPages = IntegrityCheck.missingPages(memory, pageCount);
         reason =
             "post-copy failed: "
                 + lostPages
@@ -711,13 +489,11 @@ public final class IncomingMigration {
       if (group != null) {
         group.cancel();
       }
-      if (pauseDeadline != null) {
-        pauseDeadline.cancel();
-      }
+      postCopyLink.cancelPauseDeadline();
     }
     agent.settled(this);
     if (tellSource && writer != null) {
-      tellSource(writer, reason);
+      FailureNotice.tell(writer, agent.watchdog(), uid, reason);
     }
     closeAll(open, reason);
     if (postCopy) {
@@ -729,29 +505,7 @@ public final class IncomingMigration {
     completion.completeExceptionally(new TransferFailedException(reason));
   }
 
-  private void tellSource(FrameWriter writer, String reason) {
-    // Tell the source why, but never wait on it for long.
-    Connection control = writer.connection();
-    Watchdog.Group grace =
-        agent.watchdog().watch(TELL_SOURCE_GRACE, stall -> control.close(reason));
-    control.watchedBy(grace);
-    // Counted as blocked while waiting for the writer too: a page request stuck in a write holds
-    // it.
-    grace.enter(true);
-    try {
-      synchronized (writer) {
-        writer.text(Protocol.ERROR, reason);
-        writer.flush();
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("Migration {}: could not tell the source why it failed", uid, e);
-    } finally {
-      grace.exit(true);
-      grace.cancel();
-    }
-  }
-
-  private static void closeAll(Connection[] open, String reason) {
+  static void closeAll(Connection[] open, String reason) {
     for (Connection connection : open) {
       if (connection != null) {
         connection.close(reason);

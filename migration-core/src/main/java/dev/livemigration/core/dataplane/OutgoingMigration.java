@@ -1,7 +1,6 @@
 package dev.livemigration.core.dataplane;
 
 import dev.livemigration.api.Directive;
-import dev.livemigration.api.GuestLocation;
 import dev.livemigration.api.MigrationCompression;
 import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
@@ -10,7 +9,6 @@ import dev.livemigration.api.spi.MigrationTransport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -97,11 +95,7 @@ public final class OutgoingMigration implements AutoCloseable {
   private @Nullable Thread coordinator;
   private volatile @Nullable Thread returnReader;
 
-  private long lastSampleNanos = startNanos;
-  private long lastSampleBytes;
-  private long lastRate;
-  // The link recoveries whose pause a sample reported.
-  private int recoveriesShown;
+  private final SourceProgress progress;
 
   private OutgoingMigration(
       String uid,
@@ -109,7 +103,7 @@ public final class OutgoingMigration implements AutoCloseable {
       MigrationTransport transport,
       MigratableMemory memory,
       TransferOptions options,
-      Routing routing) {
+      ChannelRouting routing) {
     this.uid = uid;
     this.token = token;
     this.transport = transport;
@@ -169,6 +163,7 @@ public final class OutgoingMigration implements AutoCloseable {
             () -> state.stopping,
             () -> state.postCopyRequested || state.pauseRequested,
             () -> state.stopping = true);
+    this.progress = new SourceProgress(state, pages, wireBytes, pageSize, pageCount, startNanos);
   }
 
   /**
@@ -195,39 +190,8 @@ public final class OutgoingMigration implements AutoCloseable {
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(options, "options");
-    return start(memory, transport, uid, token, options, new Routing(List.of(target), -1, 0));
-  }
-
-  /**
-   * Where each channel connects and which pages it carries: the first {@code options.channels()}
-   * channels carry the pages before word {@code splitWord} (64 pages a word) and go to the first
-   * address; {@code blockChannels} more carry the pages from {@code splitWord} on (disks, in block
-   * migration) and go to the second address.
-   */
-  record Routing(List<InetSocketAddress> targets, int splitWord, int blockChannels) {
-    int[][] partition(int words, int memoryChannels) {
-      int total = memoryChannels + blockChannels;
-      List<List<Integer>> lists = new ArrayList<>();
-      for (int c = 0; c < total; c++) {
-        lists.add(new ArrayList<>());
-      }
-      for (int w = 0; w < words; w++) {
-        int channel =
-            blockChannels > 0 && splitWord >= 0 && w >= splitWord
-                ? memoryChannels + (w - splitWord) % blockChannels
-                : w % memoryChannels;
-        lists.get(channel).add(w);
-      }
-      int[][] result = new int[total][];
-      for (int c = 0; c < total; c++) {
-        result[c] = lists.get(c).stream().mapToInt(Integer::intValue).toArray();
-      }
-      return result;
-    }
-
-    InetSocketAddress targetOf(int channel, int memoryChannels) {
-      return channel < memoryChannels || targets.size() < 2 ? targets.get(0) : targets.get(1);
-    }
+    return start(
+        memory, transport, uid, token, options, new ChannelRouting(List.of(target), -1, 0));
   }
 
   static OutgoingMigration start(
@@ -236,7 +200,7 @@ public final class OutgoingMigration implements AutoCloseable {
       String uid,
       String token,
       TransferOptions options,
-      Routing routing)
+      ChannelRouting routing)
       throws TransferFailedException {
     if (options.compression() == MigrationCompression.ZSTD) {
       String unavailable = ZstdFrames.unavailable();
@@ -306,39 +270,6 @@ public final class OutgoingMigration implements AutoCloseable {
     main.start();
   }
 
-  /**
-   * Reports the link: while paused, why and the attempts so far; a pause that began and ended
-   * between two samples is reported once afterwards, as the pause it was (with the attempts it
-   * took), so that whoever samples sees every break; the next sample counts the recovery.
-   */
-  private void showLink(ProgressSample.Builder sample, ProgressSample.Status current) {
-    int recoveries = state.linkRecoveries;
-    String failure = state.linkFailure;
-    if (state.mode == MigrationMode.POST_COPY_PAUSED && failure != null) {
-      recoveriesShown = recoveries + 1;
-      sample
-          .linkRecoveries(recoveries)
-          .linkFailure(failure)
-          .reconnectAttempts(state.reconnectAttempts);
-      return;
-    }
-    String last = state.lastLinkFailure;
-    if (recoveries >= recoveriesShown + 1
-        && current == ProgressSample.Status.ACTIVE
-        && state.mode == MigrationMode.POST_COPY
-        && last != null) {
-      recoveriesShown = recoveries;
-      sample
-          .mode(MigrationMode.POST_COPY_PAUSED)
-          .linkRecoveries(recoveries - 1)
-          .linkFailure(last)
-          .reconnectAttempts(Math.max(1, state.lastRecoveryAttempts));
-      return;
-    }
-    recoveriesShown = Math.max(recoveriesShown, recoveries);
-    sample.linkRecoveries(recoveries);
-  }
-
   /** One attempt to resume the post-copy link: new channels, a new return path. */
   private SourceFlow.Resumed resumeLink(Duration bound) throws IOException {
     join(returnReader);
@@ -361,44 +292,8 @@ public final class OutgoingMigration implements AutoCloseable {
   }
 
   /** Returns the migration's progress now. */
-  public synchronized ProgressSample progress() {
-    long now = System.nanoTime();
-    long bytes = wireBytes.sum();
-    if (now - lastSampleNanos >= 1_000_000) {
-      lastRate = (long) ((bytes - lastSampleBytes) * 1e9 / (now - lastSampleNanos));
-      lastSampleNanos = now;
-      lastSampleBytes = bytes;
-    }
-    ProgressSample.Status current = state.status;
-    ProgressSample.Builder sample =
-        ProgressSample.builder()
-            .status(current)
-            .elapsed(Duration.ofNanos(now - startNanos))
-            .dataTotal((long) pageSize * pageCount)
-            .dataProcessed(bytes)
-            .dataRemaining(
-                current == ProgressSample.Status.COMPLETED
-                    ? 0
-                    : Math.max(0, pages.staleCount()) * pageSize)
-            .dirtyRate(state.dirtyRate)
-            .transferRate(Math.max(0, lastRate))
-            .iteration(pages.iteration())
-            .mode(state.mode)
-            .throttlePercent(state.throttle);
-    showLink(sample, current);
-    Duration pause = state.downtime;
-    if (pause != null) {
-      sample.downtime(pause);
-    }
-    GuestLocation location = state.location;
-    if (location != null && current != ProgressSample.Status.ACTIVE) {
-      sample.guestLocation(location);
-    }
-    String why = state.failure;
-    if (why != null && current == ProgressSample.Status.FAILED) {
-      sample.failureReason(why);
-    }
-    return sample.build();
+  public ProgressSample progress() {
+    return progress.sample();
   }
 
   /**

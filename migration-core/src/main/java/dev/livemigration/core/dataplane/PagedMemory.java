@@ -2,19 +2,12 @@ package dev.livemigration.core.dataplane;
 
 import dev.livemigration.api.spi.MigratableMemory;
 import dev.livemigration.api.spi.ReceivingMemory;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.BitSet;
 import java.util.HexFormat;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -50,8 +43,6 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
   public static final int MAX_PAGE_SIZE = 1 << 20;
 
   private static final int CHUNK_BYTES = 1 << 30;
-  private static final long THROTTLE_WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
   private final int pageSize;
   private final int pageShift;
@@ -59,15 +50,11 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
   private final int chunkShift;
   private final int chunkMask;
   private final ByteBuffer[] chunks;
-  private final long[] dirty;
-  private final long[] present;
-  private final AtomicInteger inflight = new AtomicInteger();
-  private final Object gate = new Object();
+  private final PageBits dirty;
+  private final PageBits present;
+  private final AccessGate gate = new AccessGate();
   private final Object arrivals = new Object();
   private volatile boolean logging;
-  private volatile boolean paused;
-  private volatile boolean closed;
-  private volatile int throttle;
   private volatile @Nullable PageFaultHandler faults;
 
   private PagedMemory(int pageSize, int pageCount) {
@@ -97,9 +84,8 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
       chunks[i] = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
       remaining -= bytes;
     }
-    int words = (pageCount + 63) >>> 6;
-    this.dirty = new long[words];
-    this.present = new long[words];
+    this.dirty = new PageBits(pageCount);
+    this.present = new PageBits(pageCount);
   }
 
   /**
@@ -163,7 +149,7 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
     int first = (int) (offset >>> pageShift);
     int last = (int) ((offset + length - 1) >>> pageShift);
     awaitPresent(first, last);
-    enterWrite();
+    gate.enterWrite();
     try {
       long at = offset;
       ByteBuffer from = src.duplicate();
@@ -178,7 +164,7 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
       src.position(src.limit());
       markDirty(first, last);
     } finally {
-      exit();
+      gate.exit();
     }
   }
 
@@ -199,12 +185,12 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
       return;
     }
     awaitPresent(first, first);
-    enterWrite();
+    gate.enterWrite();
     try {
       chunkAt(offset).putLong((int) (offset & (CHUNK_BYTES - 1)), value);
       markDirty(first, first);
     } finally {
-      exit();
+      gate.exit();
     }
   }
 
@@ -221,7 +207,7 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
       return;
     }
     awaitPresent((int) (offset >>> pageShift), (int) ((offset + length - 1) >>> pageShift));
-    enterRead();
+    gate.enterRead();
     try {
       long at = offset;
       while (dst.hasRemaining()) {
@@ -233,7 +219,7 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
         at += n;
       }
     } finally {
-      exit();
+      gate.exit();
     }
   }
 
@@ -266,11 +252,11 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
     for (int page = 0; page < pageCount; page += step) {
       int pages = Math.min(step, pageCount - page);
       awaitPresent(page, page + pages - 1);
-      enterRead();
+      gate.enterRead();
       try {
         sha.update(pageSlice(page).limit(pages << pageShift));
       } finally {
-        exit();
+        gate.exit();
       }
     }
     return sha.digest();
@@ -309,12 +295,12 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
 
   /** Returns the current throttle, 0 to 99 percent. */
   public int throttlePercent() {
-    return throttle;
+    return gate.throttlePercent();
   }
 
   /** Returns whether the memory is paused. */
   public boolean isPaused() {
-    return paused;
+    return gate.isPaused();
   }
 
   // ---------------------------------------------------------------- MigratableMemory
@@ -322,31 +308,23 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
   @Override
   public void readPage(int index, ByteBuffer dst) {
     Checks.index(index, pageCount);
-    enterRead();
+    gate.enterRead();
     try {
       dst.put(pageSlice(index).limit(pageSize));
     } finally {
-      exit();
+      gate.exit();
     }
   }
 
   @Override
   public void startDirtyLog() {
-    for (int i = 0; i < dirty.length; i++) {
-      LONGS.setVolatile(dirty, i, 0L);
-    }
+    dirty.fill(false);
     logging = true;
   }
 
   @Override
   public BitSet fetchDirtyPages() {
-    long[] words = new long[dirty.length];
-    for (int i = 0; i < words.length; i++) {
-      if ((long) LONGS.getOpaque(dirty, i) != 0) {
-        words[i] = (long) LONGS.getAndSet(dirty, i, 0L);
-      }
-    }
-    return BitSet.valueOf(words);
+    return BitSet.valueOf(dirty.drain());
   }
 
   @Override
@@ -356,18 +334,12 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
 
   @Override
   public void pause() {
-    paused = true;
-    while (inflight.get() != 0) {
-      LockSupport.parkNanos(10_000);
-    }
+    gate.pause();
   }
 
   @Override
   public void resume() {
-    synchronized (gate) {
-      paused = false;
-      gate.notifyAll();
-    }
+    gate.resume();
   }
 
   @Override
@@ -375,7 +347,7 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
     if (percent < 0 || percent > 99) {
       throw new IllegalArgumentException("percent must be between 0 and 99, but was " + percent);
     }
-    throttle = percent;
+    gate.throttle(percent);
   }
 
   // ---------------------------------------------------------------- ReceivingMemory
@@ -392,14 +364,14 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
       src.position(src.position() + pageSize);
       return;
     }
-    enterRead();
+    gate.enterRead();
     try {
       pageSlice(index).put(src.slice(src.position(), pageSize));
       src.position(src.position() + pageSize);
     } finally {
-      exit();
+      gate.exit();
     }
-    LONGS.getAndBitwiseOr(present, index >>> 6, 1L << index);
+    present.set(index);
     if (demand) {
       synchronized (arrivals) {
         arrivals.notifyAll();
@@ -410,13 +382,13 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
   @Override
   public boolean isPresent(int index) {
     Checks.index(index, pageCount);
-    return ((long) LONGS.getVolatile(present, index >>> 6) & (1L << index)) != 0;
+    return present.get(index);
   }
 
   @Override
   public void discardPage(int index) {
     Checks.index(index, pageCount);
-    LONGS.getAndBitwiseAnd(present, index >>> 6, ~(1L << index));
+    present.clear(index);
   }
 
   @Override
@@ -429,9 +401,7 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
 
   /** Marks every page present, as a memory that is not receiving a migration is. */
   void markAllPresent() {
-    for (int i = 0; i < present.length; i++) {
-      LONGS.setVolatile(present, i, -1L);
-    }
+    present.fill(true);
   }
 
   @Override
@@ -444,27 +414,21 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
   /** Frees the memory at once, after accesses in progress end. Idempotent. */
   @Override
   public void close() {
-    synchronized (gate) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      gate.notifyAll();
+    if (!gate.close()) {
+      return;
     }
     synchronized (arrivals) {
       arrivals.notifyAll();
     }
-    while (inflight.get() != 0) {
-      LockSupport.parkNanos(10_000);
-    }
+    gate.awaitIdle();
     for (ByteBuffer chunk : chunks) {
-      Cleaner.free(chunk);
+      DirectBuffers.free(chunk);
     }
   }
 
   /** Returns whether {@link #close()} was called. */
   public boolean isClosed() {
-    return closed;
+    return gate.isClosed();
   }
 
   @Override
@@ -496,11 +460,7 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
       return;
     }
     for (int page = first; page <= last; page++) {
-      long bit = 1L << page;
-      int word = page >>> 6;
-      if (((long) LONGS.getOpaque(dirty, word) & bit) == 0) {
-        LONGS.getAndBitwiseOr(dirty, word, bit);
-      }
+      dirty.setIfClear(page);
     }
   }
 
@@ -511,7 +471,7 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
     }
     for (int page = first; page <= last; page++) {
       while (!isPresent(page)) {
-        if (closed) {
+        if (gate.isClosed()) {
           throw new IllegalStateException("PagedMemory is closed");
         }
         PageFaultHandler current = faults;
@@ -520,7 +480,7 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
         }
         current.requestPage(page);
         synchronized (arrivals) {
-          if (!isPresent(page) && faults != null && !closed) {
+          if (!isPresent(page) && faults != null && !gate.isClosed()) {
             try {
               arrivals.wait(100);
             } catch (InterruptedException e) {
@@ -529,88 +489,6 @@ public final class PagedMemory implements MigratableMemory, ReceivingMemory, Aut
             }
           }
         }
-      }
-    }
-  }
-
-  private void enterWrite() {
-    int percent = throttle;
-    if (percent > 0) {
-      long allowed = THROTTLE_WINDOW_NANOS * (100 - percent) / 100;
-      long phase = System.nanoTime() % THROTTLE_WINDOW_NANOS;
-      if (phase >= allowed) {
-        LockSupport.parkNanos(THROTTLE_WINDOW_NANOS - phase);
-      }
-    }
-    while (true) {
-      inflight.incrementAndGet();
-      if (!paused && !closed) {
-        return;
-      }
-      inflight.decrementAndGet();
-      synchronized (gate) {
-        while (paused && !closed) {
-          try {
-            gate.wait();
-          } catch (InterruptedException e) {
-            // The writer's thread is wanted elsewhere: give up the write, keep the flag.
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(
-                "interrupted while waiting for the paused memory to resume; nothing was written",
-                e);
-          }
-        }
-      }
-      if (closed) {
-        throw new IllegalStateException("PagedMemory is closed");
-      }
-    }
-  }
-
-  private void enterRead() {
-    inflight.incrementAndGet();
-    if (closed) {
-      inflight.decrementAndGet();
-      throw new IllegalStateException("PagedMemory is closed");
-    }
-  }
-
-  private void exit() {
-    inflight.decrementAndGet();
-  }
-
-  /** Frees direct buffers at once through {@code sun.misc.Unsafe}, when the JDK allows it. */
-  private static final class Cleaner {
-    private static final @Nullable Object UNSAFE;
-    private static final @Nullable Method INVOKE_CLEANER;
-
-    static {
-      Object unsafe = null;
-      Method invoke = null;
-      try {
-        Class<?> type = Class.forName("sun.misc.Unsafe");
-        Field field = type.getDeclaredField("theUnsafe");
-        field.setAccessible(true);
-        unsafe = field.get(null);
-        invoke = type.getMethod("invokeCleaner", ByteBuffer.class);
-      } catch (ReflectiveOperationException | RuntimeException e) {
-        unsafe = null;
-        invoke = null;
-      }
-      UNSAFE = unsafe;
-      INVOKE_CLEANER = invoke;
-    }
-
-    private Cleaner() {}
-
-    static void free(ByteBuffer buffer) {
-      if (UNSAFE == null || INVOKE_CLEANER == null) {
-        return;
-      }
-      try {
-        INVOKE_CLEANER.invoke(UNSAFE, buffer);
-      } catch (ReflectiveOperationException | RuntimeException e) {
-        // Left to the garbage collector.
       }
     }
   }

@@ -27,7 +27,7 @@ final class SourceChannels {
   private final String uid;
   private final String token;
   private final MigrationTransport transport;
-  private final OutgoingMigration.Routing routing;
+  private final ChannelRouting routing;
   private final int memoryChannels;
   private final int channels;
   private final int pageSize;
@@ -47,7 +47,7 @@ final class SourceChannels {
       String uid,
       String token,
       MigrationTransport transport,
-      OutgoingMigration.Routing routing,
+      ChannelRouting routing,
       int memoryChannels,
       int channels,
       int pageSize,

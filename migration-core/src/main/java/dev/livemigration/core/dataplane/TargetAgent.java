@@ -4,16 +4,13 @@ import dev.livemigration.api.spi.MigrationTransport;
 import dev.livemigration.api.spi.ReceivingMemory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,7 +70,6 @@ public final class TargetAgent implements AutoCloseable {
   private static final String STRANGER =
       "refused: no such migration is expected here, or the token is wrong";
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final Duration LINGER = Duration.ofMillis(300);
 
   private final MigrationTransport transport;
   private final List<MigrationTransport.Listener> listeners;
@@ -82,10 +78,7 @@ public final class TargetAgent implements AutoCloseable {
   private final Watchdog watchdog;
   private final ExecutorService connections;
   private final List<Thread> acceptors = new ArrayList<>();
-  private final Map<String, IncomingMigration> expected = new ConcurrentHashMap<>();
-  private final Set<IncomingMigration> active = ConcurrentHashMap.newKeySet();
-  private final Map<String, IncomingMigration> known = new ConcurrentHashMap<>();
-  private final ArrayDeque<IncomingMigration> settled = new ArrayDeque<>();
+  private final IncomingMigrations migrations = new IncomingMigrations(REMEMBERED);
   private final Set<Connection> open = ConcurrentHashMap.newKeySet();
   private final Semaphore handshakes = new Semaphore(MAX_HANDSHAKES);
   private final AtomicLong turnedAway = new AtomicLong();
@@ -223,7 +216,7 @@ public final class TargetAgent implements AutoCloseable {
     byte[] secret = new byte[24];
     RANDOM.nextBytes(secret);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-    if (expected.containsKey(uid)) {
+    if (migrations.isExpected(uid)) {
       throw new IllegalArgumentException("a migration with uid " + uid + " is already expected");
     }
     ReceivingMemory made = Objects.requireNonNull(memory.get(), "memory.get()");
@@ -241,40 +234,29 @@ public final class TargetAgent implements AutoCloseable {
     }
     IncomingMigration incoming =
         new IncomingMigration(this, uid, token, pageSize, pageCount, made, ioTimeout, recoveryWait);
-    if (expected.putIfAbsent(uid, incoming) != null) {
+    if (!migrations.expect(incoming)) {
       made.discardAll();
       throw new IllegalArgumentException("a migration with uid " + uid + " is already expected");
     }
-    known.put(uid, incoming);
     return incoming;
   }
 
   /** Returns how many migrations are being received now. */
   public int activeMigrations() {
-    return active.size();
+    return migrations.active().size();
   }
 
   /** The migration ended (the guest runs here, or it failed); it is remembered for a while. */
   void settled(IncomingMigration incoming) {
-    expected.remove(incoming.uid(), incoming);
-    active.remove(incoming);
-    synchronized (settled) {
-      if (!settled.contains(incoming)) {
-        settled.add(incoming);
-      }
-      while (settled.size() > REMEMBERED) {
-        IncomingMigration oldest = settled.remove();
-        known.remove(oldest.uid(), oldest);
-      }
-    }
+    migrations.settled(incoming);
   }
 
   void activate(IncomingMigration incoming) {
-    active.add(incoming);
+    migrations.activate(incoming);
   }
 
   void consumed(IncomingMigration incoming) {
-    expected.remove(incoming.uid(), incoming);
+    migrations.consumed(incoming);
   }
 
   Watchdog watchdog() {
@@ -357,26 +339,26 @@ public final class TargetAgent implements AutoCloseable {
       AgentHandshake.Request request = AgentHandshake.read(connection);
       if (request instanceof AgentHandshake.Query query) {
         connection.write(Protocol.encodeAnswer(answer(query)));
-        drainAndClose(connection);
+        ConnectionRefusal.drainAndClose(connection, watchdog);
         return null;
       }
       if (request instanceof AgentHandshake.Resume resume) {
         Protocol.Resume wanted = resume.resume();
-        IncomingMigration candidate = known.get(wanted.uid());
+        IncomingMigration candidate = migrations.known(wanted.uid());
         if (candidate == null || !candidate.resumeTokenMatches(wanted.token())) {
           LOG.warn(
               "Target agent {}: refused to resume migration {}: {}",
               address(),
               Protocol.printable(wanted.uid()),
               candidate == null ? "not known here" : "the resume token does not match");
-          refuse(connection, STRANGER);
+          ConnectionRefusal.refuse(connection, watchdog, STRANGER);
           return null;
         }
         IncomingMigration.Resumed resumed = candidate.resume(wanted, connection);
         String refusal = resumed.refusal();
         if (refusal != null) {
           LOG.warn("Target agent {}: refused to resume a link: {}", address(), refusal);
-          refuse(connection, refusal);
+          ConnectionRefusal.refuse(connection, watchdog, refusal);
           return null;
         }
         resuming = candidate;
@@ -389,7 +371,7 @@ public final class TargetAgent implements AutoCloseable {
         return new Channel(candidate, wanted.channel(), epoch);
       }
       Protocol.Hello hello = ((AgentHandshake.Hello) request).hello();
-      IncomingMigration candidate = expected.get(hello.uid());
+      IncomingMigration candidate = migrations.expected(hello.uid());
       if (candidate == null || !candidate.tokenMatches(hello.token())) {
         // Say less to strangers: the same words for an unknown uid and a wrong token.
         LOG.warn(
@@ -399,13 +381,13 @@ public final class TargetAgent implements AutoCloseable {
             candidate == null
                 ? "not expected here (never announced, already settled, or its token was used)"
                 : "the token does not match");
-        refuse(connection, STRANGER);
+        ConnectionRefusal.refuse(connection, watchdog, STRANGER);
         return null;
       }
       String refusal = candidate.attach(hello, connection);
       if (refusal != null) {
         LOG.warn("Target agent {}: refused a connection: {}", address(), refusal);
-        refuse(connection, refusal);
+        ConnectionRefusal.refuse(connection, watchdog, refusal);
         return null;
       }
       incoming = candidate;
@@ -413,7 +395,7 @@ public final class TargetAgent implements AutoCloseable {
       return new Channel(incoming, hello.channel(), 0);
     } catch (ProtocolException e) {
       LOG.warn("Target agent {}: refused a connection: {}", address(), e.getMessage());
-      refuse(connection, e.getMessage());
+      ConnectionRefusal.refuse(connection, watchdog, e.getMessage());
       return null;
     } catch (IOException | RuntimeException e) {
       String why = connection.closedBecause();
@@ -437,7 +419,7 @@ public final class TargetAgent implements AutoCloseable {
   }
 
   private Verdict answer(AgentHandshake.Query query) {
-    IncomingMigration incoming = known.get(query.uid());
+    IncomingMigration incoming = migrations.known(query.uid());
     if (incoming == null || !incoming.tokenMatches(query.token())) {
       LOG.warn(
           "Target agent {}: an outcome query for unknown migration {} (or a wrong token)",
@@ -455,36 +437,6 @@ public final class TargetAgent implements AutoCloseable {
     return verdict;
   }
 
-  private void refuse(Connection connection, String reason) {
-    try {
-      connection.write(Protocol.encodeReply(false, reason));
-    } catch (IOException | RuntimeException e) {
-      // The peer is gone.
-    }
-    drainAndClose(connection);
-  }
-
-  /**
-   * Reads what the refused peer still sends, for a moment, so that closing sends the refusal and a
-   * clean end of stream rather than a reset.
-   */
-  private void drainAndClose(Connection connection) {
-    Watchdog.Group linger = watchdog.watch(LINGER, LINGER, reason -> connection.close());
-    connection.watchedBy(linger);
-    ByteBuffer sink = ByteBuffer.allocate(8 << 10);
-    try {
-      for (int i = 0; i < 64; i++) {
-        sink.clear();
-        connection.read(sink, true);
-      }
-    } catch (IOException e) {
-      // The peer closed, or the moment passed.
-    } finally {
-      linger.cancel();
-      connection.close();
-    }
-  }
-
   /** Stops listening, fails the migrations being received and releases every thread. Idempotent. */
   @Override
   public void close() {
@@ -493,10 +445,10 @@ public final class TargetAgent implements AutoCloseable {
     }
     closed = true;
     listeners.forEach(TargetAgent::closeQuietly);
-    for (IncomingMigration incoming : expected.values()) {
+    for (IncomingMigration incoming : migrations.expected()) {
       incoming.fail("the target agent was closed");
     }
-    for (IncomingMigration incoming : active) {
+    for (IncomingMigration incoming : migrations.active()) {
       incoming.fail("the target agent was closed");
     }
     // Channels of guests that run here already wait for their source's end: close them too.
