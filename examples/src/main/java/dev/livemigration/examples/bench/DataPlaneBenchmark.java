@@ -444,33 +444,7 @@ public final class DataPlaneBenchmark {
    * KiB at a time, nothing read from guest memory; returns bytes/s.
    */
   private static double iperfLike(long bytes) throws Exception {
-    try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
-      Thread sink =
-          new Thread(
-              () -> {
-                try (SocketChannel in = server.accept()) {
-                  ByteBuffer buffer = ByteBuffer.allocateDirect(128 << 10);
-                  while (in.read(buffer) >= 0) {
-                    buffer.clear();
-                  }
-                } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
-                }
-              });
-      sink.start();
-      long started = System.nanoTime();
-      try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(128 << 10);
-        for (long at = 0; at < bytes; at += buffer.capacity()) {
-          buffer.clear();
-          while (buffer.hasRemaining()) {
-            out.write(buffer);
-          }
-        }
-      }
-      sink.join();
-      return bytes / ((System.nanoTime() - started) / 1e9);
-    }
+    return blast(bytes, 128 << 10, (buffer, at) -> buffer.position(buffer.limit()).flip());
   }
 
   private record Timed(double bytesPerSecond, long downtimeMillis) {}
@@ -495,12 +469,28 @@ public final class DataPlaneBenchmark {
 
   /** Sends the guest's bytes over one plain socket as fast as possible; returns bytes/s. */
   private static double rawBlast(PagedMemory guest) throws Exception {
+    return blast(
+        guest.size(),
+        1 << 20,
+        (buffer, at) -> {
+          guest.read(at, buffer);
+          buffer.flip();
+        });
+  }
+
+  /**
+   * Writes {@code bytes} over one plain loopback socket in buffers of {@code chunk} bytes, each
+   * filled by {@code fill} for its offset (cleared before, flipped after), to a receiver that reads
+   * and drops them; returns bytes/s.
+   */
+  private static double blast(
+      long bytes, int chunk, java.util.function.ObjLongConsumer<ByteBuffer> fill) throws Exception {
     try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
       Thread sink =
           new Thread(
               () -> {
                 try (SocketChannel in = server.accept()) {
-                  ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+                  ByteBuffer buffer = ByteBuffer.allocateDirect(chunk);
                   while (in.read(buffer) >= 0) {
                     buffer.clear();
                   }
@@ -511,18 +501,17 @@ public final class DataPlaneBenchmark {
       sink.start();
       long started = System.nanoTime();
       try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
-        for (long at = 0; at < guest.size(); at += buffer.capacity()) {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(chunk);
+        for (long at = 0; at < bytes; at += buffer.capacity()) {
           buffer.clear();
-          guest.read(at, buffer);
-          buffer.flip();
+          fill.accept(buffer, at);
           while (buffer.hasRemaining()) {
             out.write(buffer);
           }
         }
       }
       sink.join();
-      return guest.size() / ((System.nanoTime() - started) / 1e9);
+      return bytes / ((System.nanoTime() - started) / 1e9);
     }
   }
 
