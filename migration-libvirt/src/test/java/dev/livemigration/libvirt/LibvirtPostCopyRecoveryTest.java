@@ -142,13 +142,14 @@ class LibvirtPostCopyRecoveryTest {
       startPostCopy(session, uuid);
       breakLink("in post-copy");
       awaitSample(session, s -> s.mode() == MigrationMode.POST_COPY_PAUSED);
-      // The resume call's new connection: killed as soon as it shows.
-      String killed = "";
+      // The resume call's new connection, killed as soon as the source is back in post-copy (a
+      // kill inside QEMU 7.2's recovery handshake can leave QEMU stuck: see the README).
       long deadline = System.nanoTime() + WAIT.toNanos();
-      while (!killed.contains("127.0.0.1") && System.nanoTime() < deadline) {
-        killed = hosts.breakMigrationConnections(B);
+      while (!sourceState(uuid).isPostCopySource() || sourceState(uuid).isPostCopyFailed()) {
+        assertThat(System.nanoTime()).as("the resume reconnects").isLessThan(deadline);
         Thread.sleep(10);
       }
+      String killed = hosts.breakMigrationConnections(B);
       LOG.info("Broke the resume's connection: {}", killed);
       assertThat(killed).as("the resume call's connection was killed").contains("127.0.0.1");
       ProgressSample again = awaitSample(session, s -> s.mode() == MigrationMode.POST_COPY_PAUSED);
@@ -163,7 +164,7 @@ class LibvirtPostCopyRecoveryTest {
           recovery.recoveries(),
           recovery.totalAttempts());
       assertThat(recovery.totalAttempts()).isEqualTo(2);
-      assertThat(recovery.breaks()).isBetween(1, 2);
+      assertThat(recovery.breaks()).isEqualTo(2);
       ProgressSample last = finish(session, uuid);
       assertThat(last.failureReason()).isEmpty();
       assertThat(last.status()).isEqualTo(ProgressSample.Status.COMPLETED);
@@ -269,8 +270,10 @@ class LibvirtPostCopyRecoveryTest {
             e ->
                 e instanceof MigrationEvent.LinkBroken b
                     && b.reason().contains("broke in post-copy"));
+    // A resume call reconnects in well under a second, so a sample every 250 ms may not see the
+    // attempt while paused: ReconnectAttempted is published only if one did.
     assertThat(all)
-        .anyMatch(e -> e instanceof MigrationEvent.ReconnectAttempted r && r.attempts() == 1);
+        .noneMatch(e -> e instanceof MigrationEvent.ReconnectAttempted r && r.attempts() > 1);
     assertThat(all).anyMatch(e -> e instanceof MigrationEvent.LinkRecovered r && r.attempts() == 1);
     assertThat(events.samples()).anyMatch(s -> s.mode() == MigrationMode.POST_COPY_PAUSED);
     assertRunsOnlyOn(name, nodeB, nodeA);
