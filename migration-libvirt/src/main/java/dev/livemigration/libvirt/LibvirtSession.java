@@ -86,7 +86,7 @@ final class LibvirtSession implements MigrationSession {
     this.persistent = domain.isPersistent() == 1;
     this.description =
         "domain '" + name + "' from " + spec.source().name() + " to " + spec.target().name();
-    this.recovery = new PostCopyRecovery(description, source, uuid, settings.recovery());
+    this.recovery = new PostCopyRecovery(description, source, target, uuid, settings.recovery());
   }
 
   @Override
@@ -460,6 +460,17 @@ final class LibvirtSession implements MigrationSession {
     } catch (LibvirtBackendException e) {
       if (awaitDone(RACE)) {
         return ended();
+      }
+      if (recovery.breaks() > 0 && recovery.completedOnTarget()) {
+        // QEMU completed a recovery that libvirt's resume call gave up on (see PostCopyRecovery):
+        // the source's domain is gone, and the migration thread ends at its next check.
+        LOG.info("The source no longer has {}; its migration completed on the target", description);
+        recovery.wake();
+        if (awaitDone(RACE)) {
+          return ended();
+        }
+        return recovery.decorate(
+            ProgressSample.builder().from(lastActive).elapsed(elapsed()).build());
       }
       throw e;
     }

@@ -29,11 +29,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #decorate} turns the job's samples into what the engine expects: mode {@code
  * POST_COPY_PAUSED} with the attempts since the break and the reason while paused, and the count of
- * recoveries always. Thread-safe: {@link #recover} runs on the thread of the migration call, the
- * others on the engine's.
+ * recoveries always. A resume call reconnects in well under a second, often between two samples: if
+ * no paused sample showed a recovered break's last attempt, the next active sample is one more
+ * paused one that shows it (with the recoveries before it), so that each attempt is seen once.
+ * Thread-safe: {@link #recover} runs on the thread of the migration call, the others on the
+ * engine's.
  */
 final class PostCopyRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(PostCopyRecovery.class);
+
+  /** How often a migration that QEMU goes on with after a failed resume call is checked. */
+  static final Duration RUNNING_POLL = Duration.ofSeconds(1);
+
+  /** {@code VIR_DOMAIN_SHUTOFF}: a persistent domain's state on the source after it migrated. */
+  private static final int STATE_SHUTOFF = 5;
 
   /**
    * How the backend resumes a broken post-copy.
@@ -57,6 +66,7 @@ final class PostCopyRecovery {
 
   private final String description;
   private final HostConnection source;
+  private final HostConnection target;
   private final String uuid;
   private final Policy policy;
   private final Object lock = new Object();
@@ -68,10 +78,21 @@ final class PostCopyRecovery {
   private int totalAttempts;
   private @Nullable String linkFailure;
   private boolean stopped;
+  private boolean checkNow;
+  private boolean breakNoted;
+  // The attempts of the last recovered break, and the most a paused sample showed of them.
+  private int recoveredAfter;
+  private int attemptsShown;
 
-  PostCopyRecovery(String description, HostConnection source, String uuid, Policy policy) {
+  PostCopyRecovery(
+      String description,
+      HostConnection source,
+      HostConnection target,
+      String uuid,
+      Policy policy) {
     this.description = description;
     this.source = source;
+    this.target = target;
     this.uuid = uuid;
     this.policy = policy;
   }
@@ -141,11 +162,22 @@ final class PostCopyRecovery {
       }
       ProgressSample.Builder builder =
           ProgressSample.builder().from(sample).linkRecoveries(recovered);
+      String failure = linkFailure == null ? "the post-copy link broke" : linkFailure;
       if (breaks > recovered) {
+        attemptsShown = Math.max(attemptsShown, attempts);
         builder
             .mode(MigrationMode.POST_COPY_PAUSED)
             .reconnectAttempts(attempts)
-            .linkFailure(linkFailure == null ? "the post-copy link broke" : linkFailure);
+            .linkFailure(failure);
+      } else if (sample.status() == ProgressSample.Status.ACTIVE
+          && recoveredAfter > attemptsShown) {
+        // The break was recovered before a sample showed its last attempt: show it now, once.
+        attemptsShown = recoveredAfter;
+        builder
+            .mode(MigrationMode.POST_COPY_PAUSED)
+            .reconnectAttempts(recoveredAfter)
+            .linkFailure(failure)
+            .linkRecoveries(recovered - 1);
       } else {
         builder.reconnectAttempts(0).linkFailure(java.util.Optional.empty());
         if (sample.mode() == MigrationMode.POST_COPY_PAUSED) {
@@ -156,11 +188,63 @@ final class PostCopyRecovery {
     }
   }
 
+  /**
+   * Takes note of a break found paused before {@link #recover} runs on another thread, so that
+   * samples say {@code POST_COPY_PAUSED} at once; that {@code recover} call then takes it as its
+   * break.
+   */
+  void breakFound(String why) {
+    startBreak(why);
+    synchronized (lock) {
+      breakNoted = true;
+    }
+  }
+
+  /** Makes {@link #recover} check now whether the migration completed, instead of waiting. */
+  void wake() {
+    synchronized (lock) {
+      checkNow = true;
+      lock.notifyAll();
+    }
+  }
+
   /** Stops {@link #recover} from starting more attempts (an attempt under way goes on). */
   void stop() {
     synchronized (lock) {
       stopped = true;
       lock.notifyAll();
+    }
+  }
+
+  /**
+   * Returns whether the migration completed although no resume call said so: the source no longer
+   * has the domain (or has it shut off) and the target runs it, not waiting for a link. Seen with
+   * libvirt 9.0 and QEMU 7.2: a resume call failed ({@code job 'migration in' failed in post-copy
+   * phase}) while QEMU went on with the recovery, the next one failed with {@code QEMU reports
+   * migration is still running}, and QEMU completed the migration.
+   */
+  boolean completedOnTarget() {
+    try {
+      NativeLibvirt.State onSource = NativeLibvirt.state(source.nativePointer(), uuid);
+      if (onSource.state() != STATE_SHUTOFF) {
+        return false;
+      }
+    } catch (LibvirtBackendException e) {
+      if (e.errorCode() != LibvirtBackendException.NO_DOMAIN) {
+        LOG.debug("Could not read the state of {} on the source: {}", description, e.getMessage());
+        return false;
+      }
+    } catch (BackendException e) {
+      LOG.debug("Could not read the state of {} on the source: {}", description, e.getMessage());
+      return false;
+    }
+    try {
+      NativeLibvirt.State onTarget = NativeLibvirt.state(target.nativePointer(), uuid);
+      return onTarget.state() == NativeLibvirt.STATE_RUNNING
+          && onTarget.reason() != NativeLibvirt.RUNNING_POSTCOPY_FAILED;
+    } catch (BackendException e) {
+      LOG.debug("Could not read the state of {} on the target: {}", description, e.getMessage());
+      return false;
     }
   }
 
@@ -198,50 +282,97 @@ final class PostCopyRecovery {
    */
   void recover(String why, ResumeCall resume) {
     long processedAtBreak = processed();
-    startBreak(why);
+    boolean noted;
+    synchronized (lock) {
+      noted = breakNoted;
+      breakNoted = false;
+    }
+    if (!noted) {
+      startBreak(why);
+    }
     long deadline = System.nanoTime() + policy.budget().toNanos();
     Duration backoff = policy.initialBackoff();
     String last = why;
+    // QEMU migrates although libvirt's resume call failed: poll, without counting attempts.
+    boolean running = false;
+    long runningProcessed = -1;
+    long runningSince = 0;
     while (true) {
-      int attempt;
-      synchronized (lock) {
-        if (!policy.enabled()) {
-          throw lost(why, "post-copy recovery is disabled (postCopyRecoveryBudget zero)");
-        }
-        if (attempts >= policy.maxAttempts()) {
-          throw lost(why, "no resume succeeded in " + attempts + " attempts (last: " + last + ")");
-        }
-        long waitUntil = System.nanoTime() + backoff.toNanos();
-        if (waitUntil - deadline > 0) {
-          throw lost(
-              why,
-              "no resume succeeded within the recovery budget of "
-                  + policy.budget().toSeconds()
-                  + " s ("
-                  + attempts
-                  + " attempts, last: "
-                  + last
-                  + ")");
-        }
-        while (!stopped && waitUntil - System.nanoTime() > 0) {
-          try {
-            long nanos = waitUntil - System.nanoTime();
-            lock.wait(Math.max(1, nanos / 1_000_000));
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stopped = true;
+      int attempt = 0;
+      if (running) {
+        synchronized (lock) {
+          long waitUntil = System.nanoTime() + RUNNING_POLL.toNanos();
+          while (!stopped && !checkNow && waitUntil - System.nanoTime() > 0) {
+            try {
+              lock.wait(Math.max(1, (waitUntil - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              stopped = true;
+            }
+          }
+          checkNow = false;
+          if (stopped) {
+            throw new BackendException(
+                "the session of "
+                    + description
+                    + " was closed while QEMU went on with its post-copy migration (libvirt's"
+                    + " resume call had failed); an engine that adopts it follows it");
           }
         }
-        if (stopped) {
-          throw lost(
-              why,
-              "the session was closed while reconnecting; the migration stays paused, and an"
-                  + " engine that adopts it resumes it");
+      } else {
+        synchronized (lock) {
+          if (!policy.enabled()) {
+            throw lost(why, "post-copy recovery is disabled (postCopyRecoveryBudget zero)");
+          }
+          if (attempts >= policy.maxAttempts()) {
+            throw lost(
+                why, "no resume succeeded in " + attempts + " attempts (last: " + last + ")");
+          }
+          long waitUntil = System.nanoTime() + backoff.toNanos();
+          if (waitUntil - deadline > 0) {
+            throw lost(
+                why,
+                "no resume succeeded within the recovery budget of "
+                    + policy.budget().toSeconds()
+                    + " s ("
+                    + attempts
+                    + " attempts, last: "
+                    + last
+                    + ")");
+          }
+          while (!stopped && !checkNow && waitUntil - System.nanoTime() > 0) {
+            try {
+              long nanos = waitUntil - System.nanoTime();
+              lock.wait(Math.max(1, nanos / 1_000_000));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              stopped = true;
+            }
+          }
+          checkNow = false;
+          if (stopped) {
+            throw lost(
+                why,
+                "the session was closed while reconnecting; the migration stays paused, and an"
+                    + " engine that adopts it resumes it");
+          }
         }
-        attempt = ++attempts;
-        totalAttempts++;
       }
-      LOG.info("Resuming the post-copy migration of {}: attempt {}", description, attempt);
+      if (completedOnTarget()) {
+        synchronized (lock) {
+          markRecovered("the migration completed on the target meanwhile");
+        }
+        return;
+      }
+      if (running) {
+        LOG.debug("Asking libvirt again to resume the post-copy migration of {}", description);
+      } else {
+        synchronized (lock) {
+          attempt = ++attempts;
+          totalAttempts++;
+        }
+        LOG.info("Resuming the post-copy migration of {}: attempt {}", description, attempt);
+      }
       try {
         resume.run();
         synchronized (lock) {
@@ -251,6 +382,49 @@ final class PostCopyRecovery {
       } catch (LibvirtException e) {
         String message = LibvirtBackendException.of("resuming", e).getMessage();
         last = message;
+        if (completedOnTarget()) {
+          LOG.info(
+              "The resume call for {} failed ({}), but the migration completed on the target",
+              description,
+              message);
+          synchronized (lock) {
+            markRecovered("the migration completed on the target although the resume call failed");
+          }
+          return;
+        }
+        LibvirtBackendException error = LibvirtBackendException.of("resuming", e);
+        if (error.errorCode() == LibvirtBackendException.OPERATION_INVALID
+            && message.contains("still running")) {
+          // libvirt's job failed (its state still says paused), but QEMU migrates: the link is
+          // back. Calls fail like this until QEMU is done or pauses again.
+          // QEMU stuck in its recovery handshake says the same, and moves no data: that is not
+          // followed for longer than the budget.
+          long processed = processed();
+          long now = System.nanoTime();
+          if (!running || processed > runningProcessed) {
+            runningProcessed = processed;
+            runningSince = now;
+          } else if (now - runningSince > policy.budget().toNanos()) {
+            throw lost(
+                why,
+                "QEMU reports the migration still running but it moved no data for "
+                    + policy.budget().toSeconds()
+                    + " s (last: "
+                    + message
+                    + ")");
+          }
+          if (!running) {
+            LOG.info("libvirt reports that QEMU is still migrating {}; following it", description);
+          }
+          if (processed > processedAtBreak) {
+            synchronized (lock) {
+              markRecovered("QEMU went on with the migration although libvirt's call failed");
+            }
+          }
+          running = true;
+          continue;
+        }
+        running = false;
         if (!sourceBroken()) {
           throw new BackendException(
               "resuming the post-copy migration of "
@@ -259,6 +433,16 @@ final class PostCopyRecovery {
                   + message
                   + "; the guest may be lost, it needs an operator",
               e);
+        }
+        if (error.errorCode() == LibvirtBackendException.NO_DOMAIN) {
+          // libvirt 9.0 on the target stops the incoming QEMU if the link breaks before it marked
+          // the guest as running there in post-copy; no resume call can succeed then.
+          throw lost(
+              why,
+              "no resume can succeed, the domain is gone ("
+                  + message
+                  + "; libvirt on the target stops the incoming domain when the link breaks before"
+                  + " the guest started there)");
         }
         long processed = processed();
         boolean movedOn;
@@ -297,6 +481,8 @@ final class PostCopyRecovery {
     synchronized (lock) {
       breaks++;
       attempts = 0;
+      attemptsShown = 0;
+      recoveredAfter = 0;
       linkFailure = why;
     }
     LOG.warn(
@@ -311,6 +497,7 @@ final class PostCopyRecovery {
   private void markRecovered(String how) {
     if (breaks > recovered) {
       recovered = breaks;
+      recoveredAfter = attempts;
       LOG.info(
           "The post-copy migration of {} resumed after {} attempt(s): {}",
           description,

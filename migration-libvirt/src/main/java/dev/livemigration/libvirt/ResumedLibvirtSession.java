@@ -214,7 +214,8 @@ final class ResumedLibvirtSession implements MigrationSession {
    */
   private void startRecovery() {
     String uuid = uuid();
-    PostCopyRecovery resumer = new PostCopyRecovery(description, source, uuid, settings.recovery());
+    PostCopyRecovery resumer =
+        new PostCopyRecovery(description, source, target, uuid, settings.recovery());
     recovery = resumer;
     MigrationPlan planned = MigrationPlan.of(spec, data.peerToPeer(), 0, false);
     int flags = data.flags() != 0 ? data.flags() : planned.flags();
@@ -261,6 +262,8 @@ final class ResumedLibvirtSession implements MigrationSession {
             },
             "libvirt-postcopy-resume-" + data.domainName());
     thread.setDaemon(true);
+    // Noted here, not on the thread, so that this sample already says POST_COPY_PAUSED.
+    resumer.breakFound(why);
     recoveryThread = thread;
     thread.start();
   }

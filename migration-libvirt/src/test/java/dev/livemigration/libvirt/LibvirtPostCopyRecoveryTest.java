@@ -108,14 +108,23 @@ class LibvirtPostCopyRecoveryTest {
 
       ProgressSample resumed =
           awaitSample(session, s -> s.mode() != MigrationMode.POST_COPY_PAUSED);
-      assertThat(resumed.linkRecoveries()).isEqualTo(1);
+      // One resume call reconnects; libvirt 9.0 sometimes fails that call although QEMU goes on
+      // (see the README), which counts as a second break, recovered by the next call.
+      PostCopyRecovery recovery = session.recovery();
+      assertThat(resumed.linkRecoveries()).isPositive();
       assertThat(resumed.linkFailure()).isEmpty();
-      assertThat(session.recovery().totalAttempts()).isEqualTo(1);
       ProgressSample last = finish(session, uuid);
+      LOG.info(
+          "Resumed: {} breaks, {} recoveries, {} resume calls",
+          recovery.breaks(),
+          recovery.recoveries(),
+          recovery.totalAttempts());
+      assertThat(recovery.breaks()).isBetween(1, 2);
+      assertThat(recovery.totalAttempts()).isEqualTo(recovery.breaks());
       assertThat(last.failureReason()).isEmpty();
       assertThat(last.status()).isEqualTo(ProgressSample.Status.COMPLETED);
       assertThat(last.mode()).isEqualTo(MigrationMode.POST_COPY);
-      assertThat(last.linkRecoveries()).isEqualTo(1);
+      assertThat(last.linkRecoveries()).isEqualTo(recovery.breaks());
       assertThat(last.guestLocation()).contains(GuestLocation.TARGET);
     } finally {
       session.close();
@@ -124,11 +133,10 @@ class LibvirtPostCopyRecoveryTest {
   }
 
   /**
-   * What libvirt 9.0 does when the link breaks again while a resume call reconnects: the call fails
-   * like the first ({@code job 'migration in' failed in post-copy phase}), the source is paused
-   * after post-copy failed again, and the next resume call completes the migration. Whether that
-   * counts as a second break (the migration had moved on) or as a second attempt of the first
-   * depends on how far QEMU got before the kill: either way two resume calls were made.
+   * The link breaks again after a resume call reconnected (source and target back in post-copy):
+   * the call fails like the first ({@code job 'migration in' failed in post-copy phase}), the
+   * source is paused after post-copy failed again, that counts as a second break, and the next
+   * resume call completes the migration.
    */
   @Test
   @DisplayName("the link breaks again during the resume: paused again, resumed again, completes")
@@ -142,13 +150,13 @@ class LibvirtPostCopyRecoveryTest {
       startPostCopy(session, uuid);
       breakLink("in post-copy");
       awaitSample(session, s -> s.mode() == MigrationMode.POST_COPY_PAUSED);
-      // The resume call's new connection, killed as soon as the source is back in post-copy (a
-      // kill inside QEMU 7.2's recovery handshake can leave QEMU stuck: see the README).
-      long deadline = System.nanoTime() + WAIT.toNanos();
-      while (!sourceState(uuid).isPostCopySource() || sourceState(uuid).isPostCopyFailed()) {
-        assertThat(System.nanoTime()).as("the resume reconnects").isLessThan(deadline);
-        Thread.sleep(10);
-      }
+      // The resume call's new connection, killed once the recovery handshake is over on both
+      // sides (the target back in post-copy): a kill inside QEMU 7.2's handshake crashed the
+      // target's QEMU (`ram_dirty_bitmap_reload: ... bitmap size mismatch` on the source), see
+      // the README.
+      awaitTargetInPostCopy(uuid);
+      ProgressSample back = awaitSample(session, s -> s.mode() != MigrationMode.POST_COPY_PAUSED);
+      assertThat(back.linkRecoveries()).isPositive();
       String killed = hosts.breakMigrationConnections(B);
       LOG.info("Broke the resume's connection: {}", killed);
       assertThat(killed).as("the resume call's connection was killed").contains("127.0.0.1");
@@ -158,14 +166,15 @@ class LibvirtPostCopyRecoveryTest {
 
       awaitSample(session, s -> s.mode() != MigrationMode.POST_COPY_PAUSED);
       PostCopyRecovery recovery = session.recovery();
+      ProgressSample last = finish(session, uuid);
       LOG.info(
           "After a break during the resume: {} breaks, {} recoveries, {} resume calls",
           recovery.breaks(),
           recovery.recoveries(),
           recovery.totalAttempts());
-      assertThat(recovery.totalAttempts()).isEqualTo(2);
-      assertThat(recovery.breaks()).isEqualTo(2);
-      ProgressSample last = finish(session, uuid);
+      // Two breaks, one resume call each (a third when libvirt failed a call QEMU went on with).
+      assertThat(recovery.breaks()).isBetween(2, 3);
+      assertThat(recovery.totalAttempts()).isEqualTo(recovery.breaks());
       assertThat(last.failureReason()).isEmpty();
       assertThat(last.status()).isEqualTo(ProgressSample.Status.COMPLETED);
       assertThat(last.linkRecoveries()).isEqualTo(recovery.breaks());
@@ -210,11 +219,11 @@ class LibvirtPostCopyRecoveryTest {
       assertThat(paused.linkFailure()).isPresent();
       ProgressSample resumed =
           awaitSample(adopted, s -> s.mode() != MigrationMode.POST_COPY_PAUSED);
-      assertThat(resumed.linkRecoveries()).isEqualTo(1);
+      assertThat(resumed.linkRecoveries()).isPositive();
       ProgressSample last = finish(adopted, uuid);
       assertThat(last.failureReason()).isEmpty();
       assertThat(last.status()).isEqualTo(ProgressSample.Status.COMPLETED);
-      assertThat(last.linkRecoveries()).isEqualTo(1);
+      assertThat(last.linkRecoveries()).isBetween(1, 2);
       assertThat(last.guestLocation()).contains(GuestLocation.TARGET);
     } finally {
       adopted.close();
@@ -256,6 +265,7 @@ class LibvirtPostCopyRecoveryTest {
         "post-copy",
         e ->
             e instanceof MigrationEvent.Progress p && p.sample().mode() == MigrationMode.POST_COPY);
+    awaitTargetInPostCopy(uuid);
     breakLink("in the engine's post-copy");
     events.await("the link broke", e -> e instanceof MigrationEvent.LinkBroken);
     events.await("the link recovered", e -> e instanceof MigrationEvent.LinkRecovered);
@@ -270,8 +280,9 @@ class LibvirtPostCopyRecoveryTest {
             e ->
                 e instanceof MigrationEvent.LinkBroken b
                     && b.reason().contains("broke in post-copy"));
-    // A resume call reconnects in well under a second, so a sample every 250 ms may not see the
-    // attempt while paused: ReconnectAttempted is published only if one did.
+    // The session shows each attempt in one paused sample at least, however fast it reconnects.
+    assertThat(all)
+        .anyMatch(e -> e instanceof MigrationEvent.ReconnectAttempted r && r.attempts() == 1);
     assertThat(all)
         .noneMatch(e -> e instanceof MigrationEvent.ReconnectAttempted r && r.attempts() > 1);
     assertThat(all).anyMatch(e -> e instanceof MigrationEvent.LinkRecovered r && r.attempts() == 1);
@@ -330,6 +341,30 @@ class LibvirtPostCopyRecoveryTest {
     ProgressSample post = awaitSample(session, s -> s.mode() == MigrationMode.POST_COPY);
     assertThat(post.mode()).isEqualTo(MigrationMode.POST_COPY);
     assertThat(post.status()).isEqualTo(ProgressSample.Status.ACTIVE);
+    awaitTargetInPostCopy(uuid);
+  }
+
+  /**
+   * Waits until libvirt on node-b runs the guest in post-copy ({@code
+   * VIR_DOMAIN_RUNNING_POSTCOPY}). The source reports post-copy as soon as it switched; a break
+   * before the target's libvirt marks the guest as running there makes libvirt 9.0 stop the
+   * incoming QEMU (the resume calls then fail with {@code Domain not found}: the guest is lost, see
+   * the README), and after a resume the target is back in post-copy only once QEMU's recovery
+   * handshake is over.
+   */
+  void awaitTargetInPostCopy(String uuid) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      NativeLibvirt.State state = NativeLibvirt.state(probe.host(B).nativePointer(), uuid);
+      if (state.state() == NativeLibvirt.STATE_RUNNING
+          && state.reason() == NativeLibvirt.RUNNING_POSTCOPY) {
+        return;
+      }
+      assertThat(System.nanoTime())
+          .as("node-b runs the guest in post-copy (state %s)", state)
+          .isLessThan(deadline);
+      Thread.sleep(10);
+    }
   }
 
   void breakLink(String when) {
