@@ -66,6 +66,22 @@ public final class LibvirtBackend implements HypervisorBackend {
    */
   public static final Duration DEFAULT_JOB_START_TIMEOUT = Duration.ofSeconds(60);
 
+  /**
+   * How long after its link broke a post-copy migration may still be resumed unless told otherwise
+   * ({@link Builder#postCopyRecovery}): 2 minutes. When it runs out the migration fails, saying
+   * that the guest is lost.
+   */
+  public static final Duration DEFAULT_POST_COPY_RECOVERY_BUDGET = Duration.ofMinutes(2);
+
+  /** How many resume calls a broken post-copy gets per break unless told otherwise: 20. */
+  public static final int DEFAULT_POST_COPY_RECOVERY_ATTEMPTS = 20;
+
+  /** The wait before the first resume call after a break: 500 ms, doubled after each failure. */
+  public static final Duration POST_COPY_RECOVERY_INITIAL_BACKOFF = Duration.ofMillis(500);
+
+  /** The longest wait between two resume calls: 8 s. */
+  public static final Duration POST_COPY_RECOVERY_MAX_BACKOFF = Duration.ofSeconds(8);
+
   /** Reason of the {@code LiveMigratable} condition for a domain with a host device. */
   public static final String REASON_HOST_DEVICE = "HostDeviceNotLiveMigratable";
 
@@ -82,8 +98,13 @@ public final class LibvirtBackend implements HypervisorBackend {
    * @param peerToPeer whether the source daemon connects to the target's itself
    * @param parallelConnections connections to move memory over (multifd); 0 or 1 for one
    * @param jobStartTimeout how long {@code start()} waits for the migration job to move data
+   * @param recovery how a post-copy migration whose link broke is resumed
    */
-  record Settings(boolean peerToPeer, int parallelConnections, Duration jobStartTimeout) {}
+  record Settings(
+      boolean peerToPeer,
+      int parallelConnections,
+      Duration jobStartTimeout,
+      PostCopyRecovery.Policy recovery) {}
 
   private LibvirtBackend(Builder builder) {
     Map<String, HostConnection> connections = new LinkedHashMap<>();
@@ -91,7 +112,15 @@ public final class LibvirtBackend implements HypervisorBackend {
     this.hosts = Map.copyOf(connections);
     this.nodeOrder = List.copyOf(builder.hosts.keySet());
     this.settings =
-        new Settings(builder.peerToPeer, builder.parallelConnections, builder.jobStartTimeout);
+        new Settings(
+            builder.peerToPeer,
+            builder.parallelConnections,
+            builder.jobStartTimeout,
+            new PostCopyRecovery.Policy(
+                builder.recoveryBudget,
+                builder.recoveryAttempts,
+                builder.recoveryInitialBackoff,
+                builder.recoveryMaxBackoff));
     try {
       NativeLibvirt.routeErrorsToLog();
     } catch (BackendException e) {
@@ -207,7 +236,7 @@ public final class LibvirtBackend implements HypervisorBackend {
           data.sourceUri(),
           data.targetUri());
     }
-    ResumedLibvirtSession session = new ResumedLibvirtSession(spec, source, target, data);
+    ResumedLibvirtSession session = new ResumedLibvirtSession(spec, source, target, data, settings);
     // Reads both hosts once, so that an unreachable one fails the takeover here, with why.
     ProgressSample found = session.sample();
     LOG.info(
@@ -293,6 +322,10 @@ public final class LibvirtBackend implements HypervisorBackend {
     private boolean peerToPeer = true;
     private int parallelConnections;
     private Duration jobStartTimeout = DEFAULT_JOB_START_TIMEOUT;
+    private Duration recoveryBudget = DEFAULT_POST_COPY_RECOVERY_BUDGET;
+    private int recoveryAttempts = DEFAULT_POST_COPY_RECOVERY_ATTEMPTS;
+    private Duration recoveryInitialBackoff = POST_COPY_RECOVERY_INITIAL_BACKOFF;
+    private Duration recoveryMaxBackoff = POST_COPY_RECOVERY_MAX_BACKOFF;
 
     private Builder() {}
 
@@ -346,6 +379,49 @@ public final class LibvirtBackend implements HypervisorBackend {
         throw new IllegalArgumentException("jobStartTimeout must be positive, but was " + timeout);
       }
       this.jobStartTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How a post-copy migration whose link broke (QEMU's {@code postcopy-paused}) is resumed with
+     * libvirt's post-copy resume ({@code VIR_MIGRATE_POSTCOPY_RESUME}, libvirt 8.5.0 or later):
+     * resume calls start within {@code budget} of the break, at most {@code attempts} of them, 500
+     * ms after the break and then with a doubling wait of at most 8 s. A break after a recovery
+     * gets a budget and attempts of its own. When they run out the migration fails, saying the
+     * guest is lost. Defaults: {@link #DEFAULT_POST_COPY_RECOVERY_BUDGET} (2 minutes) and {@link
+     * #DEFAULT_POST_COPY_RECOVERY_ATTEMPTS} (20); a zero budget disables the recovery, so that a
+     * broken post-copy fails at once, as before.
+     */
+    public Builder postCopyRecovery(Duration budget, int attempts) {
+      if (budget.isNegative()) {
+        throw new IllegalArgumentException(
+            "the post-copy recovery budget must not be negative, but was " + budget);
+      }
+      if (attempts < 1) {
+        throw new IllegalArgumentException(
+            "post-copy recovery attempts must be at least 1, but were " + attempts);
+      }
+      this.recoveryBudget = budget;
+      this.recoveryAttempts = attempts;
+      return this;
+    }
+
+    /**
+     * The waits of {@link #postCopyRecovery}: {@code initial} before the first resume call after a
+     * break, doubled after each failed call up to {@code max}. Defaults: {@link
+     * #POST_COPY_RECOVERY_INITIAL_BACKOFF} (500 ms) and {@link #POST_COPY_RECOVERY_MAX_BACKOFF} (8
+     * s).
+     */
+    public Builder postCopyRecoveryBackoff(Duration initial, Duration max) {
+      if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException(
+            "post-copy recovery back-off must be positive and max at least initial, but was "
+                + initial
+                + " to "
+                + max);
+      }
+      this.recoveryInitialBackoff = initial;
+      this.recoveryMaxBackoff = max;
       return this;
     }
 

@@ -67,6 +67,7 @@ final class LibvirtSession implements MigrationSession {
 
   private volatile @Nullable GuestLocation failureLocation;
   private boolean closed;
+  private final PostCopyRecovery recovery;
 
   LibvirtSession(
       MigrationSpec spec,
@@ -85,6 +86,7 @@ final class LibvirtSession implements MigrationSession {
     this.persistent = domain.isPersistent() == 1;
     this.description =
         "domain '" + name + "' from " + spec.source().name() + " to " + spec.target().name();
+    this.recovery = new PostCopyRecovery(description, source, target, uuid, settings.recovery());
   }
 
   @Override
@@ -212,6 +214,11 @@ final class LibvirtSession implements MigrationSession {
         .orElse(true);
   }
 
+  /** Returns the recovery of a broken post-copy (for tests: its counts). */
+  PostCopyRecovery recovery() {
+    return recovery;
+  }
+
   /** Returns the plan {@link #start()} made, if it ran. */
   @Nullable MigrationPlan plan() {
     return plan;
@@ -245,22 +252,35 @@ final class LibvirtSession implements MigrationSession {
     }
   }
 
-  /** Runs the blocking migration call on its own connection to the source, then closes it. */
+  /**
+   * Runs the blocking migration call on its own connection to the source, then closes it. If the
+   * call fails because post-copy's link broke, resumes the migration ({@link PostCopyRecovery}).
+   */
   private void migrate(Connect own, MigrationPlan planned) {
-    TypedParameter[] parameters = planned.parameters().toArray(TypedParameter[]::new);
     try {
-      Domain moving = own.domainLookupByUUIDString(uuid);
       try {
-        if (settings.peerToPeer()) {
-          moving.migrateToURI(target.uri(), parameters, planned.flags());
-        } else {
-          Domain moved = moving.migrate(target.connect(), parameters, planned.flags());
-          if (moved != null) {
-            moved.free();
-          }
+        migrateOnce(own, planned, planned.flags());
+      } catch (LibvirtException e) {
+        if (!planned.has(MigrateFlags.POSTCOPY) || !recovery.sourceBroken()) {
+          throw e;
         }
-      } finally {
-        moving.free();
+        inPostCopy = true;
+        try {
+          recovery.recover(
+              PostCopyRecovery.brokeWhy(e),
+              () -> {
+                Connect attempt = source.openSeparate();
+                try {
+                  migrateOnce(attempt, planned, planned.flags() | MigrationPlan.POSTCOPY_RESUME);
+                } finally {
+                  source.closeQuietly(attempt);
+                }
+              });
+        } catch (BackendException lost) {
+          failure = lost;
+          failureLocation = GuestLocation.UNKNOWN;
+          return;
+        }
       }
       if (finishPaused(true)) {
         completed = completedSample();
@@ -278,6 +298,25 @@ final class LibvirtSession implements MigrationSession {
     } finally {
       source.closeQuietly(own);
       done.countDown();
+    }
+  }
+
+  /** One migration call (the first, or a post-copy resume) on this connection. */
+  private void migrateOnce(Connect connection, MigrationPlan planned, int flags)
+      throws LibvirtException {
+    TypedParameter[] parameters = planned.parameters().toArray(TypedParameter[]::new);
+    Domain moving = connection.domainLookupByUUIDString(uuid);
+    try {
+      if (settings.peerToPeer()) {
+        moving.migrateToURI(target.uri(), parameters, flags);
+      } else {
+        Domain moved = moving.migrate(target.connect(), parameters, flags);
+        if (moved != null) {
+          moved.free();
+        }
+      }
+    } finally {
+      moving.free();
     }
   }
 
@@ -364,10 +403,11 @@ final class LibvirtSession implements MigrationSession {
             moved.getJobStats(GetJobStatsFlags.COMPLETED | GetJobStatsFlags.KEEP_COMPLETED);
         JobStats job = JobStats.of(stats.type, stats.stats);
         if (job.type() == JobStats.COMPLETED && job.find("data_total").isPresent()) {
-          return ProgressSample.builder()
-              .from(job.toSample(ProgressSample.Status.COMPLETED, mode, elapsed))
-              .guestLocation(GuestLocation.TARGET)
-              .build();
+          return recovery.decorate(
+              ProgressSample.builder()
+                  .from(job.toSample(ProgressSample.Status.COMPLETED, mode, elapsed))
+                  .guestLocation(GuestLocation.TARGET)
+                  .build());
         }
       } finally {
         moved.free();
@@ -376,14 +416,15 @@ final class LibvirtSession implements MigrationSession {
       LOG.debug("No completed job statistics for {}: {}", description, e.getMessage());
     }
     ProgressSample last = lastActive;
-    return ProgressSample.builder()
-        .from(last)
-        .status(ProgressSample.Status.COMPLETED)
-        .mode(mode)
-        .elapsed(elapsed)
-        .dataRemaining(0)
-        .guestLocation(GuestLocation.TARGET)
-        .build();
+    return recovery.decorate(
+        ProgressSample.builder()
+            .from(last)
+            .status(ProgressSample.Status.COMPLETED)
+            .mode(mode)
+            .elapsed(elapsed)
+            .dataRemaining(0)
+            .guestLocation(GuestLocation.TARGET)
+            .build());
   }
 
   /**
@@ -420,13 +461,29 @@ final class LibvirtSession implements MigrationSession {
       if (awaitDone(RACE)) {
         return ended();
       }
+      if (recovery.breaks() > 0 && recovery.completedOnTarget()) {
+        // QEMU completed a recovery that libvirt's resume call gave up on (see PostCopyRecovery):
+        // the source's domain is gone, and the migration thread ends at its next check.
+        LOG.info("The source no longer has {}; its migration completed on the target", description);
+        recovery.wake();
+        if (awaitDone(RACE)) {
+          return ended();
+        }
+        return recovery.decorate(
+            ProgressSample.builder().from(lastActive).elapsed(elapsed()).build());
+      }
       throw e;
     }
     if (!stats.active()) {
       // Between the end of the job and the return of the migration call: not over yet.
-      return ProgressSample.builder().from(lastActive).elapsed(elapsed()).build();
+      return recovery.decorate(
+          ProgressSample.builder().from(lastActive).elapsed(elapsed()).build());
     }
-    ProgressSample sample = stats.toSample(ProgressSample.Status.ACTIVE, mode(stats), elapsed());
+    // While a broken post-copy is resumed, libvirt keeps the job (its figures stand still while
+    // paused); the source's state tells when a resume call got the link back.
+    recovery.observeSource();
+    ProgressSample sample =
+        recovery.decorate(stats.toSample(ProgressSample.Status.ACTIVE, mode(stats), elapsed()));
     lastActive = sample;
     return sample;
   }
@@ -600,6 +657,7 @@ final class LibvirtSession implements MigrationSession {
     }
     closed = true;
     Thread thread = worker;
+    recovery.stop();
     if (thread != null && thread.isAlive()) {
       if (!inPostCopy) {
         abortQuietly();

@@ -50,6 +50,13 @@ import org.libvirt.TypedUlongParameter;
  * @param parameters the typed parameters, in the order given to libvirt
  */
 record MigrationPlan(int flags, List<TypedParameter> parameters) {
+  /**
+   * {@code VIR_MIGRATE_POSTCOPY_RESUME} (libvirt 8.5.0): resumes a post-copy migration whose link
+   * broke, with the flags and parameters of the call that started it plus this one; libvirt-java
+   * 0.5.4 has no constant for it.
+   */
+  static final int POSTCOPY_RESUME = 1 << 19;
+
   /** One MiB, libvirt's unit of migration bandwidth. */
   static final long MIB = 1L << 20;
 
@@ -261,7 +268,8 @@ record MigrationPlan(int flags, List<TypedParameter> parameters) {
       {MigrateFlags.AUTO_CONVERGE, "AUTO_CONVERGE"},
       {MigrateFlags.POSTCOPY, "POSTCOPY"},
       {MigrateFlags.TLS, "TLS"},
-      {MigrateFlags.PARALLEL, "PARALLEL"}
+      {MigrateFlags.PARALLEL, "PARALLEL"},
+      {POSTCOPY_RESUME, "POSTCOPY_RESUME"}
     };
     for (Object[] flag : known) {
       if (has((Integer) flag[0])) {

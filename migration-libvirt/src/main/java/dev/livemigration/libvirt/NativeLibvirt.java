@@ -35,6 +35,12 @@ final class NativeLibvirt {
   /** {@code VIR_DOMAIN_PAUSED_POSTCOPY_FAILED}: post-copy broke; neither side is whole. */
   static final int PAUSED_POSTCOPY_FAILED = 13;
 
+  /** {@code VIR_DOMAIN_RUNNING_POSTCOPY}: the target of a migration in post-copy. */
+  static final int RUNNING_POSTCOPY = 10;
+
+  /** {@code VIR_DOMAIN_RUNNING_POSTCOPY_FAILED}: the target of a post-copy that broke. */
+  static final int RUNNING_POSTCOPY_FAILED = 11;
+
   /** {@code VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY}: the flag for the post-copy bandwidth. */
   static final int MAX_SPEED_POSTCOPY = 1;
 
@@ -50,6 +56,15 @@ final class NativeLibvirt {
     boolean isPostCopySource() {
       return state == STATE_PAUSED
           && (reason == PAUSED_POSTCOPY || reason == PAUSED_POSTCOPY_FAILED);
+    }
+
+    /**
+     * Returns whether this is the source side of a post-copy migration whose link broke (QEMU's
+     * {@code postcopy-paused}): libvirt 8.5 and later keep the job, and a call with {@code
+     * VIR_MIGRATE_POSTCOPY_RESUME} resumes it.
+     */
+    boolean isPostCopyFailed() {
+      return state == STATE_PAUSED && reason == PAUSED_POSTCOPY_FAILED;
     }
   }
 

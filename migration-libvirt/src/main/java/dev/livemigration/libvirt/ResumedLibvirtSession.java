@@ -17,6 +17,7 @@ import org.libvirt.Domain;
 import org.libvirt.Domain.GetJobStatsFlags;
 import org.libvirt.DomainJobStats;
 import org.libvirt.LibvirtException;
+import org.libvirt.TypedParameter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +33,11 @@ import org.slf4j.LoggerFactory;
  *       KEEP_COMPLETED}).
  *   <li>It runs on the source with no job and not on the target: FAILED, the job ended while no
  *       engine watched it (libvirt aborts a managed migration when its client dies).
- *   <li>Post-copy broke on the source: FAILED, neither host holds the whole guest.
+ *   <li>Post-copy's link broke (the source paused with {@code VIR_DOMAIN_PAUSED_POSTCOPY_FAILED}):
+ *       the session resumes it itself, as {@link LibvirtSession} does ({@link PostCopyRecovery}, on
+ *       a thread of its own with the flags of the resume data and the parameters planned again from
+ *       the migration's spec), and reports {@code POST_COPY_PAUSED} until the link is back; FAILED,
+ *       the guest is lost, when the recovery budget runs out.
  *   <li>Anything else (neither host runs it, or both do without a job) is re-read for {@link
  *       #SETTLE}, as libvirt may be between two steps; then FAILED, saying what each host holds and
  *       that an operator must look.
@@ -47,9 +52,11 @@ final class ResumedLibvirtSession implements MigrationSession {
   /** How long an unclear picture (neither or both hosts run the domain) is re-read. */
   static final Duration SETTLE = Duration.ofSeconds(5);
 
+  private final MigrationSpec spec;
   private final HostConnection source;
   private final HostConnection target;
   private final ResumeData data;
+  private final LibvirtBackend.Settings settings;
   private final String description;
   private final long createdNanos = System.nanoTime();
 
@@ -59,9 +66,18 @@ final class ResumedLibvirtSession implements MigrationSession {
   private boolean abortRequested;
   private boolean pauseRequested;
   private long unclearSinceNanos;
+  private @Nullable PostCopyRecovery recovery;
+  private @Nullable Thread recoveryThread;
+  private volatile @Nullable BackendException recoveryFailure;
 
   ResumedLibvirtSession(
-      MigrationSpec spec, HostConnection source, HostConnection target, ResumeData data) {
+      MigrationSpec spec,
+      HostConnection source,
+      HostConnection target,
+      ResumeData data,
+      LibvirtBackend.Settings settings) {
+    this.spec = spec;
+    this.settings = settings;
     this.source = source;
     this.target = target;
     this.data = data;
@@ -104,7 +120,29 @@ final class ResumedLibvirtSession implements MigrationSession {
     if (done != null) {
       return done;
     }
+    BackendException lost = recoveryFailure;
+    if (lost != null) {
+      return end(failed(lost.getMessage(), GuestLocation.UNKNOWN), "failed");
+    }
     DomainPresence onSource = presence(source, true);
+    Thread resuming = recoveryThread;
+    if (onSource.isPostCopyFailed() || resuming != null && resuming.isAlive()) {
+      unclearSinceNanos = 0;
+      if (resuming == null) {
+        startRecovery();
+      }
+      inPostCopy = true;
+      PostCopyRecovery watching = Objects.requireNonNull(recovery);
+      watching.observeSource();
+      JobStats job = onSource.job();
+      ProgressSample sample =
+          job != null && job.active()
+              ? job.toSample(ProgressSample.Status.ACTIVE, mode(), elapsed())
+              : ProgressSample.builder().from(lastActive).elapsed(elapsed()).build();
+      sample = watching.decorate(sample);
+      lastActive = sample;
+      return sample;
+    }
     if (onSource.migrating()) {
       unclearSinceNanos = 0;
       if (onSource.isPostCopySource() && !inPostCopy) {
@@ -112,7 +150,8 @@ final class ResumedLibvirtSession implements MigrationSession {
         LOG.info("Migration of {} is in post-copy: the guest runs on the target", description);
       }
       JobStats job = Objects.requireNonNull(onSource.job());
-      ProgressSample sample = job.toSample(ProgressSample.Status.ACTIVE, mode(), elapsed());
+      ProgressSample sample =
+          decorate(job.toSample(ProgressSample.Status.ACTIVE, mode(), elapsed()));
       lastActive = sample;
       return sample;
     }
@@ -130,24 +169,6 @@ final class ResumedLibvirtSession implements MigrationSession {
     }
     if (onSource.holdsGuest() && !onTarget.holdsGuest()) {
       return end(failed(endedOnSource(onSource), GuestLocation.SOURCE), "failed");
-    }
-    if (onSource.isPostCopyFailed()) {
-      inPostCopy = true;
-      return end(
-          failed(
-              "post-copy of domain '"
-                  + data.domainName()
-                  + "' broke while no engine watched it: the domain is "
-                  + onSource.describe()
-                  + " on "
-                  + source.node()
-                  + " and "
-                  + onTarget.describe()
-                  + " on "
-                  + target.node()
-                  + "; neither holds the whole guest, it needs an operator",
-              GuestLocation.UNKNOWN),
-          "failed");
     }
     long now = System.nanoTime();
     if (unclearSinceNanos == 0) {
@@ -185,6 +206,71 @@ final class ResumedLibvirtSession implements MigrationSession {
                 + where
                 + ", with no migration job, since its engine stopped; it needs an operator";
     return end(failed(reason, GuestLocation.UNKNOWN), "failed");
+  }
+
+  /**
+   * Starts resuming the paused post-copy found on the source, on a thread of its own: the resume
+   * call blocks until the migration completes, and {@link #sample()} reads the hosts meanwhile.
+   */
+  private void startRecovery() {
+    String uuid = uuid();
+    PostCopyRecovery resumer =
+        new PostCopyRecovery(description, source, target, uuid, settings.recovery());
+    recovery = resumer;
+    MigrationPlan planned = MigrationPlan.of(spec, data.peerToPeer(), 0, false);
+    int flags = data.flags() != 0 ? data.flags() : planned.flags();
+    TypedParameter[] parameters = planned.parameters().toArray(TypedParameter[]::new);
+    String why =
+        "the migration connection broke in post-copy: the source was found paused after post-copy"
+            + " failed when this engine took the migration over";
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                resumer.recover(
+                    why,
+                    () -> {
+                      Connect own = source.openSeparate();
+                      try {
+                        Domain moving = own.domainLookupByUUIDString(uuid);
+                        try {
+                          int resumeFlags = flags | MigrationPlan.POSTCOPY_RESUME;
+                          if (data.peerToPeer()) {
+                            moving.migrateToURI(target.uri(), parameters, resumeFlags);
+                          } else {
+                            Domain moved =
+                                moving.migrate(target.connect(), parameters, resumeFlags);
+                            if (moved != null) {
+                              moved.free();
+                            }
+                          }
+                        } finally {
+                          moving.free();
+                        }
+                      } finally {
+                        source.closeQuietly(own);
+                      }
+                    });
+                LOG.info("Resumed the broken post-copy of {}", description);
+              } catch (BackendException e) {
+                recoveryFailure = e;
+              } catch (RuntimeException e) {
+                recoveryFailure =
+                    new BackendException(
+                        "resuming the post-copy migration of " + description + " failed: " + e, e);
+              }
+            },
+            "libvirt-postcopy-resume-" + data.domainName());
+    thread.setDaemon(true);
+    // Noted here, not on the thread, so that this sample already says POST_COPY_PAUSED.
+    resumer.breakFound(why);
+    recoveryThread = thread;
+    thread.start();
+  }
+
+  private ProgressSample decorate(ProgressSample sample) {
+    PostCopyRecovery resumer = recovery;
+    return resumer == null ? sample : resumer.decorate(sample);
   }
 
   private String endedOnSource(DomainPresence onSource) {
@@ -225,10 +311,11 @@ final class ResumedLibvirtSession implements MigrationSession {
             moved.getJobStats(GetJobStatsFlags.COMPLETED | GetJobStatsFlags.KEEP_COMPLETED);
         JobStats job = JobStats.of(stats.type, stats.stats);
         if (job.type() == JobStats.COMPLETED && job.find("data_total").isPresent()) {
-          return ProgressSample.builder()
-              .from(job.toSample(ProgressSample.Status.COMPLETED, mode(), elapsed()))
-              .guestLocation(GuestLocation.TARGET)
-              .build();
+          return decorate(
+              ProgressSample.builder()
+                  .from(job.toSample(ProgressSample.Status.COMPLETED, mode(), elapsed()))
+                  .guestLocation(GuestLocation.TARGET)
+                  .build());
         }
         LOG.info(
             "libvirt on {} keeps no completed-job statistics for {}", target.node(), description);
@@ -238,14 +325,15 @@ final class ResumedLibvirtSession implements MigrationSession {
     } catch (LibvirtException | BackendException e) {
       LOG.debug("No completed job statistics for {}: {}", description, e.getMessage());
     }
-    return ProgressSample.builder()
-        .from(lastActive)
-        .status(ProgressSample.Status.COMPLETED)
-        .mode(mode())
-        .elapsed(elapsed())
-        .dataRemaining(0)
-        .guestLocation(GuestLocation.TARGET)
-        .build();
+    return decorate(
+        ProgressSample.builder()
+            .from(lastActive)
+            .status(ProgressSample.Status.COMPLETED)
+            .mode(mode())
+            .elapsed(elapsed())
+            .dataRemaining(0)
+            .guestLocation(GuestLocation.TARGET)
+            .build());
   }
 
   private ProgressSample failed(String reason, GuestLocation location) {
@@ -380,9 +468,17 @@ final class ResumedLibvirtSession implements MigrationSession {
     }
   }
 
-  /** Holds nothing: the job belongs to the source daemon, which goes on with it. */
+  /**
+   * The job belongs to the source daemon, which goes on with it; a recovery under way starts no
+   * more resume calls (one already running goes on).
+   */
   @Override
-  public void close() {}
+  public void close() {
+    PostCopyRecovery resumer = recovery;
+    if (resumer != null) {
+      resumer.stop();
+    }
+  }
 
   // ---------------------------------------------------------------- reading the hosts
 

@@ -44,6 +44,16 @@ class LibvirtBackendTest {
         .hasMessage("parallelConnections must be between 0 and 255, but was -1");
     assertThatThrownBy(() -> LibvirtBackend.builder().jobStartTimeout(Duration.ZERO))
         .hasMessage("jobStartTimeout must be positive, but was PT0S");
+    assertThatThrownBy(() -> LibvirtBackend.builder().postCopyRecovery(Duration.ofSeconds(-1), 3))
+        .hasMessage("the post-copy recovery budget must not be negative, but was PT-1S");
+    assertThatThrownBy(() -> LibvirtBackend.builder().postCopyRecovery(Duration.ofSeconds(5), 0))
+        .hasMessage("post-copy recovery attempts must be at least 1, but were 0");
+    assertThatThrownBy(
+            () ->
+                LibvirtBackend.builder()
+                    .postCopyRecoveryBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+        .hasMessageContaining("max at least initial");
+    assertThat(LibvirtBackend.DEFAULT_POST_COPY_RECOVERY_BUDGET).isEqualTo(Duration.ofMinutes(2));
   }
 
   @Test

@@ -249,6 +249,38 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
       return uris;
     }
 
+    /** Returns the first and last port of a node's QEMU migration port range. */
+    public int[] migrationPorts(String node) {
+      int base = Daemon.migrationPortBase(daemon(node).index);
+      return new int[] {base, base + Daemon.MIGRATION_PORTS - 1};
+    }
+
+    /**
+     * Breaks every TCP connection to a node's QEMU migration ports, as a link failure would: {@code
+     * ss -K} (root) destroys the connecting side's sockets, and the kernel resets the peer's.
+     * Returns what {@code ss} printed (the connections it killed, if any).
+     */
+    public String breakMigrationConnections(String node) {
+      int[] ports = migrationPorts(node);
+      return run(
+          Duration.ofSeconds(10),
+          List.of(
+              which("ss").orElseThrow().toString(),
+              "-K",
+              "-t",
+              "-n",
+              "dst",
+              "127.0.0.1",
+              "and",
+              "dport",
+              ">=",
+              ":" + ports[0],
+              "and",
+              "dport",
+              "<=",
+              ":" + ports[1]));
+    }
+
     /** Returns the TCP port a node's daemon listens on. */
     public int tcpPort(String node) {
       return daemon(node).tcpPort;
@@ -443,6 +475,12 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
 
   /** One private libvirt daemon. */
   private static final class Daemon {
+    static final int MIGRATION_PORTS = 64;
+
+    static int migrationPortBase(int index) {
+      return 49152 + 100 * index;
+    }
+
     private final String node;
     private final int index;
     private final Path workDir;
@@ -495,7 +533,7 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
               "tcp_port = \"" + tcpPort + "\"",
               "auth_tcp = \"none\"",
               ""));
-      int portBase = 49152 + 100 * index;
+      int portBase = migrationPortBase(index);
       Files.writeString(
           dir.resolve("etc/qemu.conf"),
           String.join(
@@ -508,7 +546,7 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
               "namespaces = [ ]",
               "stdio_handler = \"file\"",
               "migration_port_min = " + portBase,
-              "migration_port_max = " + (portBase + 63),
+              "migration_port_max = " + (portBase + MIGRATION_PORTS - 1),
               "migrate_tls_x509_cert_dir = \"" + migrationTlsDir() + "\"",
               "migrate_tls_x509_verify = 1",
               ""));
