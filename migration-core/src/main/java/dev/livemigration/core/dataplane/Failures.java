@@ -4,7 +4,7 @@ import dev.livemigration.core.dataplane.transport.TlsTransport;
 import java.io.EOFException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
-import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
 import javax.net.ssl.SSLException;
 
 /** Turns I/O failures into reasons a person can act on. */
@@ -40,9 +40,12 @@ final class Failures {
     if (lower.contains("broken pipe")) {
       return "connection broken " + where + " (" + message + ")";
     }
-    if (failure instanceof AsynchronousCloseException) {
+    if (failure instanceof ClosedChannelException) {
+      // AsynchronousCloseException among them: this side closed it (a watchdog, a break, a close).
       return "the connection was closed " + where;
     }
-    return failure.getClass().getSimpleName() + " " + where + ": " + message;
+    return failure.getMessage() == null
+        ? "the connection failed " + where
+        : "the connection failed " + where + ": " + message;
   }
 }
