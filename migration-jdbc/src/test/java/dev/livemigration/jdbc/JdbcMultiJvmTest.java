@@ -66,12 +66,20 @@ class JdbcMultiJvmTest {
       workers.put(replica, start(server, prefix, replica, logs));
     }
     Process victim = workers.get(VICTIM);
-    // Kill it once it has ended one migration and just started another (a few steps to go).
+    // Kill it once it has ended one migration while it drives another. The check runs while the
+    // victim is frozen (SIGSTOP), so it cannot end that one between the check and the kill.
     await(
-        () ->
-            count(logs, VICTIM, "ENDED") >= 1
-                && store.list().stream()
-                    .anyMatch(r -> VICTIM.equals(r.owner()) && !r.isTerminal() && r.version() <= 4),
+        () -> {
+          if (count(logs, VICTIM, "ENDED") < 1) {
+            return false;
+          }
+          signal(victim, "STOP");
+          if (store.list().stream().anyMatch(r -> VICTIM.equals(r.owner()) && !r.isTerminal())) {
+            return true;
+          }
+          signal(victim, "CONT");
+          return false;
+        },
         40);
     victim.destroyForcibly();
     assertThat(victim.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -80,7 +88,9 @@ class JdbcMultiJvmTest {
     List<MigrationRecord> orphans =
         store.list().stream().filter(r -> VICTIM.equals(r.owner()) && !r.isTerminal()).toList();
     ReplicaLease deadLease = lease(dataSource, prefix, VICTIM);
-    assertThat(orphans).as("the victim died while driving migrations").isNotEmpty();
+    assertThat(orphans)
+        .as("the victim died while driving migrations; its log: " + log(logs, VICTIM))
+        .isNotEmpty();
 
     for (String replica : List.of("replica-a", "replica-b")) {
       Process survivor = workers.get(replica);
@@ -230,6 +240,19 @@ class JdbcMultiJvmTest {
       all.addAll(lines(logs, replica));
     }
     return all;
+  }
+
+  private static void signal(Process process, String signal) {
+    try {
+      Process kill =
+          new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid())).start();
+      assertThat(kill.waitFor(10, TimeUnit.SECONDS)).as("kill -" + signal).isTrue();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   private static void await(java.util.function.BooleanSupplier condition, int seconds)

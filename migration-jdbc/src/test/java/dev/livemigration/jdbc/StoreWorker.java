@@ -20,8 +20,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  * A store-level engine replica in its own JVM, for {@link JdbcMultiJvmTest}: it joins, renews its
  * lease, adopts and claims migrations under the limits, drives each through a few progress writes
  * to its end, and prints one line per event ({@code CLAIMED uid token millis}, {@code ADOPTED …},
- * {@code ENDED …}, {@code FENCED uid}) for the test to check. It leaves when every migration in the
- * store has ended.
+ * {@code ENDED …}, {@code FENCED uid}, {@code LOST …} when its lease ran out before it renewed,
+ * then {@code JOINED …} again) for the test to check. It leaves when every migration in the store
+ * has ended.
  *
  * <p>Arguments: port, table prefix, replica name, lease millis, steps per migration, step millis.
  */
@@ -55,8 +56,13 @@ public final class StoreWorker {
         try {
           lease = store.renew(lease, leaseDuration);
         } catch (FencedException e) {
+          // Late on a loaded machine: what an engine replica does, rejoin as a new incarnation and
+          // leave what it drove to adoption (by anyone, itself included).
           out.println("LOST " + e.getMessage());
-          System.exit(3);
+          lease = store.join(replica, leaseDuration);
+          out.println("JOINED " + replica + " " + lease.incarnation());
+          driven.clear();
+          done.clear();
         }
         renewed = System.nanoTime();
       }
