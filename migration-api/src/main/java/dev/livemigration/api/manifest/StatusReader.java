@@ -119,7 +119,7 @@ final class StatusReader {
         .flatMap(
             values ->
                 Section.build(
-                    MigrationState.builder(),
+                    DerivedPhase.builder(values),
                     MigrationState.Builder::build,
                     values,
                     path,

@@ -163,6 +163,23 @@ class ManifestsReadingTest {
       assertThat(Manifests.read("migrationUid: u\n", MigrationState.class).phase())
           .isEqualTo(MigrationPhase.PENDING);
     }
+
+    @Test
+    @DisplayName("deriving Running, as KubeVirt does, for a started state given no phase")
+    void derivedRunning() {
+      String started = "migrationUid: u\nstartTimestamp: \"2026-01-22T01:58:17Z\"\n";
+
+      assertThat(Manifests.read(started, MigrationState.class).phase())
+          .isEqualTo(MigrationPhase.RUNNING);
+      assertThat(Manifests.read(started + "completed: true\n", MigrationState.class).phase())
+          .isEqualTo(MigrationPhase.SUCCEEDED);
+      assertThat(
+              Manifests.read(started + "completed: true\nfailed: true\n", MigrationState.class)
+                  .phase())
+          .isEqualTo(MigrationPhase.FAILED);
+      assertThat(Manifests.read(started + "phase: Pending\n", MigrationState.class).phase())
+          .isEqualTo(MigrationPhase.PENDING);
+    }
   }
 
   @Nested
