@@ -11,17 +11,16 @@ import dev.livemigration.core.dataplane.TransferOptions;
 import dev.livemigration.core.dataplane.transport.EphemeralPki;
 import dev.livemigration.core.dataplane.transport.TcpTransport;
 import dev.livemigration.core.dataplane.transport.TlsTransport;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
+import java.security.Security;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import javax.crypto.Cipher;
 
 /**
  * Throughput of the built-in data plane over loopback, against a raw socket blast of the same bytes
@@ -47,7 +46,7 @@ import java.util.concurrent.TimeUnit;
  * same run.
  */
 public final class DataPlaneBenchmark {
-  private static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
+  static final InetSocketAddress LOOPBACK = new InetSocketAddress("127.0.0.1", 0);
 
   private DataPlaneBenchmark() {}
 
@@ -73,7 +72,7 @@ public final class DataPlaneBenchmark {
             mib,
             rounds));
     lines.add(
-        String.format(Locale.ROOT, "%-40s %8s  %9s  %s", "what", "MiB/s", "ratio", "downtime ms"));
+        String.format(Locale.ROOT, "%-46s %8s  %9s  %s", "what", "MiB/s", "ratio", "downtime ms"));
     TlsTransport tls;
     try (EphemeralPki pki = EphemeralPki.create()) {
       tls = pki.transport();
@@ -87,38 +86,27 @@ public final class DataPlaneBenchmark {
         migrate(warm, tls, 1 + i % 2);
       }
     }
-    double raw = best(rounds, () -> rawBlast(guest));
+    double raw = best(rounds, () -> RawSocket.blast(guest));
     lines.add(line("raw socket blast (tcp, 1 stream)", raw, raw, -1));
-    double iperf = best(rounds, () -> iperfLike(guest.size()));
+    double iperf = best(rounds, () -> RawSocket.iperfLike(guest.size()));
     lines.add(line("iperf-like raw (1 stream, 128 KiB writes)", iperf, raw, -1));
-    for (String name : new String[] {"tcp", "tls"}) {
-      MigrationTransport transport = name.equals("tcp") ? tcp : tls;
-      Timed bestOfAll = null;
-      int bestChannels = 0;
-      for (int channels : channelCounts()) {
-        Timed best = null;
-        for (int i = 0; i < rounds; i++) {
-          Timed run = timed(guest, transport, TransferOptions.defaults().withChannels(channels));
-          best = best == null || run.bytesPerSecond() > best.bytesPerSecond() ? run : best;
-        }
-        lines.add(
-            line(
-                "data plane " + name + ", " + channels + " channel(s)",
-                best.bytesPerSecond(),
-                raw,
-                name.equals("tls") ? best.downtimeMillis() : -1));
-        if (bestOfAll == null || best.bytesPerSecond() > bestOfAll.bytesPerSecond()) {
-          bestOfAll = best;
-          bestChannels = channels;
+    rows("tcp", tcp, guest, rounds, raw, lines);
+    String cipher = TlsTransport.aesGcmImplementation();
+    boolean accp = cipher.startsWith("ACCP");
+    rows(accp ? "tls (ACCP AES-GCM)" : "tls", tls, guest, rounds, raw, lines);
+    if (accp) {
+      // The same rows on the JDK's AES-GCM: without the provider the tls transport put first.
+      Security.removeProvider(Cipher.getInstance("AES/GCM/NoPadding").getProvider().getName());
+      try (PagedMemory warm = randomGuest(256L << 20)) {
+        for (int i = 0; i < 4; i++) {
+          migrate(warm, tls, 1 + i % 2);
         }
       }
-      lines.add(
-          line(
-              "  best " + name + ": " + bestChannels + " channel(s)",
-              bestOfAll.bytesPerSecond(),
-              raw,
-              -1));
+      rows("tls (JDK AES-GCM)", tls, guest, rounds, raw, lines);
     }
+    double rawAfter = best(rounds, () -> RawSocket.blast(guest));
+    lines.add(line("raw socket blast again, after the rows", rawAfter, raw, -1));
+    lines.add("AES-GCM of the tls rows: " + cipher);
     guest.close();
     lines.forEach(System.out::println);
     if (QemuBenchmark.available()
@@ -134,10 +122,49 @@ public final class DataPlaneBenchmark {
       System.out.println("qemu: qemu-system-x86_64 or openssl not found, or -Dbench.qemu=false");
     }
     if (Boolean.parseBoolean(System.getProperty("bench.downtime", "true"))) {
-      downtime();
-      convergence();
+      DowntimeAndConvergence.downtime();
+      DowntimeAndConvergence.convergence();
     }
     bandwidthAccuracy();
+  }
+
+  /**
+   * Adds a row per channel count for {@code name} over {@code transport} (the best of {@code
+   * rounds}, with its downtime for TLS), and the best channel count.
+   */
+  private static void rows(
+      String name,
+      MigrationTransport transport,
+      PagedMemory guest,
+      int rounds,
+      double raw,
+      List<String> lines)
+      throws Exception {
+    Timed bestOfAll = null;
+    int bestChannels = 0;
+    for (int channels : channelCounts()) {
+      Timed best = null;
+      for (int i = 0; i < rounds; i++) {
+        Timed run = timed(guest, transport, TransferOptions.defaults().withChannels(channels));
+        best = best == null || run.bytesPerSecond() > best.bytesPerSecond() ? run : best;
+      }
+      lines.add(
+          line(
+              "data plane " + name + ", " + channels + " channel(s)",
+              best.bytesPerSecond(),
+              raw,
+              name.startsWith("tls") ? best.downtimeMillis() : -1));
+      if (bestOfAll == null || best.bytesPerSecond() > bestOfAll.bytesPerSecond()) {
+        bestOfAll = best;
+        bestChannels = channels;
+      }
+    }
+    lines.add(
+        line(
+            "  best " + name + ": " + bestChannels + " channel(s)",
+            bestOfAll.bytesPerSecond(),
+            raw,
+            -1));
   }
 
   /** Only TLS, for profiling: {@code -Dbench.channels=1,2} (default 1). */
@@ -154,12 +181,22 @@ public final class DataPlaneBenchmark {
           migrate(warm, tls, 1 + i % 2);
         }
       }
+      double raw = best(rounds, () -> RawSocket.blast(guest));
+      System.out.printf(
+          Locale.ROOT,
+          "raw socket blast: %.0f MiB/s; AES-GCM: %s%n",
+          raw / (1 << 20),
+          TlsTransport.aesGcmImplementation());
       for (String c : System.getProperty("bench.channels", "1").split(",")) {
         int channels = Integer.parseInt(c.trim());
         for (int i = 0; i < rounds; i++) {
           double rate = migrate(guest, tls, channels);
           System.out.printf(
-              Locale.ROOT, "tls %d channel(s): %.0f MiB/s%n", channels, rate / (1 << 20));
+              Locale.ROOT,
+              "tls %d channel(s): %.0f MiB/s, %.2fx raw%n",
+              channels,
+              rate / (1 << 20),
+              rate / raw);
         }
       }
     }
@@ -223,191 +260,6 @@ public final class DataPlaneBenchmark {
     }
   }
 
-  // ---------------------------------------------------------------- downtime and convergence
-
-  /** A guest that dirties random pages at a steady rate (one long per page written). */
-  private static final class DirtyingGuest implements AutoCloseable {
-    private final Thread thread;
-    private volatile boolean stop;
-
-    DirtyingGuest(PagedMemory memory, long bytesPerSecond) {
-      long pagesPerSecond = Math.max(1, bytesPerSecond / memory.pageSize());
-      thread =
-          new Thread(
-              () -> {
-                java.util.SplittableRandom random = new java.util.SplittableRandom(7);
-                long started = System.nanoTime();
-                long written = 0;
-                try {
-                  while (!stop) {
-                    long due = (System.nanoTime() - started) * pagesPerSecond / 1_000_000_000L;
-                    while (written < due && !stop) {
-                      long page = random.nextInt(memory.pageCount());
-                      memory.putLong(page * memory.pageSize() + 8 * random.nextInt(8), written++);
-                    }
-                    TimeUnit.MICROSECONDS.sleep(500);
-                  }
-                } catch (InterruptedException | IllegalStateException e) {
-                  // Stopped.
-                }
-              },
-              "bench-dirtying-guest");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    @Override
-    public void close() {
-      stop = true;
-      thread.interrupt();
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  private record Run(
-      boolean completed,
-      String mode,
-      double seconds,
-      long downtimeMillis,
-      double sentPerSize,
-      long passes,
-      int throttle) {}
-
-  /**
-   * Migrates a fresh guest that dirties memory at {@code dirtyRate} under a bandwidth limit,
-   * steering like a strategy: {@code pre-copy} never steers (gives up after {@code giveUp}), {@code
-   * auto-converge} throttles 10 points more each pass that did not converge, {@code post-copy}
-   * switches after three passes.
-   */
-  @SuppressWarnings("try")
-  private static Run steered(
-      long mib, long bandwidth, long dirtyRate, String strategy, java.time.Duration giveUp)
-      throws Exception {
-    TcpTransport tcp = new TcpTransport();
-    TransferOptions options = TransferOptions.defaults().withBandwidth(bandwidth);
-    try (PagedMemory guest = randomGuest(mib << 20);
-        DirtyingGuest writer = new DirtyingGuest(guest, dirtyRate);
-        TargetAgent agent = TargetAgent.start(tcp, LOOPBACK, options.ioTimeout())) {
-      String uid = UUID.randomUUID().toString();
-      IncomingMigration incoming = expect(agent, uid, guest);
-      long started = System.nanoTime();
-      ProgressSample last;
-      int throttle = 0;
-      try (OutgoingMigration out =
-          OutgoingMigration.start(guest, tcp, agent.address(), uid, incoming.token(), options)) {
-        long seenPass = 0;
-        while (!out.completion().isDone()) {
-          ProgressSample now = out.progress();
-          if (now.iteration() > seenPass) {
-            seenPass = now.iteration();
-            if (strategy.equals("auto-converge") && seenPass >= 2) {
-              throttle = Math.min(99, throttle == 0 ? 20 : throttle + 10);
-              out.apply(new dev.livemigration.api.Directive.Throttle(throttle));
-            } else if (strategy.equals("post-copy") && seenPass >= 4) {
-              out.apply(new dev.livemigration.api.Directive.SwitchToPostCopy());
-            }
-          }
-          if (System.nanoTime() - started > giveUp.toNanos()) {
-            out.abort("gave up after " + giveUp.toSeconds() + " s");
-          }
-          TimeUnit.MILLISECONDS.sleep(20);
-        }
-        last = out.completion().get();
-      }
-      double seconds = (System.nanoTime() - started) / 1e9;
-      boolean completed = last.status() == ProgressSample.Status.COMPLETED;
-      if (completed) {
-        PagedMemory target = (PagedMemory) incoming.completion().get(1, TimeUnit.MINUTES);
-        if (target.mismatch(guest) >= 0) {
-          throw new IllegalStateException("the target differs from the source");
-        }
-        target.close();
-        guest.resume();
-      }
-      return new Run(
-          completed,
-          last.mode().toString(),
-          seconds,
-          last.downtime().map(java.time.Duration::toMillis).orElse(-1L),
-          (double) last.dataProcessed() / guest.size(),
-          last.iteration(),
-          throttle);
-    }
-  }
-
-  private static void downtime() throws Exception {
-    long bandwidth = 64L << 20;
-    int runs = Integer.getInteger("bench.downtimeRuns", 10);
-    System.out.println();
-    System.out.println(
-        "downtime: 128 MiB guest, bandwidth 64 MiB/s, max downtime 300 ms, " + runs + " runs each");
-    for (double share : new double[] {0.1, 0.3, 0.6}) {
-      List<Long> downtimes = new ArrayList<>();
-      int within = 0;
-      for (int i = 0; i < runs; i++) {
-        Run run =
-            steered(
-                128,
-                bandwidth,
-                (long) (share * bandwidth),
-                "pre-copy",
-                java.time.Duration.ofSeconds(60));
-        downtimes.add(run.downtimeMillis());
-        if (run.completed() && run.downtimeMillis() <= 300) {
-          within++;
-        }
-      }
-      java.util.Collections.sort(downtimes);
-      System.out.printf(
-          Locale.ROOT,
-          "dirty rate %3.0f%% of bandwidth: within limit %d/%d, downtime ms min %d median %d max %d%n",
-          share * 100,
-          within,
-          runs,
-          downtimes.get(0),
-          downtimes.get(downtimes.size() / 2),
-          downtimes.get(downtimes.size() - 1));
-    }
-  }
-
-  private static void convergence() throws Exception {
-    long bandwidth = 64L << 20;
-    System.out.println();
-    System.out.println(
-        "convergence: 64 MiB guest, bandwidth 64 MiB/s, max downtime 300 ms, pre-copy gives up"
-            + " after 20 s");
-    System.out.println(
-        "dirty/bw  strategy        outcome    mode       total s  sent/size  passes  downtime ms"
-            + "  throttle");
-    for (double ratio : new double[] {0.1, 0.5, 0.9, 1.5, 3}) {
-      for (String strategy : new String[] {"pre-copy", "auto-converge", "post-copy"}) {
-        Run run =
-            steered(
-                64,
-                bandwidth,
-                (long) (ratio * bandwidth),
-                strategy,
-                java.time.Duration.ofSeconds(20));
-        System.out.printf(
-            Locale.ROOT,
-            "%-9s %-15s %-10s %-10s %7.1f  %9.2f  %6d  %11d  %8d%n",
-            ratio,
-            strategy,
-            run.completed() ? "completed" : "failed",
-            run.mode(),
-            run.seconds(),
-            run.sentPerSize(),
-            run.passes(),
-            run.downtimeMillis(),
-            run.throttle());
-      }
-    }
-  }
-
   private interface Measure {
     double bytesPerSecond() throws Exception;
   }
@@ -423,7 +275,7 @@ public final class DataPlaneBenchmark {
   private static String line(String what, double rate, double raw, long downtimeMillis) {
     return String.format(
         Locale.ROOT,
-        "%-40s %8.0f  %5.2fx raw  %s",
+        "%-46s %8.0f  %5.2fx raw  %s",
         what,
         rate / (1 << 20),
         rate / raw,
@@ -439,17 +291,9 @@ public final class DataPlaneBenchmark {
     return counts;
   }
 
-  /**
-   * Like {@code iperf3 -c} with one stream: 128 KiB writes of one buffer, the receiver reading 128
-   * KiB at a time, nothing read from guest memory; returns bytes/s.
-   */
-  private static double iperfLike(long bytes) throws Exception {
-    return blast(bytes, 128 << 10, (buffer, at) -> buffer.position(buffer.limit()).flip());
-  }
-
   private record Timed(double bytesPerSecond, long downtimeMillis) {}
 
-  private static PagedMemory randomGuest(long bytes) {
+  static PagedMemory randomGuest(long bytes) {
     PagedMemory memory = PagedMemory.allocate(bytes);
     ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
     long x = 0x9E3779B97F4A7C15L;
@@ -465,54 +309,6 @@ public final class DataPlaneBenchmark {
       memory.write(at, chunk);
     }
     return memory;
-  }
-
-  /** Sends the guest's bytes over one plain socket as fast as possible; returns bytes/s. */
-  private static double rawBlast(PagedMemory guest) throws Exception {
-    return blast(
-        guest.size(),
-        1 << 20,
-        (buffer, at) -> {
-          guest.read(at, buffer);
-          buffer.flip();
-        });
-  }
-
-  /**
-   * Writes {@code bytes} over one plain loopback socket in buffers of {@code chunk} bytes, each
-   * filled by {@code fill} for its offset (cleared before, flipped after), to a receiver that reads
-   * and drops them; returns bytes/s.
-   */
-  private static double blast(
-      long bytes, int chunk, java.util.function.ObjLongConsumer<ByteBuffer> fill) throws Exception {
-    try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
-      Thread sink =
-          new Thread(
-              () -> {
-                try (SocketChannel in = server.accept()) {
-                  ByteBuffer buffer = ByteBuffer.allocateDirect(chunk);
-                  while (in.read(buffer) >= 0) {
-                    buffer.clear();
-                  }
-                } catch (IOException e) {
-                  throw new java.io.UncheckedIOException(e);
-                }
-              });
-      sink.start();
-      long started = System.nanoTime();
-      try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(chunk);
-        for (long at = 0; at < bytes; at += buffer.capacity()) {
-          buffer.clear();
-          fill.accept(buffer, at);
-          while (buffer.hasRemaining()) {
-            out.write(buffer);
-          }
-        }
-      }
-      sink.join();
-      return bytes / ((System.nanoTime() - started) / 1e9);
-    }
   }
 
   /**
@@ -618,10 +414,8 @@ public final class DataPlaneBenchmark {
     }
   }
 
-  /** A TLS transport on a throwaway self-signed key that trusts itself (made with keytool). */
-
   /** Announces a migration of {@code guest} to the agent, received into fresh memory. */
-  private static IncomingMigration expect(TargetAgent agent, String uid, PagedMemory guest) {
+  static IncomingMigration expect(TargetAgent agent, String uid, PagedMemory guest) {
     return agent.expect(
         uid,
         guest.pageSize(),
