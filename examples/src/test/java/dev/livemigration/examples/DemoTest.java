@@ -2,11 +2,17 @@ package dev.livemigration.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.livemigration.examples.metrics.Scrapes;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -169,12 +175,91 @@ class DemoTest {
   }
 
   @Test
-  @DisplayName("--metrics-port serves the metrics on loopback while it migrates")
+  @DisplayName("--metrics-port serves the migration's KubeVirt metrics over HTTP while it migrates")
   void metricsPort() {
-    Run run = run("--memory", "16Mi", "--dirty-rate", "1Mi", "--no-tls", "--metrics-port", "0");
+    AtomicReference<Object> scraped = new AtomicReference<>();
+    // Scrapes as the first bar line is printed: the engine prints it from the sample before it
+    // can end the migration, so the migration's meters are there.
+    Tap out =
+        new Tap(
+            Pattern.compile("\\n\\[[#.]{20}\\] "),
+            printed -> {
+              try {
+                scraped.set(Scrapes.scrape(Scrapes.servedIn(printed).orElseThrow()));
+              } catch (RuntimeException e) {
+                scraped.set(e);
+              }
+            });
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        Demo.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            "--memory",
+            "16Mi",
+            "--dirty-rate",
+            "1Mi",
+            "--no-tls",
+            "--metrics-port",
+            "0");
 
-    assertThat(run.code()).as(run.toString()).isEqualTo(Demo.OK);
-    assertThat(run.out()).containsPattern("Serving metrics on http://127\\.0\\.0\\.1:\\d+/metrics");
+    String printed = out + "\n--- err:\n" + err.toString(StandardCharsets.UTF_8);
+    assertThat(code).as(printed).isEqualTo(Demo.OK);
+    assertThat(out.toString())
+        .containsPattern("Serving metrics on http://127\\.0\\.0\\.1:\\d+/metrics");
+    assertThat(scraped.get()).as(printed).isInstanceOf(HttpResponse.class);
+    HttpResponse<?> response = (HttpResponse<?>) scraped.get();
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.uri().getHost()).isEqualTo("127.0.0.1");
+    assertThat((String) response.body())
+        .as("the scrape")
+        .containsPattern(
+            "kubevirt_vmi_migration_data_processed_bytes\\{name=\""
+                + DemoCluster.VMI
+                + "\",namespace=\""
+                + DemoCluster.NAMESPACE
+                + "\",node=\""
+                + DemoCluster.SOURCE_NODE
+                + "\"} \\d")
+        .contains("kubevirt_vmi_migrations_in_running_phase 1.0");
+  }
+
+  /** What the demo prints, with an action run once, as it prints, when a pattern appears. */
+  private static final class Tap extends OutputStream {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final Pattern pattern;
+    private final Consumer<String> action;
+    private boolean done;
+
+    Tap(Pattern pattern, Consumer<String> action) {
+      this.pattern = pattern;
+      this.action = action;
+    }
+
+    @Override
+    public synchronized void write(int b) {
+      bytes.write(b);
+      check();
+    }
+
+    @Override
+    public synchronized void write(byte[] b, int offset, int length) {
+      bytes.write(b, offset, length);
+      check();
+    }
+
+    private void check() {
+      String text = bytes.toString(StandardCharsets.UTF_8);
+      if (!done && pattern.matcher(text).find()) {
+        done = true;
+        action.accept(text);
+      }
+    }
+
+    @Override
+    public synchronized String toString() {
+      return bytes.toString(StandardCharsets.UTF_8);
+    }
   }
 
   @Test

@@ -120,7 +120,12 @@ public abstract class MigrationState {
   /** Which network the migration travels on ({@code migrationNetworkType}). */
   public abstract Optional<MigrationNetworkType> migrationNetworkType();
 
-  /** How far the migration is, while it runs (see {@link ProgressEstimate}); not in manifests. */
+  /**
+   * How far the migration is, while it runs: a percentage that never runs backwards and a time
+   * remaining that rises only when the projection must grow (never at a pass boundary the
+   * projection foresaw), both against a projected total that only grows, plus the expected pause of
+   * the next switch-over (see {@link ProgressEstimate} for the definitions). Not in manifests.
+   */
   public abstract Optional<ProgressEstimate> estimate();
 
   /**

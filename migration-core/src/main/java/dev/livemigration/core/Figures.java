@@ -1,6 +1,7 @@
 package dev.livemigration.core;
 
 import dev.livemigration.api.Directive;
+import dev.livemigration.api.ProgressEstimate;
 import dev.livemigration.api.ProgressSample;
 import java.util.Locale;
 
@@ -24,6 +25,17 @@ final class Figures {
         + "/s, sent "
         + mib(sample.transferRate())
         + "/s";
+  }
+
+  /** An estimate in words: {@code 42 %, 31.5 s to go, switch-over ~120 ms}. */
+  static String of(ProgressEstimate estimate) {
+    return estimate.percent()
+        + " %, "
+        + estimate
+            .timeRemaining()
+            .map(d -> String.format(Locale.ROOT, "%.1f s to go", d.toMillis() / 1000.0))
+            .orElse("time to go unknown")
+        + estimate.expectedDowntime().map(d -> ", switch-over ~" + d.toMillis() + " ms").orElse("");
   }
 
   /** What a directive changes, from the sample before it: {@code throttle 20 % → 30 %}. */

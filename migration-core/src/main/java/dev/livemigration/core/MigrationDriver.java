@@ -198,6 +198,14 @@ final class MigrationDriver {
         ProgressSample sample = session.sample();
         m.remember(sample);
         ProgressEstimate estimate = m.estimator.next(sample);
+        if (LOG.isDebugEnabled()) {
+          LOG.debug(
+              "Migration {}: {} ({}); {}",
+              m,
+              Figures.of(sample),
+              sample.mode(),
+              Figures.of(estimate));
+        }
         m.update(
             s -> {
               s.progress(sample).estimate(estimate);

@@ -8,46 +8,84 @@ import java.util.Optional;
 
 /**
  * Turns one migration's samples into {@link ProgressEstimate}s whose percentage never runs
- * backwards. Not thread-safe: used under the migration's monitor.
+ * backwards and whose time remaining does not jump up at pass boundaries. Not thread-safe: used
+ * under the migration's monitor.
+ *
+ * <p>Both come from one projection: the <em>projected total</em>, the most bytes any sample so far
+ * implied the migration moves in all (bytes moved plus the remainder plus, while the guest dirties
+ * memory, the passes still to come as a geometric series of the dirty-to-transfer ratio). It only
+ * grows. Against it:
+ *
+ * <ul>
+ *   <li>the percentage is the bytes moved over the projected total, kept at its highest and below
+ *       100 until the migration completes;
+ *   <li>the time remaining is the bytes still to move against the projected total (projected total
+ *       less bytes moved) over the <em>smoothed rate</em>, an exponentially weighted mean of the
+ *       transfer rates sampled, the newest weighing {@value #SMOOTHING}.
+ * </ul>
+ *
+ * <p>So from one sample to the next the time remaining never rises unless the projection had to
+ * grow: the projected total grew (the guest dirtied more than the projected passes hold) or the
+ * smoothed rate fell. The remainder jumping up at the start of a pass, which the series foresaw,
+ * does not raise it; when the guest and the link keep the rates they had, the projected end (now
+ * plus the time remaining) stays where it was and the time remaining counts down with the clock.
  */
 final class ProgressEstimator {
   /** Above this ratio of dirty rate to transfer rate the passes still to come are not projected. */
   private static final double CONVERGING = 0.99;
 
+  /** The weight of the newest sample's transfer rate in the smoothed rate. */
+  static final double SMOOTHING = 0.25;
+
   private double projectedTotal;
+  private double moved;
+  private double smoothedRate = -1;
   private int percent;
 
   ProgressEstimate next(ProgressSample sample) {
     double processed = sample.dataProcessed();
     double remaining = sample.dataRemaining();
     double rate = sample.transferRate();
+    boolean active = sample.status() == ProgressSample.Status.ACTIVE;
     boolean dirtying = sample.mode() == MigrationMode.PRE_COPY;
     double ratio = rate > 0 ? sample.dirtyRate() / rate : 1;
     boolean converging = !dirtying || ratio < CONVERGING;
     // While the guest dirties memory, each pass leaves `ratio` of the one before: the rest is a
     // geometric series. When it does not converge, the remainder is all that can be said.
     double rest = dirtying && converging ? remaining / (1 - ratio) : remaining;
-    projectedTotal = Math.max(projectedTotal, processed + rest);
+    moved = Math.max(moved, processed);
+    projectedTotal = Math.max(projectedTotal, moved + rest);
+    if (active) {
+      smoothedRate = smoothedRate < 0 ? rate : smoothedRate + SMOOTHING * (rate - smoothedRate);
+    }
     int now =
         sample.status() == ProgressSample.Status.COMPLETED
             ? 100
             : projectedTotal <= 0
                 ? 0
-                : (int) Math.min(99, Math.floor(100 * processed / projectedTotal));
+                : (int) Math.min(99, Math.floor(100 * moved / projectedTotal));
     percent = Math.max(percent, now);
     Optional<Duration> timeRemaining =
-        rate > 0 && converging && sample.status() == ProgressSample.Status.ACTIVE
-            ? Optional.of(seconds(rest / rate))
+        rate > 0 && smoothedRate > 0 && converging && active
+            ? Optional.of(seconds((projectedTotal - moved) / smoothedRate))
             : Optional.empty();
     Optional<Duration> downtime = Optional.empty();
-    if (rate > 0
-        && !sample.mode().isPostCopy()
-        && sample.status() == ProgressSample.Status.ACTIVE) {
+    if (rate > 0 && !sample.mode().isPostCopy() && active) {
       // Pre-copy: what the guest dirties while this pass sends the rest is the final pass.
       double finalPass = dirtying ? Math.min(remaining, ratio * remaining) : remaining;
       downtime = Optional.of(seconds(finalPass / rate));
     }
     return new ProgressEstimate(percent, timeRemaining, downtime);
+  }
+
+  /** The projected total in bytes: the most any sample so far implied; never shrinks. */
+  double projectedTotal() {
+    return projectedTotal;
+  }
+
+  /** The smoothed transfer rate in bytes per second; negative before the first active sample. */
+  double smoothedRate() {
+    return smoothedRate;
   }
 
   private static Duration seconds(double seconds) {

@@ -41,11 +41,11 @@ final class Timeouts {
     }
     if (sample.mode() == MigrationMode.POST_COPY_PAUSED) {
       // The backend reconnects within its recovery budget; nothing to steer meanwhile.
-      reportInPostCopy(m, now);
+      reportInPostCopy(m, sample, now);
       return;
     }
     if (sample.mode() == MigrationMode.POST_COPY) {
-      reportInPostCopy(m, now);
+      reportInPostCopy(m, sample, now);
     } else if (watch(m, sample, now)) {
       return;
     }
@@ -165,17 +165,35 @@ final class Timeouts {
 
   /**
    * In post-copy neither timeout aborts: that would lose the guest. The completion timeout is only
-   * reported; the migration waits for the backend to report its end (a backend reports a broken
-   * post-copy link as FAILED).
+   * reported, in the log and as a decision with its figures; the migration waits for the backend to
+   * report its end (a backend reports a broken post-copy link as FAILED).
    */
-  private void reportInPostCopy(TrackedMigration m, Instant now) {
-    if (!m.postCopyTimeoutReported
-        && Duration.between(m.startedAt, now).compareTo(m.completionTimeout) >= 0) {
+  private void reportInPostCopy(TrackedMigration m, ProgressSample sample, Instant now) {
+    Duration elapsed = Duration.between(m.startedAt, now);
+    if (!m.postCopyTimeoutReported && elapsed.compareTo(m.completionTimeout) >= 0) {
       m.postCopyTimeoutReported = true;
       LOG.warn(
           "Migration {} is past its completion timeout in post-copy; it cannot be aborted"
               + " without losing the guest, so it goes on",
           m);
+      m.recordDecision(
+          now,
+          "go on in post-copy",
+          "completion timeout of "
+              + m.completionTimeout.toSeconds()
+              + " s expired after "
+              + elapsed.toSeconds()
+              + " s ("
+              + m.configuration.completionTimeoutPerGiB().toSeconds()
+              + " s per GiB of "
+              + m.vmi.bytesToCopy()
+              + " bytes to copy) in "
+              + (sample.mode() == MigrationMode.POST_COPY_PAUSED
+                  ? "post-copy with the link broken"
+                  : "post-copy")
+              + ", "
+              + Figures.of(sample)
+              + "; an abort would lose the guest, which runs on the target");
     }
   }
 }

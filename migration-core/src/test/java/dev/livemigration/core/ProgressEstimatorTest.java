@@ -88,4 +88,68 @@ class ProgressEstimatorTest {
     assertThat(estimate.timeRemaining()).contains(Duration.ofSeconds(2));
     assertThat(estimate.expectedDowntime()).isEmpty();
   }
+
+  @Test
+  @DisplayName("counts down with the clock through pass boundaries, where the remainder jumps up")
+  void passBoundaries() {
+    // 64 MiB/s sent, 32 MiB/s dirtied: passes of 1024, 512, 256… MiB, 2048 MiB in all, 32 s.
+    ProgressEstimator estimator = new ProgressEstimator();
+    long pass = 1024 * MIB;
+    long passStart = 0;
+    int boundaries = 0;
+    for (int second = 0; second < 31; second++) {
+      long processed = second * 64 * MIB;
+      if (processed >= passStart + pass) {
+        passStart += pass;
+        pass /= 2;
+        boundaries++;
+      }
+      ProgressSample sample =
+          ProgressSample.builder()
+              .from(sample(processed, passStart + pass - processed, 32 * MIB))
+              .iteration(boundaries + 1)
+              .build();
+      ProgressEstimate estimate = estimator.next(sample);
+      // The rest over the rate read 32 s, 30 s, …, 2 s, then 16 s again at the second pass.
+      assertThat(estimate.timeRemaining())
+          .as("second %d", second)
+          .contains(Duration.ofSeconds(32 - second));
+    }
+    assertThat(boundaries).isEqualTo(4);
+  }
+
+  @Test
+  @DisplayName("rises when the guest dirties more than the passes to come were projected to hold")
+  void risesWhenItMust() {
+    ProgressEstimator estimator = new ProgressEstimator();
+    ProgressEstimate first = estimator.next(sample(0, 640 * MIB, 32 * MIB));
+    // The second pass is as large as the first: the guest now dirties 48 MiB/s.
+    ProgressEstimate second = estimator.next(sample(640 * MIB, 640 * MIB, 48 * MIB));
+
+    assertThat(first.timeRemaining()).contains(Duration.ofSeconds(20));
+    // 640 MiB moved of 640 + 640 / (1 - 0.75) = 3200 MiB: 2560 MiB at 64 MiB/s.
+    assertThat(second.timeRemaining()).contains(Duration.ofSeconds(40));
+    assertThat(second.percent()).isEqualTo(20);
+  }
+
+  @Test
+  @DisplayName("smooths the transfer rate over samples, the newest weighing a quarter")
+  void smoothedRate() {
+    ProgressEstimator estimator = new ProgressEstimator();
+    estimator.next(sample(0, 640 * MIB, 0));
+    ProgressEstimate slower =
+        estimator.next(
+            ProgressSample.builder().from(sample(0, 640 * MIB, 0)).transferRate(0).build());
+    ProgressEstimate after =
+        estimator.next(
+            ProgressSample.builder()
+                .from(sample(64 * MIB, 576 * MIB, 0))
+                .transferRate(32 * MIB)
+                .build());
+
+    assertThat(slower.timeRemaining()).as("nothing moves").isEmpty();
+    // 64, then 0 (48), then 32 MiB/s: 44 MiB/s for the 576 MiB left.
+    assertThat(estimator.smoothedRate()).isEqualTo(44.0 * MIB);
+    assertThat(after.timeRemaining()).contains(Duration.ofNanos((long) (576.0 / 44 * 1e9)));
+  }
 }

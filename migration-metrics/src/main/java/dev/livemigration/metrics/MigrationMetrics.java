@@ -1,8 +1,6 @@
 package dev.livemigration.metrics;
 
 import dev.livemigration.api.Directive;
-import dev.livemigration.api.GuestLocation;
-import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.MigrationPhase;
 import dev.livemigration.api.MigrationState;
 import dev.livemigration.api.ProgressSample;
@@ -11,7 +9,6 @@ import dev.livemigration.api.event.MigrationEvent;
 import dev.livemigration.api.event.MigrationListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,9 +16,6 @@ import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,7 +23,6 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,17 +119,16 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
   }
 
   private final MeterRegistry registry;
-  private final int finishedRetention;
   private final Object lock = new Object();
 
   /** Migrations not yet ended, by uid; read without the lock by the phase gauges. */
-  private final Map<String, Live> live = new ConcurrentHashMap<>();
+  private final Map<String, LiveMigration> live = new ConcurrentHashMap<>();
 
   /** Every per-migration meter, by id, with the migration or outcome it reads now (lock). */
-  private final Map<Meter.Id, Slot> slots = new HashMap<>();
+  private final MeterSlots slots;
 
-  /** Outcomes still exported, oldest first (lock). */
-  private final LinkedHashMap<String, Outcome> finished = new LinkedHashMap<>();
+  /** Outcomes still exported (lock). */
+  private final Outcomes outcomes;
 
   /** Global meters (phase gauges); removed by close (lock). */
   private final List<Meter> global = new ArrayList<>();
@@ -145,7 +137,8 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
 
   private MigrationMetrics(MeterRegistry registry, int finishedRetention) {
     this.registry = registry;
-    this.finishedRetention = finishedRetention;
+    this.slots = new MeterSlots(registry);
+    this.outcomes = new Outcomes(slots, finishedRetention);
     global.add(phaseGauge(PENDING, "Number of current pending migrations.", Bucket.PENDING));
     global.add(
         phaseGauge(SCHEDULING, "Number of current scheduling migrations.", Bucket.SCHEDULING));
@@ -205,7 +198,7 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
   /** The finished migrations whose outcome meters are still exported. */
   public int retainedOutcomes() {
     synchronized (lock) {
-      return finished.size();
+      return outcomes.size();
     }
   }
 
@@ -242,13 +235,8 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
         return;
       }
       closed = true;
-      for (Slot slot : slots.values()) {
-        if (slot.meter != null) {
-          registry.remove(slot.meter);
-        }
-      }
-      slots.clear();
-      finished.clear();
+      slots.removeAll();
+      outcomes.clear();
       live.clear();
       global.forEach(registry::remove);
       global.clear();
@@ -259,12 +247,13 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
 
   private void handle(MigrationEvent event) {
     if (event instanceof MigrationEvent.Queued queued) {
-      Live m = new Live(queued.migrationUid(), queued.request(), queued.timestamp(), true);
+      LiveMigration m =
+          new LiveMigration(queued.migrationUid(), queued.request(), queued.timestamp(), true);
       live.put(m.uid, m);
       m.bucket = Bucket.PENDING;
       transition(m, MigrationPhase.PENDING, queued.timestamp());
     } else if (event instanceof MigrationEvent.Scheduled scheduled) {
-      Live m = liveOf(event, Bucket.RUNNING);
+      LiveMigration m = liveOf(event, Bucket.RUNNING);
       m.sourceNode = scheduled.sourceNode();
       m.bucket = Bucket.RUNNING;
       if (m.createdKnown) {
@@ -273,23 +262,23 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
       }
       transition(m, MigrationPhase.SCHEDULED, scheduled.timestamp());
     } else if (event instanceof MigrationEvent.TargetReady ready) {
-      Live m = liveOf(event, Bucket.RUNNING);
+      LiveMigration m = liveOf(event, Bucket.RUNNING);
       m.bucket = Bucket.RUNNING;
       transition(m, MigrationPhase.TARGET_READY, ready.timestamp());
     } else if (event instanceof MigrationEvent.Running running) {
-      Live m = liveOf(event, Bucket.RUNNING);
+      LiveMigration m = liveOf(event, Bucket.RUNNING);
       m.bucket = Bucket.RUNNING;
       m.started = running.timestamp();
       transition(m, MigrationPhase.RUNNING, running.timestamp());
-      register(
+      slots.register(
           m,
-          gaugeId(
+          MeterSlots.gauge(
               START_TIME,
               "The time at which the migration started.",
               startTags(m.request, m.sourceNode)),
-          owner -> ((Live) owner).startedSeconds());
+          owner -> ((LiveMigration) owner).startedSeconds());
     } else if (event instanceof MigrationEvent.Progress progress) {
-      Live m = liveOf(event, Bucket.RUNNING);
+      LiveMigration m = liveOf(event, Bucket.RUNNING);
       m.sample = progress.sample();
       if (m.bucket != Bucket.RUNNING) {
         m.bucket = Bucket.RUNNING;
@@ -320,24 +309,24 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
   }
 
   /** The live migration of an event, made (counted as {@code bucket}) if this binder missed it. */
-  private Live liveOf(MigrationEvent event, Bucket bucket) {
+  private LiveMigration liveOf(MigrationEvent event, Bucket bucket) {
     return live.computeIfAbsent(
         event.migrationUid(),
         uid -> {
-          Live m = new Live(uid, event.request(), event.timestamp(), false);
+          LiveMigration m = new LiveMigration(uid, event.request(), event.timestamp(), false);
           m.bucket = bucket;
           return m;
         });
   }
 
-  private void registerProgress(Live m) {
+  private void registerProgress(LiveMigration m) {
     m.progressRegistered = true;
     Tags tags = handlerTags(m.request, m.sourceNode);
-    register(
+    slots.register(
         m,
-        functionCounterId(
+        MeterSlots.functionCounter(
             DATA_TOTAL, "The total Guest OS data to be migrated to the new VM.", tags, null),
-        owner -> ((Live) owner).sampleValue(ProgressSample::dataTotal));
+        owner -> ((LiveMigration) owner).sampleValue(ProgressSample::dataTotal));
     progressGauge(
         m,
         DATA_TOTAL_LEGACY,
@@ -383,22 +372,27 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
     progressGauge(
         m,
         POST_COPY,
-        "1 while the migration is in post-copy, 0 in pre-copy.",
+        "1 while the migration is in post-copy (its link broken or not), 0 before.",
         tags,
-        sample -> sample.mode() == MigrationMode.POST_COPY ? 1 : 0);
+        sample -> sample.mode().isPostCopy() ? 1 : 0);
   }
 
   private void progressGauge(
-      Live m, String name, String help, Tags tags, ToDoubleFunction<ProgressSample> value) {
-    register(m, gaugeId(name, help, tags), owner -> ((Live) owner).sampleValue(value));
+      LiveMigration m,
+      String name,
+      String help,
+      Tags tags,
+      ToDoubleFunction<ProgressSample> value) {
+    slots.register(
+        m, MeterSlots.gauge(name, help, tags), owner -> ((LiveMigration) owner).sampleValue(value));
   }
 
   private void end(MigrationEvent event, MigrationState state) {
-    Live m = live.remove(event.migrationUid());
+    LiveMigration m = live.remove(event.migrationUid());
     if (m == null) {
-      m = new Live(event.migrationUid(), event.request(), event.timestamp(), false);
+      m = new LiveMigration(event.migrationUid(), event.request(), event.timestamp(), false);
     }
-    release(m);
+    slots.release(m);
     boolean failed = state.failed();
     String result = failed ? "failed" : "succeeded";
     transition(m, failed ? MigrationPhase.FAILED : MigrationPhase.SUCCEEDED, event.timestamp());
@@ -419,69 +413,17 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
           .register(registry)
           .record(downtime.toNanos() / 1e9);
     }
-    if (finishedRetention == 0) {
-      return;
-    }
-    Outcome outcome = new Outcome(m.uid, state);
-    VirtualMachineInstanceMigration request = m.request;
-    String node = nodeAfter(state, source);
-    register(
-        outcome,
-        gaugeId(
-            failed ? FAILED : SUCCEEDED,
-            failed
-                ? "Indicates if the VMI migration failed."
-                : "Indicates if the VMI migration succeeded.",
-            Tags.of(
-                "vmi", request.vmiName(),
-                "vmim", request.name(),
-                "namespace", request.namespace())),
-        owner -> 1);
-    Instant started = state.startTimestamp().orElse(m.started);
-    if (started != null) {
-      outcome.startSeconds = started.getEpochSecond();
-      register(
-          outcome,
-          gaugeId(START_TIME, "The time at which the migration started.", startTags(request, node)),
-          owner -> ((Outcome) owner).startSeconds);
-    }
-    Instant ended = state.endTimestamp().orElse(event.timestamp());
-    outcome.endSeconds = ended.getEpochSecond();
-    register(
-        outcome,
-        gaugeId(
-            END_TIME,
-            "The time at which the migration ended.",
-            startTags(request, node).and("status", result)),
-        owner -> ((Outcome) owner).endSeconds);
-    if (downtime != null) {
-      outcome.downtimeSeconds = downtime.toNanos() / 1e9;
-      register(
-          outcome,
-          gaugeId(
-              LAST_DOWNTIME,
-              "Time, in seconds, the guest was paused during the cut-over of its last successful"
-                  + " live migration.",
-              handlerTags(request, source)),
-          owner -> ((Outcome) owner).downtimeSeconds);
-    }
-    finished.put(outcome.uid, outcome);
-    Iterator<Outcome> oldest = finished.values().iterator();
-    while (finished.size() > finishedRetention && oldest.hasNext()) {
-      Outcome evicted = oldest.next();
-      oldest.remove();
-      release(evicted);
-    }
+    outcomes.keep(
+        m.uid,
+        m.request,
+        state,
+        source,
+        state.startTimestamp().orElse(m.started),
+        state.endTimestamp().orElse(event.timestamp()),
+        downtime);
   }
 
-  private static String nodeAfter(MigrationState state, String source) {
-    if (state.guestLocation().orElse(null) == GuestLocation.TARGET) {
-      return state.targetNode().orElse(source);
-    }
-    return source;
-  }
-
-  private void transition(Live m, MigrationPhase phase, Instant at) {
+  private void transition(LiveMigration m, MigrationPhase phase, Instant at) {
     if (!m.createdKnown) {
       return;
     }
@@ -501,74 +443,6 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
         .register(registry);
   }
 
-  // ------------------------------------------------------------------ slots (under the lock)
-
-  /** A meter and what it reads now: a live migration or an outcome. */
-  private static final class Slot {
-    @Nullable Meter meter;
-    volatile Holder owner;
-
-    Slot(Holder owner) {
-      this.owner = owner;
-    }
-  }
-
-  /** What a per-migration meter is: its name, help, tags and kind. */
-  private record MeterSpec(Meter.Id id, String help, boolean counter, @Nullable String unit) {}
-
-  private static MeterSpec gaugeId(String name, String help, Tags tags) {
-    return new MeterSpec(new Meter.Id(name, tags, null, help, Meter.Type.GAUGE), help, false, null);
-  }
-
-  private static MeterSpec functionCounterId(
-      String name, String help, Tags tags, @Nullable String unit) {
-    return new MeterSpec(
-        new Meter.Id(name, tags, unit, help, Meter.Type.COUNTER), help, true, unit);
-  }
-
-  /**
-   * Registers a meter that reads {@code owner}, or hands an existing meter of the same id to it (a
-   * migration that took a finished one's name, say): the meter goes when its last owner does.
-   */
-  private void register(Holder owner, MeterSpec spec, ToDoubleFunction<Holder> value) {
-    Slot slot = slots.get(spec.id());
-    if (slot == null) {
-      Slot made = new Slot(owner);
-      Tags tags = Tags.of(spec.id().getTagsAsIterable());
-      made.meter =
-          spec.counter()
-              ? FunctionCounter.builder(
-                      spec.id().getName(), made, s -> value.applyAsDouble(s.owner))
-                  .description(spec.help())
-                  .baseUnit(spec.unit())
-                  .tags(tags)
-                  .register(registry)
-              : Gauge.builder(spec.id().getName(), made, s -> value.applyAsDouble(s.owner))
-                  .description(spec.help())
-                  .tags(tags)
-                  .strongReference(true)
-                  .register(registry);
-      slots.put(spec.id(), made);
-    } else {
-      slot.owner = owner;
-    }
-    owner.held().add(spec.id());
-  }
-
-  /** Removes the meters {@code owner} still reads. */
-  private void release(Holder owner) {
-    for (Meter.Id id : owner.held()) {
-      Slot slot = slots.get(id);
-      if (slot != null && slot.owner == owner) {
-        slots.remove(id);
-        if (slot.meter != null) {
-          registry.remove(slot.meter);
-        }
-      }
-    }
-    owner.held().clear();
-  }
-
   private Gauge phaseGauge(String name, String help, Bucket bucket) {
     return Gauge.builder(name, live, migrations -> count(migrations, bucket))
         .description(help)
@@ -576,9 +450,9 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
         .register(registry);
   }
 
-  private static double count(Map<String, Live> migrations, Bucket bucket) {
+  private static double count(Map<String, LiveMigration> migrations, Bucket bucket) {
     int n = 0;
-    for (Live m : migrations.values()) {
+    for (LiveMigration m : migrations.values()) {
       if (m.bucket == bucket) {
         n++;
       }
@@ -588,11 +462,11 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
 
   // ------------------------------------------------------------------ helpers
 
-  private static Tags handlerTags(VirtualMachineInstanceMigration request, String node) {
+  static Tags handlerTags(VirtualMachineInstanceMigration request, String node) {
     return Tags.of("namespace", request.namespace(), "name", request.vmiName(), "node", node);
   }
 
-  private static Tags startTags(VirtualMachineInstanceMigration request, String node) {
+  static Tags startTags(VirtualMachineInstanceMigration request, String node) {
     return Tags.of(
         "node", node,
         "namespace", request.namespace(),
@@ -617,70 +491,5 @@ public final class MigrationMetrics implements MigrationListener, AutoCloseable 
   /** The label of a directive's kind: {@code SetMaxDowntime}, {@code Throttle}, … */
   static String kind(Directive directive) {
     return directive.getClass().getSimpleName();
-  }
-
-  /** Something that reads meters: it knows which, to let them go. */
-  private interface Holder {
-    List<Meter.Id> held();
-  }
-
-  /** A migration not yet ended, as the events told it. */
-  private static final class Live implements Holder {
-    final String uid;
-    final VirtualMachineInstanceMigration request;
-    final Instant created;
-    final boolean createdKnown;
-    final List<Meter.Id> held = new ArrayList<>();
-    volatile Bucket bucket = Bucket.UNSET;
-    volatile String sourceNode = UNKNOWN_NODE;
-    volatile @Nullable ProgressSample sample;
-    volatile @Nullable Instant started;
-    boolean progressRegistered;
-
-    Live(
-        String uid,
-        VirtualMachineInstanceMigration request,
-        Instant created,
-        boolean createdKnown) {
-      this.uid = uid;
-      this.request = request;
-      this.created = created;
-      this.createdKnown = createdKnown;
-    }
-
-    double sampleValue(ToDoubleFunction<ProgressSample> value) {
-      ProgressSample last = sample;
-      return last == null ? 0 : value.applyAsDouble(last);
-    }
-
-    double startedSeconds() {
-      Instant at = started;
-      return at == null ? Double.NaN : at.getEpochSecond();
-    }
-
-    @Override
-    public List<Meter.Id> held() {
-      return held;
-    }
-  }
-
-  /** What stays of a finished migration. */
-  private static final class Outcome implements Holder {
-    final String uid;
-    final MigrationState state;
-    final List<Meter.Id> held = new ArrayList<>();
-    volatile double startSeconds = Double.NaN;
-    volatile double endSeconds = Double.NaN;
-    volatile double downtimeSeconds = Double.NaN;
-
-    Outcome(String uid, MigrationState state) {
-      this.uid = uid;
-      this.state = state;
-    }
-
-    @Override
-    public List<Meter.Id> held() {
-      return held;
-    }
   }
 }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -214,12 +215,14 @@ final class ClusterOptions {
               + cluster
               + "'");
     }
-    return new LibvirtTarget(
-        libvirtHosts,
-        kubeVirt,
-        migrationPolicies,
-        both(new ProgressLines(command.commandLine().getErr()), metrics),
-        sharedStore());
+    AtomicReference<MigrationEngine> engine = new AtomicReference<>();
+    ProgressLines lines =
+        new ProgressLines(command.commandLine().getErr(), ProgressLines.statesIn(engine::get));
+    LibvirtTarget libvirt =
+        new LibvirtTarget(
+            libvirtHosts, kubeVirt, migrationPolicies, both(lines, metrics), sharedStore());
+    engine.set(libvirt.engine());
+    return libvirt;
   }
 
   private static MigrationListener both(
