@@ -197,7 +197,8 @@ final class MigrationDriver {
         }
         ProgressSample sample = session.sample();
         m.remember(sample);
-        ProgressEstimate estimate = m.estimator.next(sample);
+        DowntimeRamp ramp = m.ramp;
+        ProgressEstimate estimate = m.estimator.next(sample, ramp == null ? null : ramp.current());
         if (LOG.isDebugEnabled()) {
           LOG.debug(
               "Migration {}: {} ({}); {}",

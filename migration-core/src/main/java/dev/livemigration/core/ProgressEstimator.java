@@ -5,6 +5,7 @@ import dev.livemigration.api.ProgressEstimate;
 import dev.livemigration.api.ProgressSample;
 import java.time.Duration;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns one migration's samples into {@link ProgressEstimate}s whose percentage never runs
@@ -13,8 +14,8 @@ import java.util.Optional;
  *
  * <p>Both come from one projection: the <em>projected total</em>, the most bytes any sample so far
  * implied the migration moves in all (bytes moved plus the remainder plus, while the guest dirties
- * memory, the passes still to come as a geometric series of the dirty-to-transfer ratio). It only
- * grows. Against it:
+ * memory, the passes still to come as a geometric series of the dirty-to-transfer ratio, up to the
+ * pass that fits the downtime limit, which is sent paused). It only grows. Against it:
  *
  * <ul>
  *   <li>the percentage is the bytes moved over the projected total, kept at its highest and below
@@ -42,7 +43,16 @@ final class ProgressEstimator {
   private double smoothedRate = -1;
   private int percent;
 
+  /** The next estimate, projecting passes without end (no downtime limit known). */
   ProgressEstimate next(ProgressSample sample) {
+    return next(sample, null);
+  }
+
+  /**
+   * The next estimate; with a downtime limit the projected passes end at the first one that fits it
+   * (sent paused, as the backends switch over), else they go on as a series without end.
+   */
+  ProgressEstimate next(ProgressSample sample, @Nullable Duration downtimeLimit) {
     double processed = sample.dataProcessed();
     double remaining = sample.dataRemaining();
     double rate = sample.transferRate();
@@ -52,7 +62,8 @@ final class ProgressEstimator {
     boolean converging = !dirtying || ratio < CONVERGING;
     // While the guest dirties memory, each pass leaves `ratio` of the one before: the rest is a
     // geometric series. When it does not converge, the remainder is all that can be said.
-    double rest = dirtying && converging ? remaining / (1 - ratio) : remaining;
+    double rest =
+        dirtying && converging ? passesLeft(remaining, ratio, rate, downtimeLimit) : remaining;
     moved = Math.max(moved, processed);
     projectedTotal = Math.max(projectedTotal, moved + rest);
     if (active) {
@@ -76,6 +87,25 @@ final class ProgressEstimator {
       downtime = Optional.of(seconds(finalPass / rate));
     }
     return new ProgressEstimate(percent, timeRemaining, downtime);
+  }
+
+  /**
+   * The bytes of this pass's {@code remaining} and of the passes after it, each {@code ratio} of
+   * the one before, up to and including the first that fits {@code limit} at {@code rate} (all of
+   * them without a limit).
+   */
+  private static double passesLeft(
+      double remaining, double ratio, double rate, @Nullable Duration limit) {
+    if (limit == null || rate <= 0) {
+      return remaining / (1 - ratio);
+    }
+    double fits = rate * limit.toNanos() / 1e9;
+    if (remaining <= fits || ratio <= 0) {
+      return remaining;
+    }
+    // The smallest n with remaining * ratio^n <= fits; that pass is the last, sent paused.
+    double n = Math.ceil(Math.log(fits / remaining) / Math.log(ratio));
+    return remaining * (1 - Math.pow(ratio, n + 1)) / (1 - ratio);
   }
 
   /** The projected total in bytes: the most any sample so far implied; never shrinks. */

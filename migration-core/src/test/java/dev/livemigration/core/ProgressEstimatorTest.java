@@ -53,6 +53,26 @@ class ProgressEstimatorTest {
   }
 
   @Test
+  @DisplayName("with a downtime limit, projects the passes only up to the one that fits it")
+  void passesEndAtTheLimit() {
+    // 640 MiB at 64 MiB/s with the guest dirtying 32 MiB/s: passes of 640, 320, 160, 80, 40 MiB.
+    // A 1 s limit fits 64 MiB, so the 40 MiB pass is the last: 1240 MiB in all, not 1280.
+    ProgressEstimator estimator = new ProgressEstimator();
+    ProgressEstimate limited =
+        estimator.next(sample(0, 640 * MIB, 32 * MIB), Duration.ofSeconds(1));
+    assertThat(estimator.projectedTotal()).isEqualTo(1240.0 * MIB);
+    assertThat(limited.timeRemaining()).contains(Duration.ofMillis(19_375));
+
+    // A rest that already fits is the last pass; without a limit the series has no end.
+    ProgressEstimator fits = new ProgressEstimator();
+    fits.next(sample(0, 48 * MIB, 32 * MIB), Duration.ofSeconds(1));
+    assertThat(fits.projectedTotal()).isEqualTo(48.0 * MIB);
+    ProgressEstimator endless = new ProgressEstimator();
+    endless.next(sample(0, 640 * MIB, 32 * MIB));
+    assertThat(endless.projectedTotal()).isEqualTo(1280.0 * MIB);
+  }
+
+  @Test
   @DisplayName("projects the passes to come, and the pause of the next switch-over")
   void projection() {
     ProgressEstimate estimate = new ProgressEstimator().next(sample(0, 640 * MIB, 32 * MIB));
