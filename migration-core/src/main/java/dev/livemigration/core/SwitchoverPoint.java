@@ -26,8 +26,8 @@ import java.util.Optional;
  *       low): one more pass would not lower the expected downtime meaningfully;
  *   <li>at the floor: when one more pass is expected to gain less than the margin of the limit, or
  *       less than a millisecond (the resolution of {@code maxDowntimeMs});
- *   <li>when one more pass and the switch after it would outlast the completion budget, so that the
- *       engine's budget never ends a migration that could have switched within the limit.
+ *   <li>when one more pass and the switch after it would outlast the completion budget (counted
+ *       from the caller's start), so that the search does not run into the engine's budget.
  * </ul>
  *
  * Otherwise it runs one more pass, and decides again at its end. One more pass takes about the
@@ -36,11 +36,11 @@ import java.util.Optional;
  * link: while the trend falls, it dirties slower. Should the rest rise again above the limit, the
  * engine's stall rule handles it as it does any migration that stopped converging.
  *
- * <p>The margin is 1 %; with KubeVirt's {@code experimental.stallDetector}, its {@code stallMargin}
- * (the same margin as {@link Convergence}'s, so one more pass is always progress to the stall
- * rule), and its {@code searchLocalMinima: false} turns the search off: the guest is paused at the
- * first pass end where the rest fits, as QEMU does. Not thread-safe: one instance per migration,
- * used by the thread that runs its passes.
+ * <p>The margin is 1 %; with KubeVirt's {@code experimental.stallDetector}, its {@code
+ * stallMargin}: the stall rule's margin, so that a pass end that earns one more pass (a new low by
+ * the margin) also counts as progress to the stall rule. Its {@code searchLocalMinima: false} turns
+ * the search off: the guest is paused at the first pass end where the rest fits, as QEMU does. Not
+ * thread-safe: one instance per migration, used by the thread that runs its passes.
  */
 public final class SwitchoverPoint {
   /** The shortest gain worth one more pass: the resolution of {@code maxDowntimeMs}. */
