@@ -48,10 +48,12 @@ import org.slf4j.LoggerFactory;
  * <p>Each migration's switch-over downtime limit starts at {@link
  * MigrationSpec#initialMaxDowntime()} (the configuration's {@code maxDowntimeMs}, or the first step
  * of its {@code experimental.downtimeTuning} ramp) and follows the engine's {@link
- * Directive.SetMaxDowntime} directives from then on; {@link Directive.PauseGuest} pauses the guest
- * on the source for the final copy (KubeVirt's {@code Paused} mode). With {@code
- * experimental.compression: zstd} the source compresses what it sends (see {@link
- * TransferOptions#compression()}).
+ * Directive.SetMaxDowntime} directives from then on; the source switches at the first pass end
+ * where the rest fits it and stopped falling ({@link dev.livemigration.core.SwitchoverPoint#of},
+ * with the stall detector's {@code stallMargin} and {@code searchLocalMinima} when set, and the
+ * completion budget); {@link Directive.PauseGuest} pauses the guest on the source for the final
+ * copy (KubeVirt's {@code Paused} mode). With {@code experimental.compression: zstd} the source
+ * compresses what it sends (see {@link TransferOptions#compression()}).
  *
  * <p>In post-copy a broken or silent link pauses the migration (mode {@code POST_COPY_PAUSED}, with
  * the reason and the reconnect attempts) while the source reconnects to the same agent, and it

@@ -12,6 +12,7 @@ import dev.livemigration.api.spi.MigrationSpec;
 import dev.livemigration.api.spi.MigrationTransport;
 import dev.livemigration.api.spi.ReceivingMemory;
 import dev.livemigration.api.spi.TargetEndpoint;
+import dev.livemigration.core.SwitchoverPoint;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,7 +127,13 @@ final class DataPlaneSession implements MigrationSession {
     try {
       outgoing =
           OutgoingMigration.start(
-              source, transport, spec.migrationUid(), expected.token(), options, routing);
+              source,
+              transport,
+              spec.migrationUid(),
+              expected.token(),
+              options,
+              routing,
+              SwitchoverPoint.of(spec.configuration(), spec.vmi().bytesToCopy()));
     } catch (TransferFailedException e) {
       throw new BackendException(e.getMessage(), e);
     }

@@ -6,6 +6,7 @@ import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.MigratableMemory;
 import dev.livemigration.api.spi.MigrationTransport;
+import dev.livemigration.core.SwitchoverPoint;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -28,12 +29,13 @@ import org.slf4j.LoggerFactory;
  * The source side of one migration of the data plane: moves a {@link MigratableMemory} to a {@link
  * TargetAgent} that expects it, while the memory keeps changing.
  *
- * <p>Pre-copy sends every page, then, pass after pass, the pages dirtied since; when the remaining
- * dirty bytes at the measured bandwidth fit the maximum downtime, it pauses the memory, sends the
- * rest, has the target verify the digest of every page, gives the go-ahead and has the target
- * confirm that it started, and reports the downtime. {@link Directive.SwitchToPostCopy} instead
- * pauses the source at once, gives the go-ahead (the target starts), and pushes the remaining pages
- * while serving the target's page requests first.
+ * <p>Pre-copy sends every page, then, pass after pass, the pages dirtied since; once the remaining
+ * dirty bytes at the measured bandwidth fit the maximum downtime and stopped falling (a local
+ * minimum of the expected downtime, see {@link SwitchoverPoint#localMinimum()}), it pauses the
+ * memory, sends the rest, has the target verify the digest of every page, gives the go-ahead and
+ * has the target confirm that it started, and reports the downtime. {@link
+ * Directive.SwitchToPostCopy} instead pauses the source at once, gives the go-ahead (the target
+ * starts), and pushes the remaining pages while serving the target's page requests first.
  *
  * <p>In post-copy, a broken or silent link does not fail the migration: it pauses (samples say
  * {@link MigrationMode#POST_COPY_PAUSED}, why, and how many reconnects were tried), the source
@@ -96,6 +98,7 @@ public final class OutgoingMigration implements AutoCloseable {
   private volatile @Nullable Thread returnReader;
 
   private final SourceProgress progress;
+  private final SwitchoverPoint switchover;
 
   private OutgoingMigration(
       String uid,
@@ -103,8 +106,10 @@ public final class OutgoingMigration implements AutoCloseable {
       MigrationTransport transport,
       MigratableMemory memory,
       TransferOptions options,
-      ChannelRouting routing) {
+      ChannelRouting routing,
+      SwitchoverPoint switchover) {
     this.uid = uid;
+    this.switchover = switchover;
     this.token = token;
     this.transport = transport;
     this.target = routing.targets().get(0);
@@ -191,7 +196,13 @@ public final class OutgoingMigration implements AutoCloseable {
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(options, "options");
     return start(
-        memory, transport, uid, token, options, new ChannelRouting(List.of(target), -1, 0));
+        memory,
+        transport,
+        uid,
+        token,
+        options,
+        new ChannelRouting(List.of(target), -1, 0),
+        SwitchoverPoint.localMinimum());
   }
 
   static OutgoingMigration start(
@@ -200,7 +211,8 @@ public final class OutgoingMigration implements AutoCloseable {
       String uid,
       String token,
       TransferOptions options,
-      ChannelRouting routing)
+      ChannelRouting routing,
+      SwitchoverPoint switchover)
       throws TransferFailedException {
     if (options.compression() == MigrationCompression.ZSTD) {
       String unavailable = ZstdFrames.unavailable();
@@ -209,7 +221,7 @@ public final class OutgoingMigration implements AutoCloseable {
       }
     }
     OutgoingMigration migration =
-        new OutgoingMigration(uid, token, transport, memory, options, routing);
+        new OutgoingMigration(uid, token, transport, memory, options, routing, switchover);
     InetSocketAddress target = routing.targets().get(0);
     try {
       migration.links.connect();
@@ -246,6 +258,7 @@ public final class OutgoingMigration implements AutoCloseable {
             path,
             reader,
             state,
+            switchover,
             new SourceFlow.Link() {
               @Override
               public void closeConnections(String because) {

@@ -42,6 +42,8 @@ final class PageSender {
   private volatile long iteration;
   private long passBytes;
   private long passNanos;
+  private long allPassBytes;
+  private long allPassNanos;
 
   PageSender(
       MigratableMemory memory,
@@ -96,6 +98,16 @@ final class PageSender {
     return passNanos;
   }
 
+  /** The dirty rate of the last pass, during which {@code dirtyPages} pages were dirtied. */
+  long dirtyRate(long dirtyPages) {
+    return passNanos <= 0 ? 0 : (long) (dirtyPages * (double) memory.pageSize() * 1e9 / passNanos);
+  }
+
+  /** Bytes per second over all passes so far; infinite before any time was measured. */
+  double bandwidth() {
+    return allPassNanos <= 0 ? Double.POSITIVE_INFINITY : allPassBytes * 1e9 / allPassNanos;
+  }
+
   long servedRequests() {
     return servedRequests.get();
   }
@@ -147,6 +159,8 @@ final class PageSender {
     awaitAll(tasks, "during pass " + pass);
     passNanos = System.nanoTime() - started;
     passBytes = wireBytes.sum() - bytesBefore;
+    allPassNanos += passNanos;
+    allPassBytes += passBytes;
   }
 
   private void sendPass(int channel, long pass, long sync) throws IOException {

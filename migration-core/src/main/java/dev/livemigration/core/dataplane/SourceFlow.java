@@ -5,6 +5,7 @@ import dev.livemigration.api.MigrationMode;
 import dev.livemigration.api.ProgressSample;
 import dev.livemigration.api.spi.MigratableMemory;
 import dev.livemigration.api.spi.MigrationTransport;
+import dev.livemigration.core.SwitchoverPoint;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -16,12 +17,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator of an {@link OutgoingMigration}: runs pre-copy passes until the rest fits the
- * downtime, then stop-and-copy, verification and the go-ahead; or, on request, the switch to
- * post-copy and the push. Ends it as docs/ARCHITECTURE.md, "The data plane's commit protocol",
- * says: before the go-ahead a failure resumes the source; at or after it the source asks the target
- * where the guest runs ({@link OutcomeQuery}) and reports that. In post-copy (once the target
- * confirmed the switch) a broken link is first reconnected ({@link LinkRecovery}) within the
- * recovery budget, and the push goes on where it stopped.
+ * downtime and stopped falling ({@link SwitchoverPoint}), then stop-and-copy, verification and the
+ * go-ahead; or, on request, the switch to post-copy and the push. Ends it as docs/ARCHITECTURE.md,
+ * "The data plane's commit protocol", says: before the go-ahead a failure resumes the source; at or
+ * after it the source asks the target where the guest runs ({@link OutcomeQuery}) and reports that.
+ * In post-copy (once the target confirmed the switch) a broken link is first reconnected ({@link
+ * LinkRecovery}) within the recovery budget, and the push goes on where it stopped.
  */
 final class SourceFlow implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(OutgoingMigration.class);
@@ -55,6 +56,7 @@ final class SourceFlow implements Runnable {
   private ReturnPath path;
   private Thread returnReader;
   private final SourceState state;
+  private final SwitchoverPoint switchover;
   private final Link link;
   private long syncSequence;
 
@@ -72,6 +74,7 @@ final class SourceFlow implements Runnable {
       ReturnPath path,
       Thread returnReader,
       SourceState state,
+      SwitchoverPoint switchover,
       Link link) {
     this.uid = uid;
     this.token = token;
@@ -87,6 +90,7 @@ final class SourceFlow implements Runnable {
     this.path = path;
     this.returnReader = returnReader;
     this.state = state;
+    this.switchover = switchover;
     this.link = link;
   }
 
@@ -95,9 +99,9 @@ final class SourceFlow implements Runnable {
     try {
       memory.startDirtyLog();
       pages.allStale();
-      long bandwidthBytes = 0;
-      long bandwidthNanos = 0;
+      long startNanos = System.nanoTime();
       while (true) {
+        long passStart = pages.staleCount() * pageSize;
         pages.runPass(0);
         if (state.abortReason != null) {
           abortNow();
@@ -118,25 +122,25 @@ final class SourceFlow implements Runnable {
           return;
         }
         long dirtyPages = pages.mergeDirty();
-        long passNanos = pages.passNanos();
-        bandwidthBytes += pages.passBytes();
-        bandwidthNanos += passNanos;
-        state.dirtyRate =
-            passNanos <= 0 ? 0 : (long) (dirtyPages * (double) pageSize * 1e9 / passNanos);
-        double bandwidth =
-            bandwidthNanos <= 0 ? Double.MAX_VALUE : bandwidthBytes * 1e9 / bandwidthNanos;
-        double remaining = (double) pages.staleCount() * pageSize;
-        double estimateNanos = bandwidth <= 0 ? Double.MAX_VALUE : remaining / bandwidth * 1e9;
+        state.dirtyRate = pages.dirtyRate(dirtyPages);
+        long remaining = pages.staleCount() * pageSize;
+        SwitchoverPoint.Decision decision =
+            switchover.atPassEnd(
+                passStart,
+                remaining,
+                pages.bandwidth(),
+                Duration.ofNanos(state.maxDowntimeNanos),
+                Duration.ofNanos(System.nanoTime() - startNanos));
         LOG.debug(
-            "Migration {}: pass {} sent {} bytes in {} ms; {} pages dirty, estimated downtime"
-                + " {} ms",
+            "Migration {}: pass {} left {} bytes ({} dirty pages) at {} bytes/s, trend {}: {}",
             uid,
             pages.iteration(),
-            pages.passBytes(),
-            passNanos / 1_000_000,
+            remaining,
             dirtyPages,
-            (long) (estimateNanos / 1e6));
-        if (estimateNanos <= state.maxDowntimeNanos) {
+            (long) pages.bandwidth(),
+            switchover.trend(),
+            decision.reason());
+        if (decision.switches()) {
           stopAndCopy();
           return;
         }

@@ -16,8 +16,10 @@ import java.util.function.Function;
  * GuestProfile}, the bandwidth and the elapsed time on the engine's clock, moving no bytes.
  *
  * <p>Pass {@code k + 1} sends what the guest dirtied during pass {@code k} (at most its working
- * set); the guest is paused and the rest sent once that fits the allowed downtime. After a switch
- * to post-copy every remaining byte is sent exactly once.
+ * set); the guest is paused and the rest sent once that fits the allowed downtime and stopped
+ * falling, by the data plane's rule ({@link dev.livemigration.core.SwitchoverPoint}): a local
+ * minimum of the expected downtime. After a switch to post-copy every remaining byte is sent
+ * exactly once.
  *
  * <p>A sample's {@code dataRemaining} is, as a hypervisor reports it, what the current pass has yet
  * to send; pages the guest dirties join it when the pass ends (or at the switch to post-copy), each

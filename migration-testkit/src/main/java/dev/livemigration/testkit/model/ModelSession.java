@@ -8,9 +8,11 @@ import dev.livemigration.api.spi.MigrationSession;
 import dev.livemigration.api.spi.MigrationSpec;
 import dev.livemigration.api.spi.TargetEndpoint;
 import dev.livemigration.core.Scheduler;
+import dev.livemigration.core.SwitchoverPoint;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,6 +31,7 @@ final class ModelSession implements MigrationSession {
   private final Scheduler clock;
   private final long linkSpeed;
   private final long total;
+  private final SwitchoverPoint switchover;
 
   private ProgressSample.Status status = ProgressSample.Status.ACTIVE;
   private MigrationMode mode = MigrationMode.PRE_COPY;
@@ -62,6 +65,7 @@ final class ModelSession implements MigrationSession {
     long limit = spec.configuration().bandwidthPerMigration().bytes();
     this.bandwidth = limit == 0 ? linkSpeed : Math.min(limit, linkSpeed);
     this.maxDowntime = spec.initialMaxDowntime();
+    this.switchover = SwitchoverPoint.of(spec.configuration(), total);
   }
 
   @Override
@@ -126,7 +130,7 @@ final class ModelSession implements MigrationSession {
       stopping = true;
       pausedFor = passRemaining / bandwidth;
       if (passRemaining == 0) {
-        endPass();
+        endPass(clock.now());
       }
     } else if (directive instanceof Directive.Abort) {
       abort();
@@ -199,21 +203,23 @@ final class ModelSession implements MigrationSession {
         dirty = guest.dirtyAfter(written);
       }
       if (spent >= passTime) {
-        endPass();
+        Instant end = now.minusNanos((long) (left * NANOS));
+        endPass(end);
         if (status == ProgressSample.Status.COMPLETED) {
-          endedAt = now.minusNanos((long) (left * NANOS));
+          endedAt = end;
         }
       }
     }
   }
 
   /**
-   * Ends a pass as the data plane does: after post-copy's push or the stop-and-copy pass the job
-   * completes; after a pre-copy pass the guest is paused and the rest sent (one more pass, counted
-   * as an iteration) once that fits the allowed downtime, else the next pass sends what the guest
-   * dirtied during this one.
+   * Ends a pass, at {@code at}, as the data plane does: after post-copy's push or the stop-and-copy
+   * pass the job completes; after a pre-copy pass the next pass sends what the guest dirtied during
+   * this one, and the guest is paused for it (the stop-and-copy pass, counted as an iteration) once
+   * the same {@link SwitchoverPoint} rule as the data plane's says so: the rest fits the allowed
+   * downtime and stopped falling.
    */
-  private void endPass() {
+  private void endPass(Instant at) {
     passRemaining = 0;
     if (mode == MigrationMode.POST_COPY) {
       status = ProgressSample.Status.COMPLETED;
@@ -224,16 +230,23 @@ final class ModelSession implements MigrationSession {
       status = ProgressSample.Status.COMPLETED;
       return;
     }
+    SwitchoverPoint.Decision decision =
+        switchover.atPassEnd(
+            (long) passSize,
+            (long) dirty,
+            bandwidth,
+            maxDowntime,
+            Duration.between(Objects.requireNonNull(startedAt), at));
     double pause = dirty / bandwidth;
     iteration++;
     beginPass(dirty);
     dirty = 0;
     written = 0;
-    if (pause * NANOS <= maxDowntime.toNanos()) {
+    if (decision.switches()) {
       stopping = true;
       pausedFor = pause;
       if (passRemaining == 0) {
-        endPass();
+        endPass(at);
       }
     }
   }

@@ -88,14 +88,16 @@ class GuestProfileTest {
   @Test
   @DisplayName("the stop-and-copy pass takes its time and is counted as a pass")
   void stopAndCopyTakesTime() {
-    // 64 MiB at 32 MiB/s: 2 s; meanwhile 4 MiB/s dirty 8 MiB of the sequential working set, sent
-    // paused in 0.25 s (under the 300 ms allowed).
+    // 64 MiB at 32 MiB/s: 2 s; meanwhile 4 MiB/s dirty 8 MiB of the sequential working set. That
+    // fits the 900 ms allowed, but falls by 7/8 a pass, so the switch waits for the floor (a pass
+    // gaining less than 9 ms): 8 MiB in 250 ms, 1 MiB in 31.25 ms, then 128 KiB sent paused in
+    // 3.90625 ms.
     ProgressSample last =
         lastSample(vmi -> vmi.memory("64Mi").dirtyRate("4Mi").pattern(DirtyPattern.SEQUENTIAL));
 
-    assertThat(last.elapsed()).isEqualTo(Duration.ofMillis(2250));
-    assertThat(last.dataProcessed()).isEqualTo(72L << 20);
-    assertThat(last.iteration()).isEqualTo(2);
-    assertThat(last.downtime()).contains(Duration.ofMillis(250));
+    assertThat(last.elapsed()).isEqualTo(Duration.ofNanos(2_285_156_250L));
+    assertThat(last.dataProcessed()).isEqualTo((64L << 20) + (8L << 20) + (1L << 20) + (1L << 17));
+    assertThat(last.iteration()).isEqualTo(4);
+    assertThat(last.downtime()).contains(Duration.ofNanos(3_906_250));
   }
 }
