@@ -61,32 +61,39 @@ class JdbcMultiJvmTest {
     Thread sampling = new Thread(sampler, "limit-sampler");
     sampling.start();
 
+    // The victim first, and the others once it drives: on a loaded machine a JVM can start many
+    // seconds after another, and a victim that starts last could find nothing left to drive.
     Map<String, Process> workers = new HashMap<>();
-    for (String replica : List.of("replica-a", "replica-b", VICTIM)) {
+    Process victim = start(server, prefix, VICTIM, logs);
+    workers.put(VICTIM, victim);
+    await(() -> count(logs, VICTIM, "CLAIMED") >= 1, 60);
+    for (String replica : List.of("replica-a", "replica-b")) {
       workers.put(replica, start(server, prefix, replica, logs));
     }
-    Process victim = workers.get(VICTIM);
     // Kill it once it has ended one migration while it drives another. The check runs while the
-    // victim is frozen (SIGSTOP), so it cannot end that one between the check and the kill.
+    // victim is frozen (SIGSTOP), so it cannot end that one between the check and the kill; what
+    // it drives then is what it orphans (on a loaded machine its lease may run out while it is
+    // frozen, and the others may adopt before the kill: that is adoption too).
+    List<MigrationRecord> orphans = new java.util.concurrent.CopyOnWriteArrayList<>();
     await(
         () -> {
           if (count(logs, VICTIM, "ENDED") < 1) {
             return false;
           }
           signal(victim, "STOP");
-          if (store.list().stream().anyMatch(r -> VICTIM.equals(r.owner()) && !r.isTerminal())) {
+          store.list().stream()
+              .filter(r -> VICTIM.equals(r.owner()) && !r.isTerminal())
+              .forEach(orphans::add);
+          if (!orphans.isEmpty()) {
             return true;
           }
           signal(victim, "CONT");
           return false;
         },
-        40);
+        60);
     victim.destroyForcibly();
     assertThat(victim.waitFor(10, TimeUnit.SECONDS)).isTrue();
-    long killedAt = System.currentTimeMillis();
 
-    List<MigrationRecord> orphans =
-        store.list().stream().filter(r -> VICTIM.equals(r.owner()) && !r.isTerminal()).toList();
     ReplicaLease deadLease = lease(dataSource, prefix, VICTIM);
     assertThat(orphans)
         .as("the victim died while driving migrations; its log: " + log(logs, VICTIM))
@@ -142,7 +149,6 @@ class JdbcMultiJvmTest {
       assertThat(now.fencingToken()).isGreaterThan(orphan.fencingToken());
       assertThat(ends).containsKey(orphan.uid());
     }
-    assertThat(killedAt).isLessThanOrEqualTo(adoptedAt.values().stream().max(Long::compare).get());
 
     // A late write of the dead replica (a paused JVM that resumes) is refused, as is one from a
     // new run of it that still holds the old record.
