@@ -44,6 +44,9 @@ final class PostCopyRecovery {
   /** {@code VIR_DOMAIN_SHUTOFF}: a persistent domain's state on the source after it migrated. */
   private static final int STATE_SHUTOFF = 5;
 
+  /** {@code VIR_DOMAIN_CRASHED}. */
+  private static final int STATE_CRASHED = 6;
+
   /**
    * How the backend resumes a broken post-copy.
    *
@@ -249,6 +252,36 @@ final class PostCopyRecovery {
   }
 
   /**
+   * Says how the target lost the guest's QEMU, if it did: libvirt there no longer has the domain,
+   * or has it shut off or crashed. Null if the target runs it, or cannot be asked.
+   */
+  @Nullable String targetGone() {
+    try {
+      NativeLibvirt.State onTarget = NativeLibvirt.state(target.nativePointer(), uuid);
+      if (onTarget.state() == STATE_SHUTOFF || onTarget.state() == STATE_CRASHED) {
+        return "libvirt on "
+            + target.node()
+            + (onTarget.state() == STATE_CRASHED
+                ? " has the domain crashed"
+                : " has the domain shut off")
+            + " (reason "
+            + onTarget.reason()
+            + ")";
+      }
+      return null;
+    } catch (LibvirtBackendException e) {
+      if (e.errorCode() == LibvirtBackendException.NO_DOMAIN) {
+        return "libvirt on " + target.node() + " no longer has the domain";
+      }
+      LOG.debug("Could not read the state of {} on the target: {}", description, e.getMessage());
+      return null;
+    } catch (BackendException e) {
+      LOG.debug("Could not read the state of {} on the target: {}", description, e.getMessage());
+      return null;
+    }
+  }
+
+  /**
    * Returns whether the source holds the paused side of a broken post-copy now; waits a little
    * while it still reports post-copy, as libvirt may be between the two.
    */
@@ -391,6 +424,19 @@ final class PostCopyRecovery {
             markRecovered("the migration completed on the target although the resume call failed");
           }
           return;
+        }
+        String gone = targetGone();
+        if (gone != null) {
+          // A break inside QEMU 7.2's recovery handshake crashed the target's QEMU: it held the
+          // guest's CPUs and devices, no resume can succeed (before, the calls went on failing,
+          // `QEMU reports migration is still running`, for the whole budget).
+          throw lost(
+              why,
+              "the guest's QEMU on the target is gone ("
+                  + gone
+                  + "; last resume call: "
+                  + message
+                  + "), so no resume can succeed");
         }
         LibvirtBackendException error = LibvirtBackendException.of("resuming", e);
         if (error.errorCode() == LibvirtBackendException.OPERATION_INVALID
