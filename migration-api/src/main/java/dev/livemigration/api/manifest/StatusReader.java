@@ -80,13 +80,14 @@ final class StatusReader {
               "it only means something to Kubernetes",
               "targetMemoryOverhead",
               "sourcePersistentStatePVCName",
-              "targetPersistentStatePVCName")
-          .ignore(
-              "targetNodeDomainReadyTimestamp",
+              "targetPersistentStatePVCName",
               "targetAttachmentPodUID",
               "sourcePod",
               "targetCPUSet",
-              "targetNodeTopology",
+              "targetNodeTopology")
+          .warnIgnored(
+              "the engine does not keep it",
+              "targetNodeDomainReadyTimestamp",
               "sourceState",
               "targetState");
 

@@ -195,7 +195,13 @@ class KubeVirt19ManifestsTest {
               "migrationState.targetMemoryOverhead is read but ignored: it only means something"
                   + " to Kubernetes",
               "migrationState.targetPersistentStatePVCName is read but ignored: it only means"
-                  + " something to Kubernetes");
+                  + " something to Kubernetes",
+              "migrationState.sourcePod is read but ignored: it only means something to"
+                  + " Kubernetes",
+              "migrationState.targetNodeDomainReadyTimestamp is read but ignored: the engine does"
+                  + " not keep it",
+              "migrationState.sourceState is read but ignored: the engine does not keep it",
+              "migrationState.targetState is read but ignored: the engine does not keep it");
       assertThat(Manifests.read(Manifests.toYaml(state), MigrationState.class)).isEqualTo(state);
     }
 
