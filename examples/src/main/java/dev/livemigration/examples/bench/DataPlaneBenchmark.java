@@ -72,7 +72,14 @@ public final class DataPlaneBenchmark {
             mib,
             rounds));
     lines.add(
-        String.format(Locale.ROOT, "%-46s %8s  %9s  %s", "what", "MiB/s", "ratio", "downtime ms"));
+        String.format(
+            Locale.ROOT,
+            "%-46s %8s  %9s  %9s  %s",
+            "what",
+            "MiB/s",
+            "ratio",
+            "cpu s/GiB",
+            "downtime ms"));
     TlsTransport tls;
     try (EphemeralPki pki = EphemeralPki.create()) {
       tls = pki.transport();
@@ -86,9 +93,10 @@ public final class DataPlaneBenchmark {
         migrate(warm, tls, 1 + i % 2);
       }
     }
-    double raw = best(rounds, () -> RawSocket.blast(guest));
-    lines.add(line("raw socket blast (tcp, 1 stream)", raw, raw, -1));
-    double iperf = best(rounds, () -> RawSocket.iperfLike(guest.size()));
+    Rate rawRate = best(rounds, () -> RawSocket.blast(guest));
+    double raw = rawRate.bytesPerSecond();
+    lines.add(line("raw socket blast (tcp, 1 stream)", rawRate, raw, -1));
+    Rate iperf = best(rounds, () -> RawSocket.iperfLike(guest.size()));
     lines.add(line("iperf-like raw (1 stream, 128 KiB writes)", iperf, raw, -1));
     rows("tcp", tcp, guest, rounds, raw, lines);
     String cipher = TlsTransport.aesGcmImplementation();
@@ -104,7 +112,7 @@ public final class DataPlaneBenchmark {
       }
       rows("tls (JDK AES-GCM)", tls, guest, rounds, raw, lines);
     }
-    double rawAfter = best(rounds, () -> RawSocket.blast(guest));
+    Rate rawAfter = best(rounds, () -> RawSocket.blast(guest));
     lines.add(line("raw socket blast again, after the rows", rawAfter, raw, -1));
     lines.add("AES-GCM of the tls rows: " + cipher);
     guest.close();
@@ -115,7 +123,11 @@ public final class DataPlaneBenchmark {
         for (QemuBenchmark.Mode mode : QemuBenchmark.Mode.values()) {
           QemuBenchmark.Result best = qemu.best(mode, rounds);
           System.out.println(
-              line("qemu " + mode.label(), best.bytesPerSecond(), raw, best.downtimeMillis()));
+              line(
+                  "qemu " + mode.label(),
+                  new Rate(best.bytesPerSecond(), Double.NaN),
+                  raw,
+                  best.downtimeMillis()));
         }
       }
     } else {
@@ -146,25 +158,22 @@ public final class DataPlaneBenchmark {
       Timed best = null;
       for (int i = 0; i < rounds; i++) {
         Timed run = timed(guest, transport, TransferOptions.defaults().withChannels(channels));
-        best = best == null || run.bytesPerSecond() > best.bytesPerSecond() ? run : best;
+        best =
+            best == null || run.rate().bytesPerSecond() > best.rate().bytesPerSecond() ? run : best;
       }
       lines.add(
           line(
               "data plane " + name + ", " + channels + " channel(s)",
-              best.bytesPerSecond(),
+              best.rate(),
               raw,
               name.startsWith("tls") ? best.downtimeMillis() : -1));
-      if (bestOfAll == null || best.bytesPerSecond() > bestOfAll.bytesPerSecond()) {
+      if (bestOfAll == null || best.rate().bytesPerSecond() > bestOfAll.rate().bytesPerSecond()) {
         bestOfAll = best;
         bestChannels = channels;
       }
     }
     lines.add(
-        line(
-            "  best " + name + ": " + bestChannels + " channel(s)",
-            bestOfAll.bytesPerSecond(),
-            raw,
-            -1));
+        line("  best " + name + ": " + bestChannels + " channel(s)", bestOfAll.rate(), raw, -1));
   }
 
   /** Only TLS, for profiling: {@code -Dbench.channels=1,2} (default 1). */
@@ -181,7 +190,7 @@ public final class DataPlaneBenchmark {
           migrate(warm, tls, 1 + i % 2);
         }
       }
-      double raw = best(rounds, () -> RawSocket.blast(guest));
+      double raw = best(rounds, () -> RawSocket.blast(guest)).bytesPerSecond();
       System.out.printf(
           Locale.ROOT,
           "raw socket blast: %.0f MiB/s; AES-GCM: %s%n",
@@ -261,24 +270,29 @@ public final class DataPlaneBenchmark {
   }
 
   private interface Measure {
-    double bytesPerSecond() throws Exception;
+    Rate run() throws Exception;
   }
 
-  private static double best(int rounds, Measure run) throws Exception {
-    double best = 0;
+  /** The fastest of {@code rounds} runs. */
+  private static Rate best(int rounds, Measure measure) throws Exception {
+    Rate best = null;
     for (int i = 0; i < rounds; i++) {
-      best = Math.max(best, run.bytesPerSecond());
+      Rate run = measure.run();
+      best = best == null || run.bytesPerSecond() > best.bytesPerSecond() ? run : best;
     }
     return best;
   }
 
-  private static String line(String what, double rate, double raw, long downtimeMillis) {
+  private static String line(String what, Rate rate, double raw, long downtimeMillis) {
     return String.format(
         Locale.ROOT,
-        "%-46s %8.0f  %5.2fx raw  %s",
+        "%-46s %8.0f  %5.2fx raw  %9s  %s",
         what,
-        rate / (1 << 20),
-        rate / raw,
+        rate.bytesPerSecond() / (1 << 20),
+        rate.bytesPerSecond() / raw,
+        Double.isNaN(rate.cpuSecondsPerGiB())
+            ? "-"
+            : String.format(Locale.ROOT, "%.2f", rate.cpuSecondsPerGiB()),
         downtimeMillis < 0 ? "" : String.valueOf(downtimeMillis));
   }
 
@@ -291,7 +305,8 @@ public final class DataPlaneBenchmark {
     return counts;
   }
 
-  private record Timed(double bytesPerSecond, long downtimeMillis) {}
+  /** One migration's rate, with the downtime it reported (-1 for none). */
+  private record Timed(Rate rate, long downtimeMillis) {}
 
   static PagedMemory randomGuest(long bytes) {
     PagedMemory memory = PagedMemory.allocate(bytes);
@@ -336,11 +351,14 @@ public final class DataPlaneBenchmark {
           kind.equals("compressible") ? repetitiveGuest(mib << 20) : randomGuest(mib << 20)) {
         for (long limit : new long[] {0, limitMib << 20}) {
           TransferOptions options = TransferOptions.defaults().withBandwidth(limit);
-          double none = best(rounds, () -> migrate(guest, tcp, options));
+          double none = best(rounds, () -> timed(guest, tcp, options).rate()).bytesPerSecond();
           double zstd =
               best(
-                  rounds,
-                  () -> migrate(guest, tcp, options.withCompression(MigrationCompression.ZSTD)));
+                      rounds,
+                      () ->
+                          timed(guest, tcp, options.withCompression(MigrationCompression.ZSTD))
+                              .rate())
+                  .bytesPerSecond();
           String where = limit == 0 ? "unlimited" : "limit " + limitMib + " MiB/s";
           lines.add(
               String.format(
@@ -383,7 +401,7 @@ public final class DataPlaneBenchmark {
   /** Migrates the guest once with these options; returns its size divided by the time taken. */
   private static double migrate(
       PagedMemory guest, MigrationTransport transport, TransferOptions options) throws Exception {
-    return timed(guest, transport, options).bytesPerSecond();
+    return timed(guest, transport, options).rate().bytesPerSecond();
   }
 
   /** Migrates the guest once; returns its size divided by the time taken, and the downtime. */
@@ -393,13 +411,15 @@ public final class DataPlaneBenchmark {
       String uid = UUID.randomUUID().toString();
       IncomingMigration incoming = expect(agent, uid, guest);
       long started = System.nanoTime();
+      long cpu = Rate.cpuNanos();
       ProgressSample last;
       try (OutgoingMigration out =
           OutgoingMigration.start(
               guest, transport, agent.address(), uid, incoming.token(), options)) {
         last = out.completion().get(10, TimeUnit.MINUTES);
       }
-      double seconds = (System.nanoTime() - started) / 1e9;
+      long wall = System.nanoTime() - started;
+      long cpuUsed = Rate.cpuNanos() - cpu;
       if (last.status() != ProgressSample.Status.COMPLETED) {
         throw new IllegalStateException("migration failed: " + last.failureReason().orElse("?"));
       }
@@ -410,7 +430,8 @@ public final class DataPlaneBenchmark {
       target.close();
       guest.resume();
       return new Timed(
-          guest.size() / seconds, last.downtime().map(java.time.Duration::toMillis).orElse(-1L));
+          Rate.of(guest.size(), wall, cpuUsed),
+          last.downtime().map(java.time.Duration::toMillis).orElse(-1L));
     }
   }
 

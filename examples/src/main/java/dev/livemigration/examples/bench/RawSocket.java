@@ -17,14 +17,14 @@ final class RawSocket {
 
   /**
    * Like {@code iperf3 -c} with one stream: 128 KiB writes of one buffer, the receiver reading 128
-   * KiB at a time, nothing read from guest memory; returns bytes/s.
+   * KiB at a time, nothing read from guest memory.
    */
-  static double iperfLike(long bytes) throws Exception {
+  static Rate iperfLike(long bytes) throws Exception {
     return blast(bytes, 128 << 10, (buffer, at) -> buffer.position(buffer.limit()).flip());
   }
 
-  /** Sends the guest's bytes over one plain socket as fast as possible; returns bytes/s. */
-  static double blast(PagedMemory guest) throws Exception {
+  /** Sends the guest's bytes over one plain socket as fast as possible. */
+  static Rate blast(PagedMemory guest) throws Exception {
     return blast(
         guest.size(),
         1 << 20,
@@ -37,9 +37,9 @@ final class RawSocket {
   /**
    * Writes {@code bytes} over one plain loopback socket in buffers of {@code chunk} bytes, each
    * filled by {@code fill} for its offset (cleared before, flipped after), to a receiver that reads
-   * and drops them; returns bytes/s.
+   * and drops them.
    */
-  static double blast(long bytes, int chunk, ObjLongConsumer<ByteBuffer> fill) throws Exception {
+  static Rate blast(long bytes, int chunk, ObjLongConsumer<ByteBuffer> fill) throws Exception {
     try (ServerSocketChannel server = ServerSocketChannel.open().bind(LOOPBACK)) {
       Thread sink =
           new Thread(
@@ -55,6 +55,7 @@ final class RawSocket {
               });
       sink.start();
       long started = System.nanoTime();
+      long cpu = Rate.cpuNanos();
       try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(chunk);
         for (long at = 0; at < bytes; at += buffer.capacity()) {
@@ -66,7 +67,7 @@ final class RawSocket {
         }
       }
       sink.join();
-      return bytes / ((System.nanoTime() - started) / 1e9);
+      return Rate.of(bytes, System.nanoTime() - started, Rate.cpuNanos() - cpu);
     }
   }
 }
