@@ -141,6 +141,28 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
     return Optional.empty();
   }
 
+  /**
+   * The {@code ss} command that destroys the TCP connections to 127.0.0.1 on ports {@code ports[0]}
+   * to {@code ports[1]}.
+   */
+  static List<String> killConnections(int[] ports) {
+    return List.of(
+        which("ss").orElseThrow().toString(),
+        "-K",
+        "-t",
+        "-n",
+        "dst",
+        "127.0.0.1",
+        "and",
+        "dport",
+        ">=",
+        ":" + ports[0],
+        "and",
+        "dport",
+        "<=",
+        ":" + ports[1]);
+  }
+
   /** Returns the path of an executable on the PATH (or in /usr/sbin and /sbin). */
   static Optional<Path> which(String binary) {
     List<String> dirs =
@@ -261,24 +283,7 @@ public final class LibvirtDaemons implements BeforeAllCallback, ParameterResolve
      * Returns what {@code ss} printed (the connections it killed, if any).
      */
     public String breakMigrationConnections(String node) {
-      int[] ports = migrationPorts(node);
-      return run(
-          Duration.ofSeconds(10),
-          List.of(
-              which("ss").orElseThrow().toString(),
-              "-K",
-              "-t",
-              "-n",
-              "dst",
-              "127.0.0.1",
-              "and",
-              "dport",
-              ">=",
-              ":" + ports[0],
-              "and",
-              "dport",
-              "<=",
-              ":" + ports[1]));
+      return run(Duration.ofSeconds(10), killConnections(migrationPorts(node)));
     }
 
     /** Returns the TCP port a node's daemon listens on. */

@@ -129,26 +129,8 @@ final class MigrationLinks {
    * {@link Armed#fire()}.
    */
   static Armed arm(int[] ports) {
-    String ss = LibvirtDaemons.which("ss").orElseThrow().toString();
-    List<String> command =
-        List.of(
-            "sh",
-            "-c",
-            "read line && exec \"$0\" \"$@\"",
-            ss,
-            "-K",
-            "-t",
-            "-n",
-            "dst",
-            "127.0.0.1",
-            "and",
-            "dport",
-            ">=",
-            ":" + ports[0],
-            "and",
-            "dport",
-            "<=",
-            ":" + ports[1]);
+    List<String> command = new ArrayList<>(List.of("sh", "-c", "read line && exec \"$0\" \"$@\""));
+    command.addAll(LibvirtDaemons.killConnections(ports));
     try {
       return new Armed(new ProcessBuilder(command).redirectErrorStream(true).start());
     } catch (IOException e) {
