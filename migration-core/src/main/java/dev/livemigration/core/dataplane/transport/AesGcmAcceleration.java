@@ -56,7 +56,7 @@ final class AesGcmAcceleration {
     ensureInstalled();
     String installed = Objects.requireNonNull(outcome);
     if (installed.startsWith("ACCP") && !active()) {
-      return "the JDK's cipher (the provider " + PROVIDER_NAME + " was removed)";
+      return "the JDK's cipher (the provider " + PROVIDER_NAME + " was removed or is not usable)";
     }
     return installed;
   }
